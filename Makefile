@@ -1,0 +1,17 @@
+# The two commands of the README, and a few helpers. Everything real lives in scripts/.
+.PHONY: run test setup services-up services-down schema
+
+run:  ## set up everything, then serve the API (GraphiQL) and run the projector
+	scripts/dev.sh run
+
+test:  ## set up everything, then run every check and the whole test suite
+	scripts/dev.sh test
+
+setup:  ## only install the Python environment and start the local services
+	scripts/dev.sh setup
+
+services-down:  ## stop the local PostgreSQL and Elasticsearch
+	scripts/services.sh down
+
+schema:  ## rewrite api/schema.graphql from the served schema
+	.venv/bin/twofold export-schema --output api/schema.graphql

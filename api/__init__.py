@@ -1,0 +1,1 @@
+"""The GraphQL API on Starlette, the composition root, and the command line."""

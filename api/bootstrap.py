@@ -1,0 +1,96 @@
+"""The composition root: the one place where settings become engines, clients, buses and projectors.
+
+The app's lifespan, the projector process and the CLI all call these functions; nothing is built at
+import time, so tests build what they need with their own settings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+
+import sqlalchemy as sa
+from elasticsearch import AsyncElasticsearch, Elasticsearch
+
+from api.context import ReadModel
+from api.settings import Settings
+from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
+from read_model.adapters.postgres import PostgresCheckpointStore, PostgresOutboxReader
+from read_model.consistency import ConsistencyWaiter
+from read_model.indexes import IndexNames
+from read_model.projections.products import ProductProjection
+from read_model.projector import Projector
+from read_model.search.products import ProductSearch
+from write_model import handlers
+from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from write_model.bus import CommandBus
+from write_model.commands import CreateProduct
+from write_model.outbox import CommandContext
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(settings: Settings) -> sa.Engine:
+    return sa.create_engine(settings.sqlalchemy_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def build_command_bus(
+    engine: sa.Engine,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> CommandBus:
+    def uow_factory(context: CommandContext) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(engine, context)
+
+    return CommandBus(
+        uow_factory,
+        {CreateProduct: partial(handlers.create_product, clock=clock, new_id=new_id)},
+    )
+
+
+def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadModel:
+    names = IndexNames(settings.index_prefix)
+    return ReadModel(
+        products=ProductSearch(client, names),
+        consistency=ConsistencyWaiter(client, names, settings.consistency_timeout_seconds),
+    )
+
+
+def create_async_search_client(settings: Settings) -> AsyncElasticsearch:
+    return AsyncElasticsearch(settings.elasticsearch_url, request_timeout=10, retry_on_timeout=True, max_retries=2)
+
+
+@dataclass
+class ProjectorProcess:
+    projector: Projector
+    reader: PostgresOutboxReader
+    checkpoints: PostgresCheckpointStore
+    client: Elasticsearch
+
+    def close(self) -> None:
+        self.reader.close()
+        self.checkpoints.close()
+        self.client.close()
+
+
+def build_projector(settings: Settings) -> ProjectorProcess:
+    client = Elasticsearch(settings.elasticsearch_url, request_timeout=30, retry_on_timeout=True, max_retries=3)
+    reader = PostgresOutboxReader(settings.database_url)
+    checkpoints = PostgresCheckpointStore(settings.database_url)
+    names = IndexNames(settings.index_prefix)
+    projector = Projector(
+        reader=reader,
+        checkpoints=checkpoints,
+        store=ElasticsearchDocumentStore(client, names),
+        projections=[ProductProjection()],
+        checkpoint_prefix=settings.index_prefix,
+        batch_size=settings.projector_batch_size,
+        poll_seconds=settings.projector_poll_seconds,
+    )
+    return ProjectorProcess(projector, reader, checkpoints, client)

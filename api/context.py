@@ -1,0 +1,29 @@
+"""What every resolver gets: the read model's services, the command bus, and the request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from api.settings import Settings
+from read_model.consistency import ConsistencyWaiter
+from read_model.search.products import ProductSearch
+
+
+@dataclass(frozen=True)
+class ReadModel:
+    """The query side: searches and the read-your-writes waiter. Reads Elasticsearch only."""
+
+    products: ProductSearch
+    consistency: ConsistencyWaiter
+
+
+@dataclass
+class Context:
+    settings: Settings
+    read: ReadModel
+    # The write side's command bus. Typed as `object` here so that query resolvers, which import this
+    # module, stay free of the write model; mutation resolvers narrow it (api/mutations/_dispatch.py).
+    command_bus: object
+    request: Request

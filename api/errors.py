@@ -1,0 +1,30 @@
+"""Top-level GraphQL errors, each with the `extensions.code` that clients dispatch on."""
+
+from __future__ import annotations
+
+from graphql import GraphQLError
+
+
+def graphql_error(code: str, message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def bad_input(message: str) -> GraphQLError:
+    return graphql_error("BAD_USER_INPUT", message)
+
+
+def bad_cursor() -> GraphQLError:
+    return graphql_error("BAD_CURSOR", "The cursor is malformed, expired or belongs to another search.")
+
+
+def consistency_timeout(message: str) -> GraphQLError:
+    return graphql_error("CONSISTENCY_TIMEOUT", message)
+
+
+def search_unavailable() -> GraphQLError:
+    return graphql_error("SEARCH_UNAVAILABLE", "The search service is unavailable; try again shortly.")
+
+
+def not_implemented(field: str, issue: int) -> GraphQLError:
+    """For contract fields whose capability is still being built (tracked by the named issue)."""
+    return graphql_error("NOT_IMPLEMENTED", f"{field} is not available yet (tracked in issue #{issue}).")

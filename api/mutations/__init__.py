@@ -1,0 +1,1 @@
+"""Mutation resolvers: each builds a command, dispatches it, and maps the outcome to its result union."""

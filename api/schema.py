@@ -1,0 +1,82 @@
+"""Assembles the GraphQL schema from the query and mutation modules. Holds no logic of its own."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from api.mutations import customers as customer_mutations
+from api.mutations import orders as order_mutations
+from api.mutations import products as product_mutations
+from api.queries import events as event_queries
+from api.queries import node as node_queries
+from api.queries import orders as order_queries
+from api.queries import products as product_queries
+from api.types.customers import Customer
+from api.types.errors import (
+    DuplicateEmail,
+    DuplicateSku,
+    InsufficientStock,
+    InvalidTransition,
+    NotFound,
+    ProductUnavailable,
+    ValidationFailed,
+    VersionConflict,
+)
+from api.types.orders import Order
+from api.types.products import Product
+from api.types.scalars import SCALARS
+
+
+@strawberry.type
+class Query:
+    node = strawberry.field(resolver=node_queries.node)
+    product = strawberry.field(resolver=product_queries.product)
+    products = strawberry.field(resolver=product_queries.products)
+    product_suggestions = strawberry.field(resolver=product_queries.product_suggestions)
+    customer = strawberry.field(resolver=order_queries.customer)
+    order = strawberry.field(resolver=order_queries.order)
+    orders = strawberry.field(resolver=order_queries.orders)
+    sales_report = strawberry.field(resolver=order_queries.sales_report)
+    events = strawberry.field(resolver=event_queries.events)
+    projections = strawberry.field(resolver=event_queries.projections)
+
+
+@strawberry.type
+class Mutation:
+    create_product = strawberry.mutation(resolver=product_mutations.create_product)
+    update_product_details = strawberry.mutation(resolver=product_mutations.update_product_details)
+    change_product_price = strawberry.mutation(resolver=product_mutations.change_product_price)
+    restock_product = strawberry.mutation(resolver=product_mutations.restock_product)
+    discontinue_product = strawberry.mutation(resolver=product_mutations.discontinue_product)
+    register_customer = strawberry.mutation(resolver=customer_mutations.register_customer)
+    place_order = strawberry.mutation(resolver=order_mutations.place_order)
+    pay_order = strawberry.mutation(resolver=order_mutations.pay_order)
+    ship_order = strawberry.mutation(resolver=order_mutations.ship_order)
+    deliver_order = strawberry.mutation(resolver=order_mutations.deliver_order)
+    cancel_order = strawberry.mutation(resolver=order_mutations.cancel_order)
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        # Types reachable only through interfaces or unions must be named to appear in the schema.
+        types=[
+            Product,
+            Customer,
+            Order,
+            ValidationFailed,
+            NotFound,
+            VersionConflict,
+            DuplicateSku,
+            DuplicateEmail,
+            InsufficientStock,
+            ProductUnavailable,
+            InvalidTransition,
+        ],
+        # Bounded caches, shared across requests (keyed by maxsize inside Strawberry).
+        extensions=[lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)],
+        config=StrawberryConfig(scalar_map=SCALARS),
+    )

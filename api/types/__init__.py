@@ -1,0 +1,1 @@
+"""GraphQL object, input and enum types of the public contract."""

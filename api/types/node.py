@@ -1,0 +1,18 @@
+"""The Relay Node interface and PageInfo."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.interface(description="An object with an opaque global id, fetchable with `node(id:)`.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None

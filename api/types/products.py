@@ -1,0 +1,122 @@
+"""Product read-model types: built from search documents, never from the write model."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from api.errors import not_implemented
+from api.ids import to_global_id
+from api.types.enums import ProductSortField, ProductStatus, SortDirection
+from api.types.node import Node, PageInfo
+from api.types.scalars import Decimal
+
+
+@strawberry.type
+class Product(Node):
+    sku: str
+    name: str
+    description: str
+    brand: str
+    category: str
+    tags: list[str]
+    price: Decimal
+    stock: int
+    status: ProductStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Product:
+        return cls(
+            id=strawberry.ID(to_global_id("Product", doc["id"])),
+            sku=doc["sku"],
+            name=doc["name"],
+            description=doc["description"],
+            brand=doc["brand"],
+            category=doc["category"],
+            tags=doc["tags"],
+            price=Decimal(doc["price"]),
+            stock=doc["stock"],
+            status=ProductStatus(doc["status"]),
+            version=doc["version"],
+            created_at=datetime.fromisoformat(doc["created_at"]),
+            updated_at=datetime.fromisoformat(doc["updated_at"]),
+        )
+
+
+@strawberry.type
+class Highlight:
+    field: str
+    snippets: list[str]
+
+
+@strawberry.type
+class ProductEdge:
+    cursor: str
+    node: Product
+    highlights: list[Highlight]
+
+
+@strawberry.type
+class FacetValue:
+    value: str
+    count: int
+    selected: bool
+
+
+@strawberry.type
+class RangeBucket:
+    from_: Decimal | None = strawberry.field(name="from")
+    to: Decimal | None
+    count: int
+
+
+@strawberry.type
+class ProductFacets:
+    brands: list[FacetValue]
+    categories: list[FacetValue]
+    tags: list[FacetValue]
+    price_ranges: list[RangeBucket]
+
+
+@strawberry.input
+class ProductFilter:
+    brands: list[str] | None = None
+    categories: list[str] | None = None
+    tags: list[str] | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    status: ProductStatus | None = None
+
+
+@strawberry.input
+class ProductSort:
+    field: ProductSortField
+    direction: SortDirection | None = None
+
+
+@strawberry.type
+class ProductSuggestion:
+    id: strawberry.ID
+    sku: str
+    name: str
+
+
+@strawberry.type
+class ProductConnection:
+    edges: list[ProductEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field
+    def facets(self) -> ProductFacets:
+        raise not_implemented("ProductConnection.facets", 5)
+
+    @strawberry.field
+    def did_you_mean(self) -> str | None:
+        raise not_implemented("ProductConnection.didYouMean", 5)

@@ -1,0 +1,1 @@
+"""The read side of Twofold: Elasticsearch indexes, the projector that fills them, and the searches over them."""

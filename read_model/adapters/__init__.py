@@ -1,0 +1,1 @@
+"""Adapters of the read model: the outbox and checkpoints in PostgreSQL, the documents in Elasticsearch."""

@@ -1,0 +1,38 @@
+"""The port through which the projector writes documents and publishes how far it has got."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+from read_model.checkpoint import Checkpoint
+from read_model.indexes import IndexDefinition
+from read_model.projections import Document
+
+
+@dataclass(frozen=True)
+class VersionedDocument:
+    id: str
+    version: int
+    source: Document
+
+
+class AbstractDocumentStore(abc.ABC):
+    @abc.abstractmethod
+    def ensure_index(self, definition: IndexDefinition) -> None:
+        """Create the versioned index and point its alias at it, unless the alias already exists."""
+
+    @abc.abstractmethod
+    def get_many(self, definition: IndexDefinition, ids: list[str]) -> dict[str, Document]:
+        """The current documents with these ids (absent ones are left out), read in real time."""
+
+    @abc.abstractmethod
+    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> None:
+        """Write documents with external versions; a document already at that version or newer is kept.
+
+        Returns once every document is acknowledged and searchable; raises when any write failed.
+        """
+
+    @abc.abstractmethod
+    def publish_checkpoint(self, projection: str, checkpoint: Checkpoint) -> None:
+        """Tell the query side that `projection` has applied, and made searchable, all up to `checkpoint`."""

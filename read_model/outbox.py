@@ -1,0 +1,53 @@
+"""The outbox as the read model sees it: recorded events in commit order, and the ports that read them."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from read_model.checkpoint import Checkpoint
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxRecord:
+    """One event as committed: its place in commit order, its aggregate, and its payload."""
+
+    transaction_id: int
+    position: int
+    aggregate_type: str
+    aggregate_id: UUID
+    aggregate_version: int
+    event_type: str
+    payload: dict[str, Any]
+    metadata: dict[str, Any]
+    occurred_at: datetime
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.transaction_id, self.position)
+
+
+class AbstractOutboxReader(abc.ABC):
+    @abc.abstractmethod
+    def read_after(self, checkpoint: Checkpoint, limit: int) -> list[OutboxRecord]:
+        """Up to `limit` committed records after `checkpoint`, in commit order.
+
+        Only records below the transaction horizon are returned: no transaction still running can later
+        commit a record that sorts before them, so a caller that advances its checkpoint over them never
+        skips an event that commits late.
+        """
+
+    @abc.abstractmethod
+    def wait_for_new_events(self, timeout: float) -> None:
+        """Block until a writer signals new events or `timeout` seconds pass, whichever is first."""
+
+
+class AbstractCheckpointStore(abc.ABC):
+    @abc.abstractmethod
+    def load(self, name: str) -> Checkpoint: ...
+
+    @abc.abstractmethod
+    def save(self, name: str, checkpoint: Checkpoint) -> None: ...

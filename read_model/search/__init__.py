@@ -1,0 +1,1 @@
+"""Searches over the read model, used by the GraphQL query resolvers. They read only Elasticsearch."""

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The project's two entry points and their shared set-up (called by the Makefile).
+#
+#   scripts/dev.sh run    set up, migrate, start the projector and the API; prints the GraphiQL URL
+#   scripts/dev.sh test   set up, then every check: format, lint, types, import contracts, schema, pytest
+#   scripts/dev.sh setup  only the set-up: Python environment and local services
+#
+# Set-up is idempotent: the virtualenv is rebuilt only when pyproject.toml or requirements.lock change,
+# and running services are reused (scripts/services.sh).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+VENV=$ROOT/.venv
+SHARED=${TWOFOLD_SHARED_DIR:-$ROOT/../shared}
+
+say() { printf 'dev: %s\n' "$*" >&2; }
+die() { printf 'dev: ERROR: %s\n' "$*" >&2; exit 1; }
+
+find_python() {
+  local candidate
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null &&
+      "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+ensure_venv() {
+  local python stamp want
+  python=$(find_python) || die "Python 3.11 or newer is needed (Debian: apt-get install python3 python3-venv)"
+  want=$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1)
+  stamp=$VENV/.twofold-installed
+  if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV with $python"
+    "$python" -m venv "$VENV" || die "could not create a virtualenv (Debian: apt-get install python3-venv)"
+  fi
+  say "installing Python packages (requirements.lock)"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c requirements.lock -e '.[dev]'
+  echo "$want" >"$stamp"
+}
+
+ensure_services() {
+  scripts/services.sh up
+  eval "$(scripts/services.sh env)"
+  export DATABASE_URL ELASTICSEARCH_URL
+}
+
+cmd_setup() {
+  ensure_venv
+  ensure_services
+}
+
+cmd_run() {
+  cmd_setup
+  "$VENV/bin/twofold" migrate
+  "$VENV/bin/twofold" project &
+  local projector=$!
+  trap 'kill "$projector" 2>/dev/null; wait "$projector" 2>/dev/null' EXIT
+  trap 'exit 130' INT TERM
+  "$VENV/bin/twofold" serve
+}
+
+cmd_test() {
+  cmd_setup
+  local bin=$VENV/bin
+  say "ruff format --check"
+  "$bin/ruff" format --check .
+  say "ruff check"
+  "$bin/ruff" check .
+  say "mypy (strict)"
+  "$bin/mypy"
+  say "import contracts"
+  "$bin/lint-imports"
+  say "served schema matches api/schema.graphql"
+  "$bin/twofold" export-schema | diff -u api/schema.graphql - ||
+    die "api/schema.graphql is stale: run '.venv/bin/twofold export-schema --output api/schema.graphql'"
+  if [ -f "$SHARED/tools/check_contract.py" ]; then
+    say "public contract"
+    "$bin/python" "$SHARED/tools/check_contract.py" api/schema.graphql "$SHARED/contract.graphql"
+  elif [ -n "${CI:-}" ]; then
+    die "$SHARED/tools/check_contract.py not found: CI must check the public contract"
+  else
+    say "skipping the public-contract check: $SHARED/tools/check_contract.py not found"
+  fi
+  say "pytest"
+  "$bin/pytest" "$@"
+}
+
+case "${1:-}" in
+  setup) shift; cmd_setup "$@" ;;
+  run) shift; cmd_run "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  *) echo "usage: $0 setup|run|test [pytest args]" >&2; exit 2 ;;
+esac
