@@ -14,6 +14,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${TWOFOLD_STATE_DIR:-$ROOT/.local}
+# .local may be a link to state kept outside the checkout (see prepare_state_dir): work on its target.
+if [ -L "$STATE" ]; then STATE=$(readlink -f "$STATE"); fi
 ES_VERSION=9.5.3
 ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
 PG_PORT=${TWOFOLD_PG_PORT:-55432}
@@ -55,10 +57,21 @@ ensure_service_user() {
 }
 
 prepare_state_dir() {
+  if is_root && [ -z "${TWOFOLD_STATE_DIR:-}" ] && [ ! -e "$STATE" ] &&
+    ! runuser -u "$SERVICE_USER" -- test -x "$ROOT"; then
+    # The checkout lies below a folder the service user may not enter (e.g. /root): keep the state where
+    # it can, and reach it through the usual .local link.
+    local elsewhere
+    elsewhere="/var/tmp/twofold-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+    say "$SERVICE_USER cannot enter $ROOT; keeping service state in $elsewhere (linked as .local)"
+    mkdir -p "$elsewhere"
+    ln -s "$elsewhere" "$STATE"
+    STATE=$elsewhere
+  fi
   mkdir -p "$STATE"
   if is_root; then
-    chown "$SERVICE_USER:$SERVICE_USER" "$STATE"
-    runuser -u "$SERVICE_USER" -- test -w "$STATE" ||
+    chown "$SERVICE_USER:$SERVICE_USER" "$STATE/"
+    runuser -u "$SERVICE_USER" -- test -w "$STATE/" ||
       die "user $SERVICE_USER cannot reach $STATE (a parent folder is not traversable); set TWOFOLD_STATE_DIR to a folder it can reach"
   fi
 }

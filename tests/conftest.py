@@ -1,0 +1,88 @@
+"""Fixtures shared by the integration and end-to-end tests: real PostgreSQL and Elasticsearch.
+
+A missing or unreachable service fails the tests that need it (never skips): `make test` starts both.
+Each session migrates a fresh database of its own; each test gets its own index prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from elasticsearch import Elasticsearch
+from sqlalchemy.engine import make_url
+
+from api.migrate import upgrade_to_head
+from api.settings import Settings, sqlalchemy_url
+
+
+def _required_env(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        pytest.fail(f"{name} is not set: run the tests with `make test`, which starts PostgreSQL and Elasticsearch")
+    return value
+
+
+@pytest.fixture(scope="session")
+def server_database_url() -> str:
+    url = _required_env("DATABASE_URL")
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at DATABASE_URL is unreachable: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url() -> str:
+    url = _required_env("ELASTICSEARCH_URL")
+    with Elasticsearch(url, request_timeout=5) as client:
+        try:
+            client.cluster.health()
+        except Exception as exc:
+            pytest.fail(f"Elasticsearch at ELASTICSEARCH_URL is unreachable: {exc}")
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_database_url: str) -> Iterator[str]:
+    """A database of this session's own, migrated to head, dropped when the session ends."""
+    name = f"twofold_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_database_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_database_url).set(database=name).render_as_string(hide_password=False)
+    upgrade_to_head(sqlalchemy_url(url))
+    yield url
+    with psycopg.connect(server_database_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def es(elasticsearch_url: str) -> Iterator[Elasticsearch]:
+    with Elasticsearch(elasticsearch_url, request_timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def index_prefix(es: Elasticsearch) -> Iterator[str]:
+    """A prefix for this test's indexes and aliases; they are deleted afterwards, by name."""
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    yield prefix
+    names = list(es.indices.get(index=f"{prefix}*", expand_wildcards="all"))
+    if names:
+        es.indices.delete(index=",".join(names))
+
+
+@pytest.fixture
+def settings(database_url: str, elasticsearch_url: str, index_prefix: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        elasticsearch_url=elasticsearch_url,
+        index_prefix=index_prefix,
+        consistency_timeout_seconds=10.0,
+        projector_batch_size=100,
+        projector_poll_seconds=0.2,
+    )

@@ -1,0 +1,139 @@
+"""The write side on real PostgreSQL: a change and its events commit together or not at all."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from write_model.bus import CommandBus
+from write_model.commands import CreateProduct
+from write_model.domain.errors import DuplicateSku
+from write_model.domain.products import Product
+from write_model.outbox import CommandContext
+
+CONTEXT = CommandContext(actor="tester", correlation_id="corr-42", idempotency_key="key-1")
+
+
+def unique_sku() -> str:
+    return f"SKU-{uuid.uuid4().hex[:12]}"
+
+
+def new_product(sku: str) -> Product:
+    return Product.create(
+        id=uuid.uuid4(),
+        sku=sku,
+        name="Kettle",
+        description="",
+        brand="Acme",
+        category="Kitchen",
+        tags=[],
+        price="30.00",
+        initial_stock=1,
+        now=datetime.now(UTC),
+    )
+
+
+def rows_for(engine: sa.Engine, aggregate_id: uuid.UUID) -> tuple[int, list[sa.Row[tuple[object, ...]]]]:
+    with engine.connect() as connection:
+        products = connection.execute(
+            sa.text("SELECT count(*) FROM products WHERE id = :id"), {"id": aggregate_id}
+        ).scalar_one()
+        events = connection.execute(
+            sa.text(
+                "SELECT position, transaction_id::text AS txid, aggregate_type, aggregate_version, event_type,"
+                " payload, metadata FROM outbox WHERE aggregate_id = :id"
+            ),
+            {"id": aggregate_id},
+        ).all()
+    return products, list(events)
+
+
+def test_a_created_product_and_its_event_are_committed_together(engine: sa.Engine, bus: CommandBus) -> None:
+    sku = unique_sku()
+    changed = bus.handle(
+        CreateProduct(sku=sku, name="Kettle", brand="Acme", category="Kitchen", price="30.00", tags=("tea",)), CONTEXT
+    )
+    count, events = rows_for(engine, changed.aggregate_id)
+    assert count == 1
+    (event,) = events
+    assert event.event_type == "ProductCreated"
+    assert event.aggregate_type == "Product"
+    assert event.aggregate_version == 1
+    assert event.payload["sku"] == sku
+    assert event.payload["price"] == "30.00"
+    assert event.payload["schema_version"] == 1
+    assert event.metadata == {
+        "actor": "tester",
+        "correlation_id": "corr-42",
+        "causation_id": None,
+        "idempotency_key": "key-1",
+    }
+    assert (int(event.txid), event.position) == (changed.position.transaction_id, changed.position.position)
+
+
+def test_a_handler_that_fails_after_writing_leaves_neither_row_nor_event(engine: sa.Engine) -> None:
+    product = new_product(unique_sku())
+
+    def write_then_fail() -> None:
+        with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+            uow.products.add(product)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        write_then_fail()
+    assert rows_for(engine, product.id) == (0, [])
+
+
+def test_a_commit_whose_outbox_write_fails_leaves_no_product_row(engine: sa.Engine) -> None:
+    product = new_product(unique_sku())
+    # Another event already holds (this aggregate id, version 1). Its type is one no projection reads.
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO outbox (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,"
+                " occurred_at) VALUES ('Probe', :id, 1, 'ProbeRecorded', '{}', '{}', now())"
+            ),
+            {"id": product.id},
+        )
+
+    def write_and_commit() -> None:
+        with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+            uow.products.add(product)
+            uow.commit()
+
+    with pytest.raises(sa.exc.IntegrityError):
+        write_and_commit()
+    count, events = rows_for(engine, product.id)
+    assert count == 0
+    assert len(events) == 1
+
+
+def test_concurrent_creates_of_one_sku_give_one_product_and_one_duplicate(engine: sa.Engine, bus: CommandBus) -> None:
+    sku = unique_sku()
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            outcomes.append(bus.handle(CreateProduct(sku=sku, name="N", brand="B", category="C", price="1"), CONTEXT))
+        except DuplicateSku as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(type(o).__name__ for o in outcomes) == ["Changed", "DuplicateSku"]
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM products WHERE sku = :s"), {"s": sku}).scalar() == 1
+        assert (
+            connection.execute(sa.text("SELECT count(*) FROM outbox WHERE payload->>'sku' = :s"), {"s": sku}).scalar()
+            == 1
+        )

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from read_model.checkpoint import Checkpoint
+from read_model.outbox import OutboxRecord
+from read_model.projections.products import ProductProjection
+from read_model.projector import Projector
+from tests.fakes import FakeCheckpointStore, FakeDocumentStore, FakeOutboxReader
+from write_model.events import ProductCreated, encode_payload
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def created(transaction_id: int, position: int, sku: str, *, aggregate: str = "Product") -> OutboxRecord:
+    product_id = uuid.uuid5(uuid.NAMESPACE_OID, sku)
+    event = ProductCreated(
+        product_id=product_id,
+        sku=sku,
+        name=f"Name {sku}",
+        description="",
+        brand="B",
+        category="C",
+        tags=(),
+        price=Decimal("2.50"),
+        stock=1,
+        status="ACTIVE",
+        created_at=NOW,
+    )
+    return OutboxRecord(
+        transaction_id=transaction_id,
+        position=position,
+        aggregate_type=aggregate,
+        aggregate_id=product_id,
+        aggregate_version=1,
+        event_type="ProductCreated",
+        payload=encode_payload(event),
+        metadata={},
+        occurred_at=NOW,
+    )
+
+
+def make_projector(reader: FakeOutboxReader, store: FakeDocumentStore, checkpoints: FakeCheckpointStore) -> Projector:
+    projector = Projector(
+        reader=reader,
+        checkpoints=checkpoints,
+        store=store,
+        projections=[ProductProjection()],
+        checkpoint_prefix="t_",
+        batch_size=2,
+    )
+    projector.prepare()
+    return projector
+
+
+def test_events_are_indexed_in_batches_and_the_checkpoint_follows_the_last_record() -> None:
+    records = [created(10, 1, "A"), created(11, 3, "B"), created(12, 2, "C")]
+    reader, store, checkpoints = FakeOutboxReader(records), FakeDocumentStore(), FakeCheckpointStore()
+    projector = make_projector(reader, store, checkpoints)
+    assert projector.run_until_caught_up() == 3
+    assert sorted(doc["sku"] for doc in store.indexes["products"].values()) == ["A", "B", "C"]
+    assert checkpoints.saved["t_products"] == Checkpoint(12, 2)
+    assert store.published["t_products"] == Checkpoint(12, 2)
+
+
+def test_replaying_everything_and_shuffled_duplicates_changes_nothing() -> None:
+    records = [created(10 + i, i + 1, f"S{i}") for i in range(7)]
+    reader, store, checkpoints = FakeOutboxReader(records), FakeDocumentStore(), FakeCheckpointStore()
+    projector = make_projector(reader, store, checkpoints)
+    projector.run_until_caught_up()
+    clean = {k: dict(v) for k, v in store.indexes["products"].items()}
+
+    checkpoints.saved.clear()
+    projector.run_until_caught_up()
+    duplicates = records * 2
+    random.Random(7).shuffle(duplicates)
+    replay = FakeOutboxReader([created(90 + i, 100 + i, r.payload["sku"]) for i, r in enumerate(duplicates)])
+    make_projector(replay, store, FakeCheckpointStore()).run_until_caught_up()
+    assert store.indexes["products"] == clean
+
+
+def test_events_of_other_aggregates_advance_the_checkpoint_without_writing() -> None:
+    reader = FakeOutboxReader([created(10, 1, "X", aggregate="Customer")])
+    store, checkpoints = FakeDocumentStore(), FakeCheckpointStore()
+    make_projector(reader, store, checkpoints).run_until_caught_up()
+    assert store.writes == 0
+    assert checkpoints.saved["t_products"] == Checkpoint(10, 1)
