@@ -227,9 +227,10 @@ es_up() {
 
 es_down() {
   local pidfile="$STATE/es/elasticsearch.pid" pid
-  [ -f "$pidfile" ] || return 0
-  pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  pid=$(cat "$pidfile" 2>/dev/null || true)
+  # Without a pid file (a start that raced another, a file removed by hand) find the node by its home.
+  [ -n "$pid" ] || pid=$(pgrep -f -- "-Des.path.home=$(es_home)( |$)" | head -n 1 || true)
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     say "stopping Elasticsearch"
     kill "$pid"
     for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
