@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -19,9 +17,10 @@ from read_model.checkpoint import Checkpoint
 from read_model.consistency import ConsistencyWaiter
 from read_model.errors import ConsistencyTimeout
 from read_model.indexes import IndexNames
+from tests.factories import product_created
 from write_model.bus import CommandBus
 from write_model.commands import CreateProduct
-from write_model.events import ProductCreated, encode_payload
+from write_model.events import encode_payload
 from write_model.outbox import CommandContext
 
 CONTEXT = CommandContext(actor="tester", correlation_id="corr")
@@ -29,20 +28,8 @@ CONTEXT = CommandContext(actor="tester", correlation_id="corr")
 
 def insert_created_event(connection: psycopg.Connection[Any], sku: str) -> uuid.UUID:
     """Records a ProductCreated event the way a writer does, in the connection's current transaction."""
-    product_id = uuid.uuid4()
-    event = ProductCreated(
-        product_id=product_id,
-        sku=sku,
-        name=f"Held {sku}",
-        description="",
-        brand="B",
-        category="C",
-        tags=(),
-        price=Decimal("1.00"),
-        stock=1,
-        status="ACTIVE",
-        created_at=datetime.now(UTC),
-    )
+    event = product_created(sku)
+    product_id = event.product_id
     connection.execute(
         "INSERT INTO outbox (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,"
         " occurred_at) VALUES ('Product', %s, 1, 'ProductCreated', %s, '{}', now())",

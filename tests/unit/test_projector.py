@@ -3,33 +3,21 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from read_model.checkpoint import Checkpoint
 from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
+from tests.factories import product_created
 from tests.fakes import FakeCheckpointStore, FakeDocumentStore, FakeOutboxReader
-from write_model.events import ProductCreated, encode_payload
+from write_model.events import encode_payload
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def created(transaction_id: int, position: int, sku: str, *, aggregate: str = "Product") -> OutboxRecord:
-    product_id = uuid.uuid5(uuid.NAMESPACE_OID, sku)
-    event = ProductCreated(
-        product_id=product_id,
-        sku=sku,
-        name=f"Name {sku}",
-        description="",
-        brand="B",
-        category="C",
-        tags=(),
-        price=Decimal("2.50"),
-        stock=1,
-        status="ACTIVE",
-        created_at=NOW,
-    )
+    event = product_created(sku, product_id=uuid.uuid5(uuid.NAMESPACE_OID, sku), price="2.50")
+    product_id = event.product_id
     return OutboxRecord(
         transaction_id=transaction_id,
         position=position,
