@@ -7,6 +7,10 @@ class SearchUnavailable(Exception):
     """Elasticsearch refused or failed a request. The projector retries; a query reports it as an error."""
 
 
+class OutboxUnavailable(Exception):
+    """PostgreSQL refused or lost the connection the projector reads the outbox and checkpoints with."""
+
+
 class ConsistencyTimeout(Exception):
     """The read model did not reach the requested position within the allowed time."""
 

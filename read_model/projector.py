@@ -14,11 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
+from read_model.errors import OutboxUnavailable, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document, Projection
 
 logger = logging.getLogger(__name__)
+
+FIRST_BACKOFF = 0.5
+MAX_BACKOFF = 30.0
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,26 @@ class Projector:
                 return total
 
     def run_forever(self, stop: threading.Event) -> None:
-        self.prepare()
+        """Project until `stop` is set, riding out outages of PostgreSQL or Elasticsearch.
+
+        An unavailable service is retried with exponential backoff (capped at `MAX_BACKOFF` seconds);
+        since the checkpoint only moves after a batch is acknowledged, a retry resumes where it stopped.
+        """
         logger.info("projector running: %s", ", ".join(p.name for p in self._projections))
+        backoff = 0.0
+        prepared = False
         while not stop.is_set():
-            if self.run_until_caught_up() == 0:
-                self._reader.wait_for_new_events(self._poll_seconds)
+            try:
+                if not prepared:
+                    self.prepare()
+                    prepared = True
+                if self.run_until_caught_up() == 0:
+                    self._reader.wait_for_new_events(self._poll_seconds)
+                backoff = 0.0
+            except (SearchUnavailable, OutboxUnavailable) as exc:
+                backoff = min(MAX_BACKOFF, max(FIRST_BACKOFF, backoff * 2))
+                logger.warning("projector paused %.1f s: %s", backoff, exc)
+                stop.wait(backoff)
 
     def _run_batch(self, projection: Projection) -> BatchResult:
         name = self.checkpoint_name(projection)

@@ -8,6 +8,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from read_model.checkpoint import ORIGIN, Checkpoint
+from read_model.errors import OutboxUnavailable
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 
 OUTBOX_CHANNEL = "twofold_outbox"
@@ -73,14 +74,25 @@ class PostgresCheckpointStore(AbstractCheckpointStore):
         return self._connection
 
     def load(self, name: str) -> Checkpoint:
-        row = (
-            self._connect()
-            .execute("SELECT transaction_id, position FROM projection_checkpoints WHERE name = %s", (name,))
-            .fetchone()
-        )
+        try:
+            row = (
+                self._connect()
+                .execute("SELECT transaction_id, position FROM projection_checkpoints WHERE name = %s", (name,))
+                .fetchone()
+            )
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise OutboxUnavailable(f"cannot load the checkpoint of {name}: {exc}") from exc
         return ORIGIN if row is None else Checkpoint(row["transaction_id"], row["position"])
 
     def save(self, name: str, checkpoint: Checkpoint) -> None:
+        try:
+            self._execute_save(name, checkpoint)
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise OutboxUnavailable(f"cannot save the checkpoint of {name}: {exc}") from exc
+
+    def _execute_save(self, name: str, checkpoint: Checkpoint) -> None:
         self._connect().execute(
             """
             INSERT INTO projection_checkpoints (name, transaction_id, position, updated_at)

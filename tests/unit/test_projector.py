@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from datetime import UTC, datetime
 
 from read_model.checkpoint import Checkpoint
+from read_model.document_store import VersionedDocument
+from read_model.errors import SearchUnavailable
+from read_model.indexes import IndexDefinition
 from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
@@ -76,3 +80,44 @@ def test_events_of_other_aggregates_advance_the_checkpoint_without_writing() -> 
     make_projector(reader, store, checkpoints).run_until_caught_up()
     assert store.writes == 0
     assert checkpoints.saved["t_products"] == Checkpoint(10, 1)
+
+
+class FlakyDocumentStore(FakeDocumentStore):
+    """Refuses the first `failures` bulk writes, as Elasticsearch does while it restarts."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise SearchUnavailable("connection refused")
+        super().write_many(definition, documents)
+
+
+class RecordingStop(threading.Event):
+    """A stop signal whose backoff pauses return at once and are recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pauses: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.pauses.append(0.0 if timeout is None else timeout)
+        return self.is_set()
+
+
+def test_an_outage_pauses_the_projector_and_nothing_is_skipped_when_it_resumes() -> None:
+    records = [created(10 + i, i + 1, f"F{i}") for i in range(5)]
+    store, checkpoints, stop = FlakyDocumentStore(failures=2), FakeCheckpointStore(), RecordingStop()
+
+    class StopWhenIdle(FakeOutboxReader):
+        def wait_for_new_events(self, timeout: float) -> None:
+            stop.set()
+
+    projector = make_projector(StopWhenIdle(records), store, checkpoints)
+    projector.run_forever(stop)
+    assert sorted(doc["sku"] for doc in store.indexes["products"].values()) == [f"F{i}" for i in range(5)]
+    assert checkpoints.saved["t_products"] == Checkpoint(14, 5)
+    assert stop.pauses == [0.5, 1.0], "two refused writes, two growing backoff pauses"
