@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -12,6 +13,7 @@ from read_model.errors import OutboxUnavailable
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 
 OUTBOX_CHANNEL = "twofold_outbox"
+T = TypeVar("T")
 
 # Rows of transactions that have all finished (the horizon is the oldest running transaction), after the
 # checkpoint, in commit order. Uses the (transaction_id, position) index.
@@ -26,83 +28,86 @@ SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type,
 """
 
 
+class _AutocommitConnection:
+    """One autocommit connection, opened on first use and again after it was lost.
+
+    `run` turns a lost or refused connection into `OutboxUnavailable` and drops the connection, so the
+    projector's next attempt reconnects.
+    """
+
+    def __init__(self, database_url: str, *, listen: str | None = None) -> None:
+        self._database_url = database_url
+        self._listen = listen
+        self._connection: psycopg.Connection[dict[str, Any]] | None = None
+
+    def get(self) -> psycopg.Connection[dict[str, Any]]:
+        if self._connection is None or self._connection.closed:
+            self._connection = psycopg.connect(self._database_url, autocommit=True, row_factory=dict_row)
+            if self._listen is not None:
+                self._connection.execute(f"LISTEN {self._listen}")
+        return self._connection
+
+    def run(self, what: str, operation: Callable[[psycopg.Connection[dict[str, Any]]], T]) -> T:
+        try:
+            return operation(self.get())
+        except psycopg.OperationalError as exc:
+            self.close()
+            raise OutboxUnavailable(f"{what}: {exc}") from exc
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 class PostgresOutboxReader(AbstractOutboxReader):
     """Reads on its own autocommit connection, which also LISTENs for the writers' NOTIFY."""
 
     def __init__(self, database_url: str) -> None:
-        self._database_url = database_url
-        self._connection: psycopg.Connection[dict[str, Any]] | None = None
-
-    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
-        if self._connection is None or self._connection.closed:
-            self._connection = psycopg.connect(self._database_url, autocommit=True, row_factory=dict_row)
-            self._connection.execute(f"LISTEN {OUTBOX_CHANNEL}")
-        return self._connection
+        self._connection = _AutocommitConnection(database_url, listen=OUTBOX_CHANNEL)
 
     def read_after(self, checkpoint: Checkpoint, limit: int) -> list[OutboxRecord]:
-        rows = (
-            self._connect()
-            .execute(
-                READ_AFTER,
-                {
-                    "transaction_id": checkpoint.transaction_id,
-                    "position": checkpoint.position,
-                    "limit": limit,
-                },
-            )
-            .fetchall()
-        )
+        params = {"transaction_id": checkpoint.transaction_id, "position": checkpoint.position, "limit": limit}
+        rows = self._connection.run("cannot read the outbox", lambda c: c.execute(READ_AFTER, params).fetchall())
         return [OutboxRecord(**row) for row in rows]
 
     def wait_for_new_events(self, timeout: float) -> None:
-        for _notification in self._connect().notifies(timeout=timeout, stop_after=1):
-            break
+        def wait(connection: psycopg.Connection[dict[str, Any]]) -> None:
+            for _notification in connection.notifies(timeout=timeout, stop_after=1):
+                break
+
+        self._connection.run("lost the outbox notifications", wait)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
+        self._connection.close()
 
 
 class PostgresCheckpointStore(AbstractCheckpointStore):
     def __init__(self, database_url: str) -> None:
-        self._database_url = database_url
-        self._connection: psycopg.Connection[dict[str, Any]] | None = None
-
-    def _connect(self) -> psycopg.Connection[dict[str, Any]]:
-        if self._connection is None or self._connection.closed:
-            self._connection = psycopg.connect(self._database_url, autocommit=True, row_factory=dict_row)
-        return self._connection
+        self._connection = _AutocommitConnection(database_url)
 
     def load(self, name: str) -> Checkpoint:
-        try:
-            row = (
-                self._connect()
-                .execute("SELECT transaction_id, position FROM projection_checkpoints WHERE name = %s", (name,))
-                .fetchone()
-            )
-        except psycopg.OperationalError as exc:
-            self.close()
-            raise OutboxUnavailable(f"cannot load the checkpoint of {name}: {exc}") from exc
+        row = self._connection.run(
+            f"cannot load the checkpoint of {name}",
+            lambda c: c.execute(
+                "SELECT transaction_id, position FROM projection_checkpoints WHERE name = %s", (name,)
+            ).fetchone(),
+        )
         return ORIGIN if row is None else Checkpoint(row["transaction_id"], row["position"])
 
     def save(self, name: str, checkpoint: Checkpoint) -> None:
-        try:
-            self._execute_save(name, checkpoint)
-        except psycopg.OperationalError as exc:
-            self.close()
-            raise OutboxUnavailable(f"cannot save the checkpoint of {name}: {exc}") from exc
-
-    def _execute_save(self, name: str, checkpoint: Checkpoint) -> None:
-        self._connect().execute(
-            """
-            INSERT INTO projection_checkpoints (name, transaction_id, position, updated_at)
-            VALUES (%s, %s, %s, now())
-            ON CONFLICT (name) DO UPDATE
-               SET transaction_id = excluded.transaction_id, position = excluded.position, updated_at = now()
-            """,
-            (name, checkpoint.transaction_id, checkpoint.position),
+        self._connection.run(
+            f"cannot save the checkpoint of {name}",
+            lambda c: c.execute(
+                """
+                INSERT INTO projection_checkpoints (name, transaction_id, position, updated_at)
+                VALUES (%s, %s, %s, now())
+                ON CONFLICT (name) DO UPDATE
+                   SET transaction_id = excluded.transaction_id, position = excluded.position, updated_at = now()
+                """,
+                (name, checkpoint.transaction_id, checkpoint.position),
+            ),
         )
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
+        self._connection.close()
