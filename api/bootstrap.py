@@ -24,10 +24,10 @@ from read_model.indexes import IndexNames
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
 from read_model.search.products import ProductSearch
-from write_model import handlers
+from write_model import commands, handlers
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
-from write_model.bus import CommandBus
-from write_model.commands import CreateProduct
+from write_model.bus import CommandBus, Handler
+from write_model.commands import Command
 from write_model.outbox import CommandContext
 
 
@@ -39,6 +39,25 @@ def create_engine(settings: Settings) -> sa.Engine:
     return sa.create_engine(settings.sqlalchemy_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+def command_handlers(
+    *, clock: Callable[[], datetime] = utc_now, new_id: Callable[[], uuid.UUID] = uuid.uuid4
+) -> dict[type[Command], Handler]:
+    """Every command of the write model with its handler, given the clock and id source to use."""
+    return {
+        commands.CreateProduct: partial(handlers.create_product, clock=clock, new_id=new_id),
+        commands.UpdateProductDetails: partial(handlers.update_product_details, clock=clock),
+        commands.ChangeProductPrice: partial(handlers.change_product_price, clock=clock),
+        commands.RestockProduct: partial(handlers.restock_product, clock=clock),
+        commands.DiscontinueProduct: partial(handlers.discontinue_product, clock=clock),
+        commands.RegisterCustomer: partial(handlers.register_customer, clock=clock, new_id=new_id),
+        commands.PlaceOrder: partial(handlers.place_order, clock=clock, new_id=new_id),
+        commands.PayOrder: partial(handlers.pay_order, clock=clock),
+        commands.ShipOrder: partial(handlers.ship_order, clock=clock),
+        commands.DeliverOrder: partial(handlers.deliver_order, clock=clock),
+        commands.CancelOrder: partial(handlers.cancel_order, clock=clock),
+    }
+
+
 def build_command_bus(
     engine: sa.Engine,
     *,
@@ -48,10 +67,7 @@ def build_command_bus(
     def uow_factory(context: CommandContext) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(engine, context)
 
-    return CommandBus(
-        uow_factory,
-        {CreateProduct: partial(handlers.create_product, clock=clock, new_id=new_id)},
-    )
+    return CommandBus(uow_factory, command_handlers(clock=clock, new_id=new_id))
 
 
 def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadModel:

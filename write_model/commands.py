@@ -1,8 +1,14 @@
-"""Commands: what a caller asks the write model to do. Plain data, named in the imperative."""
+"""Commands: what a caller asks the write model to do. Plain data, named in the imperative.
+
+Text and prices arrive as the client sent them; the domain validates them, so that every bad field of a
+command is reported at once. `expected_version`, where present, makes the command fail with
+`VersionConflict` unless the aggregate is still at that version.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -12,8 +18,6 @@ class Command:
 
 @dataclass(frozen=True, kw_only=True)
 class CreateProduct(Command):
-    """Add a product to the catalog. `price` is decimal text as the client sent it, validated by the domain."""
-
     sku: str
     name: str
     brand: str
@@ -22,3 +26,83 @@ class CreateProduct(Command):
     description: str = ""
     tags: tuple[str, ...] = ()
     initial_stock: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateProductDetails(Command):
+    """Replace the fields given; `None` keeps a field as it is."""
+
+    product_id: UUID
+    expected_version: int | None = None
+    name: str | None = None
+    description: str | None = None
+    brand: str | None = None
+    category: str | None = None
+    tags: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeProductPrice(Command):
+    product_id: UUID
+    price: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RestockProduct(Command):
+    product_id: UUID
+    quantity: int
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscontinueProduct(Command):
+    product_id: UUID
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterCustomer(Command):
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderLineRequest:
+    product_id: UUID
+    quantity: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceOrder(Command):
+    customer_id: UUID
+    lines: tuple[OrderLineRequest, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderAction(Command):
+    """Base of the lifecycle commands: move one order along, optionally saying why."""
+
+    order_id: UUID
+    expected_version: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PayOrder(OrderAction):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipOrder(OrderAction):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliverOrder(OrderAction):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelOrder(OrderAction):
+    pass

@@ -1,14 +1,15 @@
 """The published event contract: what the write model records in the outbox and the read model consumes.
 
 Each event is a frozen dataclass. Its payload is the JSON object `encode_payload` makes of it: UUIDs and
-Decimals as strings, tuples as lists, plus `schema_version`. `decode_event` turns an outbox row's type and
-payload back into the event. `docs/events.md` documents every event; a change to a payload bumps its
-`SCHEMA_VERSION` and keeps older versions decodable.
+Decimals as strings, tuples as lists, nested dataclasses as objects, plus `schema_version`. `decode_event`
+turns an outbox row's type and payload back into the event. `docs/events.md` documents every event; a change
+to a payload bumps its `SCHEMA_VERSION` and keeps older versions decodable.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,7 +53,194 @@ class ProductCreated(Event):
         return self.product_id
 
 
-EVENT_TYPES: dict[str, type[Event]] = {cls.__name__: cls for cls in (ProductCreated,)}
+@dataclass(frozen=True, kw_only=True)
+class ProductDetailsUpdated(Event):
+    """A product's descriptive fields changed. Carries all of them as they are now, and which ones changed."""
+
+    AGGREGATE: ClassVar[str] = "Product"
+
+    product_id: UUID
+    name: str
+    description: str
+    brand: str
+    category: str
+    tags: tuple[str, ...]
+    changed: tuple[str, ...]
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.product_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductPriceChanged(Event):
+    AGGREGATE: ClassVar[str] = "Product"
+
+    product_id: UUID
+    price: Decimal
+    previous_price: Decimal
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.product_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductRestocked(Event):
+    """`quantity` units arrived; `stock` is the level after them."""
+
+    AGGREGATE: ClassVar[str] = "Product"
+
+    product_id: UUID
+    quantity: int
+    stock: int
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.product_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductDiscontinued(Event):
+    """The product can no longer be ordered or restocked. Its stock is kept as it was."""
+
+    AGGREGATE: ClassVar[str] = "Product"
+
+    product_id: UUID
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.product_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductStockReserved(Event):
+    """An order took `quantity` units; `stock` is the level after it. Recorded with the `OrderPlaced`."""
+
+    AGGREGATE: ClassVar[str] = "Product"
+
+    product_id: UUID
+    order_id: UUID
+    quantity: int
+    stock: int
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.product_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductStockReleased(Event):
+    """A cancelled order gave back `quantity` units; `stock` is the level after them."""
+
+    AGGREGATE: ClassVar[str] = "Product"
+
+    product_id: UUID
+    order_id: UUID
+    quantity: int
+    stock: int
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.product_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerRegistered(Event):
+    AGGREGATE: ClassVar[str] = "Customer"
+
+    customer_id: UUID
+    name: str
+    email: str
+    registered_at: datetime
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.customer_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderLine:
+    """One line of an order as it was at order time: the product's sku, name and price are snapshots."""
+
+    product_id: UUID
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderEvent(Event):
+    """Base of the order's events. Each names the order's customer, so customer views need no lookup."""
+
+    AGGREGATE: ClassVar[str] = "Order"
+
+    order_id: UUID
+    customer_id: UUID
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.order_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderPlaced(OrderEvent):
+    """An order was placed and its stock reserved. The customer's name and email are snapshots."""
+
+    customer_name: str
+    customer_email: str
+    lines: tuple[OrderLine, ...]
+    total: Decimal
+    placed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderPaid(OrderEvent):
+    amount: Decimal
+    reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderShipped(OrderEvent):
+    reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderDelivered(OrderEvent):
+    reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCancelled(OrderEvent):
+    """The order was cancelled from `previous_status`; its stock was released (one `ProductStockReleased` per
+    line, in the same transaction). `refund` is the amount paid back, or null when it was never paid."""
+
+    previous_status: str
+    total: Decimal
+    refund: Decimal | None
+    reason: str | None
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        ProductCreated,
+        ProductDetailsUpdated,
+        ProductPriceChanged,
+        ProductRestocked,
+        ProductDiscontinued,
+        ProductStockReserved,
+        ProductStockReleased,
+        CustomerRegistered,
+        OrderPlaced,
+        OrderPaid,
+        OrderShipped,
+        OrderDelivered,
+        OrderCancelled,
+    )
+}
 
 
 def event_type(event: Event) -> str:
@@ -85,6 +273,8 @@ class UnknownEvent(Exception):
 
 
 def _encode_value(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: _encode_value(getattr(value, field.name)) for field in dataclasses.fields(value)}
     if isinstance(value, UUID | Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -94,9 +284,17 @@ def _encode_value(value: object) -> object:
     return value
 
 
-def _decode_value(hint: object, value: Any) -> object:
+def _decode_value(hint: Any, value: Any) -> object:
     if value is None:
         return None
+    if isinstance(hint, types.UnionType):
+        (inner,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+        return _decode_value(inner, value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        return hint(
+            **{field.name: _decode_value(hints[field.name], value[field.name]) for field in dataclasses.fields(hint)}
+        )
     if hint is UUID:
         return UUID(value)
     if hint is Decimal:

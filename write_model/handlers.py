@@ -1,31 +1,40 @@
-"""Command handlers: load aggregates, call the domain, commit. One function per command."""
+"""Command handlers: load the aggregates (locked), call the domain, stage the result. One function per command.
+
+A handler runs inside a unit of work the command bus opened; the bus commits it. Whatever a handler raises,
+nothing it staged is written.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from write_model.commands import CreateProduct
+from write_model.commands import (
+    CancelOrder,
+    ChangeProductPrice,
+    CreateProduct,
+    DeliverOrder,
+    DiscontinueProduct,
+    OrderAction,
+    PayOrder,
+    PlaceOrder,
+    RegisterCustomer,
+    RestockProduct,
+    ShipOrder,
+    UpdateProductDetails,
+)
+from write_model.domain.customers import Customer
+from write_model.domain.orders import LineRequest, Order, check_reason, merge_lines
 from write_model.domain.products import Product
-from write_model.outbox import OutboxPosition
+from write_model.results import Outcome
 from write_model.unit_of_work import AbstractUnitOfWork
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], UUID]
 
 
-@dataclass(frozen=True)
-class Changed:
-    """A command succeeded: the aggregate it changed, its new version, and where its events stand."""
-
-    aggregate_id: UUID
-    version: int
-    position: OutboxPosition
-
-
-def create_product(command: CreateProduct, uow: AbstractUnitOfWork, *, clock: Clock, new_id: IdFactory) -> Changed:
+def create_product(command: CreateProduct, uow: AbstractUnitOfWork, *, clock: Clock, new_id: IdFactory) -> Outcome:
     product = Product.create(
         id=new_id(),
         sku=command.sku,
@@ -38,7 +47,93 @@ def create_product(command: CreateProduct, uow: AbstractUnitOfWork, *, clock: Cl
         initial_stock=command.initial_stock,
         now=clock(),
     )
-    with uow:
-        uow.products.add(product)
-        position = uow.commit()
-    return Changed(product.id, product.version, position)
+    uow.products.add(product)
+    return Outcome(product.id, product.version)
+
+
+def update_product_details(command: UpdateProductDetails, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    product = uow.products.get(command.product_id)
+    product.check_version(command.expected_version)
+    product.update_details(
+        name=command.name,
+        description=command.description,
+        brand=command.brand,
+        category=command.category,
+        tags=command.tags,
+        now=clock(),
+    )
+    return Outcome(product.id, product.version)
+
+
+def change_product_price(command: ChangeProductPrice, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    product = uow.products.get(command.product_id)
+    product.check_version(command.expected_version)
+    product.change_price(command.price, now=clock())
+    return Outcome(product.id, product.version)
+
+
+def restock_product(command: RestockProduct, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    product = uow.products.get(command.product_id)
+    product.check_version(command.expected_version)
+    product.restock(command.quantity, now=clock())
+    return Outcome(product.id, product.version)
+
+
+def discontinue_product(command: DiscontinueProduct, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    product = uow.products.get(command.product_id)
+    product.check_version(command.expected_version)
+    product.discontinue(now=clock())
+    return Outcome(product.id, product.version)
+
+
+def register_customer(
+    command: RegisterCustomer, uow: AbstractUnitOfWork, *, clock: Clock, new_id: IdFactory
+) -> Outcome:
+    customer = Customer.register(id=new_id(), name=command.name, email=command.email, now=clock())
+    uow.customers.add(customer)
+    return Outcome(customer.id, customer.version)
+
+
+def place_order(command: PlaceOrder, uow: AbstractUnitOfWork, *, clock: Clock, new_id: IdFactory) -> Outcome:
+    lines = merge_lines([LineRequest(line.product_id, line.quantity) for line in command.lines])
+    customer = uow.customers.get(command.customer_id, lock=False)
+    products = uow.products.get_many(line.product_id for line in lines)
+    order = Order.place(id=new_id(), customer=customer, lines=lines, products=products, now=clock())
+    uow.orders.add(order)
+    return Outcome(order.id, order.version, order.status.value)
+
+
+def pay_order(command: PayOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    reason = check_reason(command.reason)
+    order = _order_for(command, uow)
+    order.pay(reason=reason, now=clock())
+    return Outcome(order.id, order.version, order.status.value)
+
+
+def ship_order(command: ShipOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    reason = check_reason(command.reason)
+    order = _order_for(command, uow)
+    order.ship(reason=reason, now=clock())
+    return Outcome(order.id, order.version, order.status.value)
+
+
+def deliver_order(command: DeliverOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    reason = check_reason(command.reason)
+    order = _order_for(command, uow)
+    order.deliver(reason=reason, now=clock())
+    return Outcome(order.id, order.version, order.status.value)
+
+
+def cancel_order(command: CancelOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    reason = check_reason(command.reason)
+    order = _order_for(command, uow)
+    # Locked after the order, in id order, like every other command that touches both: no deadlocks.
+    products = uow.products.get_many(order.product_ids)
+    order.cancel(products=products, reason=reason, now=clock())
+    return Outcome(order.id, order.version, order.status.value)
+
+
+def _order_for(command: OrderAction, uow: AbstractUnitOfWork) -> Order:
+    order = uow.orders.get(command.order_id)
+    order.check_version(command.expected_version)
+    return order

@@ -1,4 +1,8 @@
-"""Running a command from a resolver: request metadata in, typed outcome out."""
+"""Running a command from a resolver: request metadata in, typed outcome out.
+
+The write model's expected failures become the contract's error types here, one small function each, so a
+resolver lists exactly the errors its union allows. Unexpected failures become top-level errors with a code.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,22 @@ import re
 import uuid
 
 import strawberry
+from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from api.consistency import encode_token
 from api.context import Context
+from api.errors import graphql_error
+from api.ids import InvalidId, from_global_id, to_global_id
 from api.types import errors as gql
+from api.types.enums import OrderStatus
 from write_model.bus import CommandBus
 from write_model.commands import Command
-from write_model.domain.errors import ValidationFailed
-from write_model.handlers import Changed
+from write_model.domain import errors
 from write_model.outbox import CommandContext
+from write_model.results import Changed
+from write_model.unit_of_work import StoreUnavailable
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -30,7 +39,11 @@ def request_id(request: Request) -> str:
 async def dispatch(
     info: strawberry.Info[Context, None], command: Command, *, idempotency_key: str | None = None
 ) -> Changed:
-    """Run `command` on the write model (in a worker thread: the write side is synchronous)."""
+    """Run `command` on the write model (in a worker thread: the write side is synchronous).
+
+    Raises the command's `DomainError`; a database that stays unreachable or keeps conflicting becomes a
+    top-level GraphQL error (`DATABASE_UNAVAILABLE`, `WRITE_CONFLICT`) after nothing was written.
+    """
     bus = info.context.command_bus
     if not isinstance(bus, CommandBus):
         raise TypeError("the context carries no command bus")
@@ -39,16 +52,94 @@ async def dispatch(
         correlation_id=request_id(info.context.request),
         idempotency_key=idempotency_key,
     )
-    return await run_in_threadpool(bus.handle, command, context)
+    try:
+        return await run_in_threadpool(bus.handle, command, context)
+    except errors.TransientConflict:
+        raise write_conflict() from None
+    except StoreUnavailable:
+        raise graphql_error("DATABASE_UNAVAILABLE", "The database is unavailable; nothing was written.") from None
+
+
+def write_conflict() -> GraphQLError:
+    return graphql_error("WRITE_CONFLICT", "The write kept colliding with concurrent writes; nothing was written.")
 
 
 def token_of(changed: Changed) -> str:
     return encode_token(changed.position.transaction_id, changed.position.position)
 
 
-def validation_failed(error: ValidationFailed) -> gql.ValidationFailed:
+class IdFields:
+    """Decodes the global ids of one input, collecting a field error for each malformed one."""
+
+    def __init__(self) -> None:
+        self.errors = errors.FieldErrors()
+
+    def decode(self, field: str, global_id: str, type_name: str) -> uuid.UUID:
+        try:
+            return from_global_id(global_id, type_name)[1]
+        except InvalidId:
+            self.errors.add(field, f"is not a {type_name} id")
+            return uuid.UUID(int=0)
+
+
+def decode_or_not_found(global_id: str, type_name: str) -> uuid.UUID | gql.NotFound:
+    """The id inside `global_id`, or the `NotFound` a malformed id deserves (no such thing can exist)."""
+    try:
+        return from_global_id(global_id, type_name)[1]
+    except InvalidId:
+        return gql.NotFound(
+            message=f"No {type_name} has the id {global_id!r}.", code="NOT_FOUND", id=strawberry.ID(global_id)
+        )
+
+
+def validation_failed(error: errors.ValidationFailed) -> gql.ValidationFailed:
     return gql.ValidationFailed(
         message=error.message,
         code=error.code,
         fields=[gql.FieldError(field=f.field, message=f.message) for f in error.fields],
     )
+
+
+def not_found(error: errors.NotFound) -> gql.NotFound:
+    return gql.NotFound(message=str(error), code=error.code, id=_global(error.aggregate_type, error.id))
+
+
+def version_conflict(error: errors.VersionConflict) -> gql.VersionConflict:
+    return gql.VersionConflict(
+        message=str(error),
+        code=error.code,
+        expected_version=error.expected_version,
+        actual_version=error.actual_version,
+    )
+
+
+def duplicate_sku(error: errors.DuplicateSku) -> gql.DuplicateSku:
+    return gql.DuplicateSku(message=str(error), code=error.code, sku=error.sku)
+
+
+def duplicate_email(error: errors.DuplicateEmail) -> gql.DuplicateEmail:
+    return gql.DuplicateEmail(message=str(error), code=error.code, email=error.email)
+
+
+def insufficient_stock(error: errors.InsufficientStock) -> gql.InsufficientStock:
+    return gql.InsufficientStock(
+        message=str(error),
+        code=error.code,
+        product_id=_global("Product", error.product_id),
+        requested=error.requested,
+        available=error.available,
+    )
+
+
+def product_unavailable(error: errors.ProductUnavailable) -> gql.ProductUnavailable:
+    return gql.ProductUnavailable(message=str(error), code=error.code, product_id=_global("Product", error.product_id))
+
+
+def invalid_transition(error: errors.InvalidTransition) -> gql.InvalidTransition:
+    return gql.InvalidTransition(
+        message=str(error), code=error.code, status=OrderStatus(error.status), action=error.action
+    )
+
+
+def _global(type_name: str, id: uuid.UUID) -> strawberry.ID:
+    return strawberry.ID(to_global_id(type_name, id))

@@ -7,17 +7,24 @@ from typing import Annotated
 import strawberry
 
 from api.context import Context
-from api.errors import not_implemented
+from api.ids import to_global_id
+from api.mutations._dispatch import dispatch, duplicate_email, token_of, validation_failed
 from api.queries import orders as order_queries
 from api.types import errors as gql
 from api.types.customers import Customer
 from api.types.results import MutationSuccess
+from write_model.commands import RegisterCustomer
+from write_model.domain import errors
 
 
 @strawberry.input
 class RegisterCustomerInput:
     name: str
     email: str
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Send the same key again to get the first result back instead of a second registration.",
+    )
 
 
 async def _customer_after_write(
@@ -45,4 +52,16 @@ RegisterCustomerResult = Annotated[
 async def register_customer(
     info: strawberry.Info[Context, None], input: RegisterCustomerInput
 ) -> RegisterCustomerResult:
-    raise not_implemented("registerCustomer", 3)
+    try:
+        changed = await dispatch(
+            info, RegisterCustomer(name=input.name, email=input.email), idempotency_key=input.idempotency_key
+        )
+    except errors.ValidationFailed as error:
+        return validation_failed(error)
+    except errors.DuplicateEmail as error:
+        return duplicate_email(error)
+    return CustomerChanged(
+        consistency_token=token_of(changed),
+        customer_id=strawberry.ID(to_global_id("Customer", changed.aggregate_id)),
+        version=changed.version,
+    )

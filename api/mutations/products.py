@@ -8,16 +8,31 @@ from typing import Annotated
 import strawberry
 
 from api.context import Context
-from api.errors import not_implemented
 from api.ids import to_global_id
-from api.mutations._dispatch import dispatch, token_of, validation_failed
+from api.mutations._dispatch import (
+    decode_or_not_found,
+    dispatch,
+    duplicate_sku,
+    not_found,
+    token_of,
+    validation_failed,
+    version_conflict,
+)
 from api.queries import products as product_queries
 from api.types import errors as gql
 from api.types.products import Product
 from api.types.results import MutationSuccess
 from api.types.scalars import Decimal
-from write_model.commands import CreateProduct
-from write_model.domain.errors import DuplicateSku, ValidationFailed
+from write_model.commands import (
+    ChangeProductPrice,
+    Command,
+    CreateProduct,
+    DiscontinueProduct,
+    RestockProduct,
+    UpdateProductDetails,
+)
+from write_model.domain import errors
+from write_model.results import Changed
 
 
 @strawberry.input
@@ -30,6 +45,10 @@ class CreateProductInput:
     description: str | None = None
     tags: list[str] | None = None
     initial_stock: int | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Send the same key again to get the first result back instead of a second product.",
+    )
 
 
 @strawberry.input
@@ -101,35 +120,78 @@ async def create_product(info: strawberry.Info[Context, None], input: CreateProd
         initial_stock=0 if input.initial_stock is None else input.initial_stock,
     )
     try:
-        changed = await dispatch(info, command)
-    except ValidationFailed as error:
+        changed = await dispatch(info, command, idempotency_key=input.idempotency_key)
+    except errors.ValidationFailed as error:
         return validation_failed(error)
-    except DuplicateSku as error:
-        return gql.DuplicateSku(message=str(error), code=error.code, sku=error.sku)
-    return ProductChanged(
-        consistency_token=token_of(changed),
-        product_id=strawberry.ID(to_global_id("Product", changed.aggregate_id)),
-        version=changed.version,
-    )
+    except errors.DuplicateSku as error:
+        return duplicate_sku(error)
+    return _product_changed(changed)
 
 
 async def update_product_details(
     info: strawberry.Info[Context, None], input: UpdateProductDetailsInput
 ) -> ChangeProductResult:
-    raise not_implemented("updateProductDetails", 3)
+    product_id = decode_or_not_found(input.id, "Product")
+    if isinstance(product_id, gql.NotFound):
+        return product_id
+    return await _change(
+        info,
+        UpdateProductDetails(
+            product_id=product_id,
+            expected_version=input.expected_version,
+            name=input.name,
+            description=input.description,
+            brand=input.brand,
+            category=input.category,
+            tags=None if input.tags is None else tuple(input.tags),
+        ),
+    )
 
 
 async def change_product_price(
     info: strawberry.Info[Context, None], input: ChangeProductPriceInput
 ) -> ChangeProductResult:
-    raise not_implemented("changeProductPrice", 3)
+    product_id = decode_or_not_found(input.id, "Product")
+    if isinstance(product_id, gql.NotFound):
+        return product_id
+    return await _change(
+        info, ChangeProductPrice(product_id=product_id, price=input.price, expected_version=input.expected_version)
+    )
 
 
 async def restock_product(info: strawberry.Info[Context, None], input: RestockProductInput) -> ChangeProductResult:
-    raise not_implemented("restockProduct", 3)
+    product_id = decode_or_not_found(input.id, "Product")
+    if isinstance(product_id, gql.NotFound):
+        return product_id
+    return await _change(
+        info, RestockProduct(product_id=product_id, quantity=input.quantity, expected_version=input.expected_version)
+    )
 
 
 async def discontinue_product(
     info: strawberry.Info[Context, None], input: DiscontinueProductInput
 ) -> ChangeProductResult:
-    raise not_implemented("discontinueProduct", 3)
+    product_id = decode_or_not_found(input.id, "Product")
+    if isinstance(product_id, gql.NotFound):
+        return product_id
+    return await _change(info, DiscontinueProduct(product_id=product_id, expected_version=input.expected_version))
+
+
+async def _change(info: strawberry.Info[Context, None], command: Command) -> ChangeProductResult:
+    try:
+        changed = await dispatch(info, command)
+    except errors.ValidationFailed as error:
+        return validation_failed(error)
+    except errors.NotFound as error:
+        return not_found(error)
+    except errors.VersionConflict as error:
+        return version_conflict(error)
+    return _product_changed(changed)
+
+
+def _product_changed(changed: Changed) -> ProductChanged:
+    return ProductChanged(
+        consistency_token=token_of(changed),
+        product_id=strawberry.ID(to_global_id("Product", changed.aggregate_id)),
+        version=changed.version,
+    )

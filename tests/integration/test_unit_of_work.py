@@ -12,11 +12,16 @@ import sqlalchemy as sa
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from write_model.bus import CommandBus
 from write_model.commands import CreateProduct
-from write_model.domain.errors import DuplicateSku
+from write_model.domain.errors import DuplicateSku, TransientConflict
 from write_model.domain.products import Product
 from write_model.outbox import CommandContext
+from write_model.results import Outcome
 
-CONTEXT = CommandContext(actor="tester", correlation_id="corr-42", idempotency_key="key-1")
+CONTEXT = CommandContext(actor="tester", correlation_id="corr-42")
+
+
+def keyed_context() -> CommandContext:
+    return CommandContext(actor="tester", correlation_id="corr-42", idempotency_key=f"key-{uuid.uuid4()}")
 
 
 def unique_sku() -> str:
@@ -55,8 +60,9 @@ def rows_for(engine: sa.Engine, aggregate_id: uuid.UUID) -> tuple[int, list[sa.R
 
 def test_a_created_product_and_its_event_are_committed_together(engine: sa.Engine, bus: CommandBus) -> None:
     sku = unique_sku()
+    context = keyed_context()
     changed = bus.handle(
-        CreateProduct(sku=sku, name="Kettle", brand="Acme", category="Kitchen", price="30.00", tags=("tea",)), CONTEXT
+        CreateProduct(sku=sku, name="Kettle", brand="Acme", category="Kitchen", price="30.00", tags=("tea",)), context
     )
     count, events = rows_for(engine, changed.aggregate_id)
     assert count == 1
@@ -71,7 +77,7 @@ def test_a_created_product_and_its_event_are_committed_together(engine: sa.Engin
         "actor": "tester",
         "correlation_id": "corr-42",
         "causation_id": None,
-        "idempotency_key": "key-1",
+        "idempotency_key": context.idempotency_key,
     }
     assert (int(event.txid), event.position) == (changed.position.transaction_id, changed.position.position)
 
@@ -89,7 +95,7 @@ def test_a_handler_that_fails_after_writing_leaves_neither_row_nor_event(engine:
     assert rows_for(engine, product.id) == (0, [])
 
 
-def test_a_commit_whose_outbox_write_fails_leaves_no_product_row(engine: sa.Engine) -> None:
+def test_a_commit_whose_outbox_write_conflicts_leaves_no_product_row_and_is_retryable(engine: sa.Engine) -> None:
     product = new_product(unique_sku())
     # Another event already holds (this aggregate id, version 1). Its type is one no projection reads.
     with engine.begin() as connection:
@@ -104,9 +110,9 @@ def test_a_commit_whose_outbox_write_fails_leaves_no_product_row(engine: sa.Engi
     def write_and_commit() -> None:
         with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
             uow.products.add(product)
-            uow.commit()
+            uow.commit(Outcome(product.id, product.version))
 
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(TransientConflict):
         write_and_commit()
     count, events = rows_for(engine, product.id)
     assert count == 0

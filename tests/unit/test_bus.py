@@ -1,27 +1,20 @@
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import UTC, datetime
-from functools import partial
 
 import pytest
 
-from tests.fakes import FakeStore, FakeUnitOfWork
+from tests.fakes import FakeStore, FakeUnitOfWork, fake_command_bus
 from write_model import handlers
 from write_model.bus import CommandBus
-from write_model.commands import CreateProduct
+from write_model.commands import CreateProduct, OrderLineRequest, PlaceOrder, RegisterCustomer
 from write_model.domain.errors import DuplicateSku, TransientConflict, ValidationFailed
 from write_model.outbox import CommandContext
+from write_model.results import Outcome
 from write_model.unit_of_work import AbstractUnitOfWork
 
 CONTEXT = CommandContext(actor="test", correlation_id="corr-1")
-
-
-def make_bus(store: FakeStore, **kwargs: object) -> CommandBus:
-    ids = (uuid.UUID(int=i) for i in itertools.count(1))
-    handler = partial(handlers.create_product, clock=lambda: datetime(2026, 1, 1, tzinfo=UTC), new_id=lambda: next(ids))
-    return CommandBus(lambda context: FakeUnitOfWork(store, context), {CreateProduct: handler}, **kwargs)  # type: ignore[arg-type]
 
 
 def command(**overrides: object) -> CreateProduct:
@@ -32,9 +25,9 @@ def command(**overrides: object) -> CreateProduct:
 
 def test_create_product_commits_the_product_and_exactly_one_event() -> None:
     store = FakeStore()
-    changed = make_bus(store).handle(command(), CONTEXT)
+    changed = fake_command_bus(store).handle(command(), CONTEXT)
     assert changed.version == 1
-    assert list(store.products) == ["S-1"]
+    assert [p.sku for p in store.products.values()] == ["S-1"]
     (record,) = store.outbox
     assert record.event_type == "ProductCreated"
     assert record.aggregate_id == changed.aggregate_id
@@ -44,7 +37,7 @@ def test_create_product_commits_the_product_and_exactly_one_event() -> None:
 
 def test_a_refused_command_writes_nothing() -> None:
     store = FakeStore()
-    bus = make_bus(store)
+    bus = fake_command_bus(store)
     with pytest.raises(ValidationFailed):
         bus.handle(command(name=""), CONTEXT)
     bus.handle(command(), CONTEXT)
@@ -59,7 +52,7 @@ def test_transient_conflicts_are_retried_then_surface_after_the_last_attempt() -
     attempts: list[int] = []
     sleeps: list[float] = []
 
-    def flaky(cmd: CreateProduct, uow: AbstractUnitOfWork) -> handlers.Changed:
+    def flaky(cmd: CreateProduct, uow: AbstractUnitOfWork) -> Outcome:
         attempts.append(1)
         if len(attempts) < 3:
             raise TransientConflict("deadlock")
@@ -72,7 +65,7 @@ def test_transient_conflicts_are_retried_then_surface_after_the_last_attempt() -
     assert len(attempts) == 3
     assert len(sleeps) == 2
 
-    def always(cmd: CreateProduct, uow: AbstractUnitOfWork) -> handlers.Changed:
+    def always(cmd: CreateProduct, uow: AbstractUnitOfWork) -> Outcome:
         raise TransientConflict("deadlock")
 
     stubborn = CommandBus(
@@ -86,3 +79,50 @@ def test_a_command_without_a_handler_is_a_programming_error() -> None:
     bus = CommandBus(lambda c: FakeUnitOfWork(FakeStore(), c), {})
     with pytest.raises(LookupError, match="CreateProduct"):
         bus.handle(command(), CONTEXT)
+
+
+def keyed(key: str) -> CommandContext:
+    return CommandContext(actor="test", correlation_id="corr-2", idempotency_key=key)
+
+
+def test_a_repeated_idempotency_key_returns_the_first_result_and_writes_nothing() -> None:
+    store = FakeStore()
+    bus = fake_command_bus(store)
+    product = bus.handle(command(initial_stock=5), CONTEXT).aggregate_id
+    customer = bus.handle(RegisterCustomer(name="Ada", email="ada@example.com"), CONTEXT).aggregate_id
+    order = PlaceOrder(customer_id=customer, lines=(OrderLineRequest(product_id=product, quantity=2),))
+
+    first = bus.handle(order, keyed("k-1"))
+    events = len(store.outbox)
+    again = bus.handle(order, keyed("k-1"))
+
+    assert again == first
+    assert len(store.outbox) == events
+    assert len(store.orders) == 1
+    assert store.products[product].stock == 3
+
+
+def test_a_key_reused_with_another_input_is_refused_by_code() -> None:
+    store = FakeStore()
+    bus = fake_command_bus(store)
+    bus.handle(command(), keyed("k-1"))
+    with pytest.raises(ValidationFailed) as caught:
+        bus.handle(command(sku="S-2"), keyed("k-1"))
+    assert caught.value.code == "IDEMPOTENCY_KEY_REUSED"
+    assert [f.field for f in caught.value.fields] == ["idempotencyKey"]
+    assert len(store.products) == 1
+
+
+def test_a_key_of_a_refused_command_stays_free_for_the_corrected_retry() -> None:
+    store = FakeStore()
+    bus = fake_command_bus(store)
+    with pytest.raises(ValidationFailed):
+        bus.handle(command(name=""), keyed("k-1"))
+    assert bus.handle(command(), keyed("k-1")).version == 1
+
+
+@pytest.mark.parametrize("key", ["", "has space", "x" * 256, "naïve"])
+def test_a_malformed_key_is_a_field_error(key: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        fake_command_bus(FakeStore()).handle(command(), keyed(key))
+    assert [f.field for f in caught.value.fields] == ["idempotencyKey"]

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from write_model.domain.errors import ValidationFailed
+from write_model.domain.errors import InsufficientStock, ProductUnavailable, ValidationFailed, VersionConflict
 from write_model.domain.products import Product, ProductStatus
-from write_model.events import ProductCreated
+from write_model.events import ProductCreated, ProductDetailsUpdated, ProductDiscontinued, ProductPriceChanged
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -93,3 +93,85 @@ def test_tags_are_trimmed_and_deduplicated_and_bounded() -> None:
 def test_initial_stock_is_bounded() -> None:
     assert field_errors(initial_stock=1_000_001) == {"initialStock": "must be between 0 and 1000000"}
     assert create(initial_stock=0).stock == 0
+
+
+def test_details_change_only_the_fields_given_and_record_which() -> None:
+    product = create()
+    product.pending_events.clear()
+    product.update_details(name=" Red Mug ", tags=["mug", "red"], now=NOW)
+    assert (product.name, product.brand, product.tags, product.version) == ("Red Mug", "Acme", ("mug", "red"), 2)
+    (event,) = product.pending_events
+    assert isinstance(event, ProductDetailsUpdated)
+    assert event.changed == ("name", "tags")
+    assert event.brand == "Acme"
+
+
+def test_a_change_that_changes_nothing_records_nothing() -> None:
+    product = create()
+    product.pending_events.clear()
+    product.update_details(name="Blue Mug", now=NOW)
+    product.change_price("12.5", now=NOW)
+    product.discontinue(now=NOW)
+    product.discontinue(now=NOW)
+    assert product.version == 2
+    assert [type(e) for e in product.pending_events] == [ProductDiscontinued]
+
+
+def test_details_need_at_least_one_field_and_are_validated_together() -> None:
+    product = create()
+    with pytest.raises(ValidationFailed) as nothing:
+        product.update_details(now=NOW)
+    assert [f.field for f in nothing.value.fields] == ["input"]
+    with pytest.raises(ValidationFailed) as bad:
+        product.update_details(name="", brand="x" * 101, tags=[""], now=NOW)
+    assert {f.field for f in bad.value.fields} == {"name", "brand", "tags"}
+    assert (product.name, product.version) == ("Blue Mug", 1)
+
+
+def test_a_price_change_records_old_and_new_price() -> None:
+    product = create()
+    product.change_price("9.99", now=NOW)
+    event = product.pending_events[-1]
+    assert isinstance(event, ProductPriceChanged)
+    assert (event.price, event.previous_price) == (Decimal("9.99"), Decimal("12.50"))
+    with pytest.raises(ValidationFailed):
+        product.change_price("-1", now=NOW)
+    assert product.price == Decimal("9.99")
+
+
+def test_restock_is_bounded_and_refused_once_discontinued() -> None:
+    product = create()
+    product.restock(7, now=NOW)
+    assert product.stock == 10
+    for quantity in (0, 1_000_001):
+        with pytest.raises(ValidationFailed):
+            product.restock(quantity, now=NOW)
+    product.discontinue(now=NOW)
+    with pytest.raises(ValidationFailed) as caught:
+        product.restock(1, now=NOW)
+    assert caught.value.code == "PRODUCT_DISCONTINUED"
+    assert product.stock == 10
+
+
+def test_reserving_never_takes_stock_below_zero() -> None:
+    product = create(initial_stock=2)
+    order_id = uuid.uuid4()
+    with pytest.raises(InsufficientStock) as caught:
+        product.reserve(3, order_id=order_id, now=NOW)
+    assert (caught.value.requested, caught.value.available) == (3, 2)
+    product.reserve(2, order_id=order_id, now=NOW)
+    assert product.stock == 0
+    product.release(2, order_id=order_id, now=NOW)
+    product.discontinue(now=NOW)
+    with pytest.raises(ProductUnavailable):
+        product.reserve(1, order_id=order_id, now=NOW)
+    assert product.stock == 2
+
+
+def test_a_stale_expected_version_is_a_conflict() -> None:
+    product = create()
+    product.check_version(1)
+    product.check_version(None)
+    with pytest.raises(VersionConflict) as caught:
+        product.check_version(3)
+    assert (caught.value.expected_version, caught.value.actual_version) == (3, 1)

@@ -36,6 +36,44 @@ products = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("email", sa.Text, nullable=False, unique=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
+    sa.Column("customer_id", postgresql.UUID(as_uuid=True), sa.ForeignKey("customers.id"), nullable=False),
+    sa.Column("lines", postgresql.JSONB, nullable=False),
+    sa.Column("total", sa.Numeric(18, 2), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("paid_amount", sa.Numeric(18, 2), nullable=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("actor", sa.Text, primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("aggregate_id", postgresql.UUID(as_uuid=True)),
+    sa.Column("version", sa.Integer),
+    sa.Column("status", sa.Text),
+    sa.Column("transaction_id", sa.BigInteger),
+    sa.Column("position", sa.BigInteger),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 outbox = sa.Table(
     "outbox",
     metadata,

@@ -3,49 +3,70 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from write_model.adapters.repositories import PostgresProductRepository
+from write_model.adapters.repositories import (
+    PostgresCustomerRepository,
+    PostgresIdempotencyKeys,
+    PostgresOrderRepository,
+    PostgresProductRepository,
+    position_of,
+)
 from write_model.adapters.tables import OUTBOX_CHANNEL, outbox
 from write_model.domain.errors import TransientConflict
 from write_model.events import Event, encode_payload, event_type
 from write_model.outbox import CommandContext, OutboxPosition
-from write_model.unit_of_work import AbstractUnitOfWork
+from write_model.unit_of_work import AbstractUnitOfWork, StoreUnavailable
 
 # serialization_failure, deadlock_detected: the transaction may succeed when run again.
 TRANSIENT_SQLSTATES = {"40001", "40P01"}
+# Two writers recorded the same aggregate version: one of them read a stale aggregate. Run it again.
+AGGREGATE_VERSION_CONSTRAINT = "outbox_aggregate_version_key"
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def __init__(self, engine: sa.Engine, context: CommandContext) -> None:
         self._engine = engine
-        self._context = context
+        self.context = context
         self._connection: sa.Connection | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
-        self._connection = self._engine.connect()
+        try:
+            self._connection = self._engine.connect()
+        except DBAPIError as exc:
+            raise StoreUnavailable(f"cannot connect to the database: {type(exc.orig).__name__}") from exc
         self._connection.begin()
         self.products = PostgresProductRepository(self._connection)
+        self.customers = PostgresCustomerRepository(self._connection)
+        self.orders = PostgresOrderRepository(self._connection)
+        self.idempotency_keys = PostgresIdempotencyKeys(self._connection)
         return self
 
-    def __exit__(self, *args: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         try:
             self.rollback()
         finally:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+        # Any statement of the transaction, the commit included, may be chosen as a deadlock victim or fail
+        # serialization: translated here, at the edge, so the bus can run the command again.
+        if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+            raise TransientConflict(f"database conflict {exc.orig.sqlstate}") from exc  # type: ignore[union-attr]
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            raise StoreUnavailable(f"lost the database connection: {type(exc.orig).__name__}") from exc
 
-    def _commit(self, events: list[tuple[Event, int]]) -> OutboxPosition:
+    def _write_events(self, events: list[tuple[Event, int]]) -> OutboxPosition:
         connection = self._require_connection()
         occurred_at = datetime.now(UTC)
         metadata = {
-            "actor": self._context.actor,
-            "correlation_id": self._context.correlation_id,
-            "causation_id": self._context.causation_id,
-            "idempotency_key": self._context.idempotency_key,
+            "actor": self.context.actor,
+            "correlation_id": self.context.correlation_id,
+            "causation_id": self.context.causation_id,
+            "idempotency_key": self.context.idempotency_key,
         }
         rows = [
             {
@@ -64,15 +85,20 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 outbox.insert().returning(outbox.c.position, sa.cast(outbox.c.transaction_id, sa.Text)),
                 rows,
             ).all()
-            # Delivered at commit, to wake the projector; folded with any other in this transaction.
-            connection.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
-            connection.commit()
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
-                raise TransientConflict(f"database conflict {exc.orig.sqlstate}") from exc  # type: ignore[union-attr]
+        except IntegrityError as exc:
+            if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == AGGREGATE_VERSION_CONSTRAINT:
+                raise TransientConflict("an aggregate version was recorded concurrently") from exc
             raise
+        # Delivered at commit, to wake the projector; folded with any other in this transaction.
+        connection.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
         last_position, transaction_id = max(positions, key=lambda row: row[0])
         return OutboxPosition(int(transaction_id), last_position)
+
+    def _position_of(self, aggregate_id: UUID, version: int) -> OutboxPosition:
+        return position_of(self._require_connection(), aggregate_id, version)
+
+    def _commit_transaction(self) -> None:
+        self._require_connection().commit()
 
     def rollback(self) -> None:
         if self._connection is not None and self._connection.in_transaction():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
 
 class DomainError(Exception):
@@ -39,6 +40,79 @@ class DuplicateSku(DomainError):
 
 
 @dataclass
+class DuplicateEmail(DomainError):
+    email: str
+    code: str = "DUPLICATE_EMAIL"
+
+    def __post_init__(self) -> None:
+        super().__init__(f"A customer with email {self.email!r} is already registered.")
+
+
+@dataclass
+class NotFound(DomainError):
+    """No `aggregate_type` with this id exists."""
+
+    aggregate_type: str
+    id: UUID
+    code: str = "NOT_FOUND"
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.aggregate_type} {self.id} does not exist.")
+
+
+@dataclass
+class VersionConflict(DomainError):
+    """The command expected the aggregate at `expected_version`, but it has moved on to `actual_version`."""
+
+    expected_version: int
+    actual_version: int
+    code: str = "VERSION_CONFLICT"
+
+    def __post_init__(self) -> None:
+        super().__init__(
+            f"Expected version {self.expected_version}, but it is at version {self.actual_version}: "
+            "read it again and retry."
+        )
+
+
+@dataclass
+class InsufficientStock(DomainError):
+    product_id: UUID
+    requested: int
+    available: int
+    code: str = "INSUFFICIENT_STOCK"
+
+    def __post_init__(self) -> None:
+        super().__init__(f"Only {self.available} in stock, {self.requested} requested.")
+
+
+@dataclass
+class ProductUnavailable(DomainError):
+    """The product is discontinued: it can be neither ordered nor restocked."""
+
+    product_id: UUID
+    code: str = "PRODUCT_UNAVAILABLE"
+
+    def __post_init__(self) -> None:
+        super().__init__(f"Product {self.product_id} is discontinued.")
+
+
+@dataclass
+class InvalidTransition(DomainError):
+    """The order's lifecycle does not allow `action` from `status`."""
+
+    status: str
+    action: str
+    code: str = "INVALID_TRANSITION"
+
+    def __post_init__(self) -> None:
+        super().__init__(f"An order that is {self.status} cannot be {_PAST_TENSE.get(self.action, self.action)}.")
+
+
+_PAST_TENSE = {"pay": "paid", "ship": "shipped", "deliver": "delivered", "cancel": "cancelled"}
+
+
+@dataclass
 class TransientConflict(DomainError):
     """The database aborted the transaction for a reason that a retry can cure (serialization, deadlock)."""
 
@@ -57,6 +131,9 @@ class FieldErrors:
 
     def add(self, field_name: str, message: str) -> None:
         self._errors.append(FieldError(field_name, message))
+
+    def __bool__(self) -> bool:
+        return bool(self._errors)
 
     def raise_if_any(self) -> None:
         if self._errors:

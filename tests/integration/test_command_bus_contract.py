@@ -1,0 +1,188 @@
+"""One contract for both units of work: every command behaves the same over PostgreSQL and over the fakes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from api import bootstrap
+from tests.fakes import FakeStore, fake_command_bus
+from write_model import commands
+from write_model.bus import CommandBus
+from write_model.domain.errors import (
+    DuplicateEmail,
+    InsufficientStock,
+    InvalidTransition,
+    NotFound,
+    ProductUnavailable,
+    ValidationFailed,
+    VersionConflict,
+)
+from write_model.outbox import CommandContext
+from write_model.results import Changed
+
+CONTEXT = CommandContext(actor="contract", correlation_id="c-1")
+
+
+@pytest.fixture(params=["fake", "postgres"])
+def bus(request: pytest.FixtureRequest) -> Iterator[CommandBus]:
+    if request.param == "fake":
+        yield fake_command_bus(FakeStore())
+    else:
+        yield bootstrap.build_command_bus(request.getfixturevalue("engine"))
+
+
+def create_product(bus: CommandBus, *, stock: int = 5, price: str = "2.50") -> Changed:
+    return bus.handle(
+        commands.CreateProduct(
+            sku=f"S-{uuid.uuid4().hex[:12]}",
+            name="Mug",
+            brand="Acme",
+            category="Kitchen",
+            price=price,
+            initial_stock=stock,
+        ),
+        CONTEXT,
+    )
+
+
+def register(bus: CommandBus) -> Changed:
+    return bus.handle(commands.RegisterCustomer(name="Ada", email=f"ada-{uuid.uuid4().hex}@example.com"), CONTEXT)
+
+
+def place(bus: CommandBus, customer: uuid.UUID, *lines: tuple[uuid.UUID, int], key: str | None = None) -> Changed:
+    command = commands.PlaceOrder(
+        customer_id=customer,
+        lines=tuple(commands.OrderLineRequest(product_id=product, quantity=quantity) for product, quantity in lines),
+    )
+    context = CommandContext(actor="contract", correlation_id="c-2", idempotency_key=key)
+    return bus.handle(command, context)
+
+
+def test_product_changes_move_the_version_one_by_one(bus: CommandBus) -> None:
+    product = create_product(bus).aggregate_id
+    changes: list[Callable[[int], commands.Command]] = [
+        lambda v: commands.UpdateProductDetails(product_id=product, expected_version=v, name="Big Mug", tags=("x",)),
+        lambda v: commands.ChangeProductPrice(product_id=product, expected_version=v, price="3.00"),
+        lambda v: commands.RestockProduct(product_id=product, expected_version=v, quantity=10),
+        lambda v: commands.DiscontinueProduct(product_id=product, expected_version=v),
+    ]
+    for version, change in enumerate(changes, start=1):
+        changed = bus.handle(change(version), CONTEXT)
+        assert (changed.aggregate_id, changed.version) == (product, version + 1)
+
+
+def test_a_stale_expected_version_and_an_unknown_id_are_refused(bus: CommandBus) -> None:
+    product = create_product(bus).aggregate_id
+    bus.handle(commands.RestockProduct(product_id=product, quantity=1), CONTEXT)
+    with pytest.raises(VersionConflict) as conflict:
+        bus.handle(commands.ChangeProductPrice(product_id=product, price="9.00", expected_version=1), CONTEXT)
+    assert (conflict.value.expected_version, conflict.value.actual_version) == (1, 2)
+    missing = uuid.uuid4()
+    with pytest.raises(NotFound) as not_found:
+        bus.handle(commands.RestockProduct(product_id=missing, quantity=1), CONTEXT)
+    assert (not_found.value.aggregate_type, not_found.value.id) == ("Product", missing)
+
+
+def test_a_change_that_changes_nothing_answers_with_the_current_version_and_position(bus: CommandBus) -> None:
+    created = create_product(bus, price="2.50")
+    same = bus.handle(commands.ChangeProductPrice(product_id=created.aggregate_id, price="2.5"), CONTEXT)
+    assert same == created
+
+
+def test_emails_are_unique_whatever_their_case(bus: CommandBus) -> None:
+    email = f"Grace-{uuid.uuid4().hex}@Example.com"
+    bus.handle(commands.RegisterCustomer(name="Grace", email=email), CONTEXT)
+    with pytest.raises(DuplicateEmail) as caught:
+        bus.handle(commands.RegisterCustomer(name="Other", email=email.upper()), CONTEXT)
+    assert caught.value.email == email.lower()
+
+
+def test_an_order_reserves_stock_and_moves_along_its_lifecycle(bus: CommandBus) -> None:
+    customer = register(bus).aggregate_id
+    mug, cup = create_product(bus, stock=5).aggregate_id, create_product(bus, stock=1).aggregate_id
+    placed = place(bus, customer, (mug, 2), (cup, 1), (mug, 1))
+    assert (placed.version, placed.status) == (1, "PLACED")
+    order = placed.aggregate_id
+
+    with pytest.raises(InsufficientStock) as short:
+        place(bus, customer, (mug, 1), (cup, 1))
+    assert (short.value.product_id, short.value.requested, short.value.available) == (cup, 1, 0)
+    assert place(bus, customer, (mug, 2)).status == "PLACED"
+    with pytest.raises(InsufficientStock):
+        place(bus, customer, (mug, 1))  # 5 - 3 - 2 = 0 left: the failed order above took nothing
+
+    with pytest.raises(InvalidTransition):
+        bus.handle(commands.ShipOrder(order_id=order), CONTEXT)
+    assert bus.handle(commands.PayOrder(order_id=order, expected_version=1), CONTEXT).status == "PAID"
+    with pytest.raises(VersionConflict):
+        bus.handle(commands.ShipOrder(order_id=order, expected_version=1), CONTEXT)
+    cancelled = bus.handle(commands.CancelOrder(order_id=order, reason="lost in transit"), CONTEXT)
+    assert (cancelled.version, cancelled.status) == (3, "CANCELLED")
+    # The cancelled order gave its 3 mugs and its cup back.
+    assert place(bus, customer, (mug, 3), (cup, 1)).status == "PLACED"
+
+
+def test_an_order_needs_an_existing_customer_and_available_products(bus: CommandBus) -> None:
+    customer = register(bus).aggregate_id
+    product = create_product(bus).aggregate_id
+    with pytest.raises(NotFound) as no_customer:
+        place(bus, uuid.uuid4(), (product, 1))
+    assert no_customer.value.aggregate_type == "Customer"
+    missing = uuid.uuid4()
+    with pytest.raises(NotFound) as no_product:
+        place(bus, customer, (product, 1), (missing, 1))
+    assert (no_product.value.aggregate_type, no_product.value.id) == ("Product", missing)
+    bus.handle(commands.DiscontinueProduct(product_id=product), CONTEXT)
+    with pytest.raises(ProductUnavailable):
+        place(bus, customer, (product, 1))
+    with pytest.raises(ValidationFailed) as bad:
+        place(bus, customer, (product, 0))
+    assert [f.field for f in bad.value.fields] == ["lines[0].quantity"]
+
+
+def test_an_idempotency_key_replays_the_first_order(bus: CommandBus) -> None:
+    customer = register(bus).aggregate_id
+    product = create_product(bus, stock=1).aggregate_id
+    key = f"order-{uuid.uuid4()}"
+    first = place(bus, customer, (product, 1), key=key)
+    assert place(bus, customer, (product, 1), key=key) == first  # stock is 0 now: a second run would fail
+    with pytest.raises(ValidationFailed) as reused:
+        place(bus, customer, (product, 2), key=key)
+    assert reused.value.code == "IDEMPOTENCY_KEY_REUSED"
+
+
+def test_the_full_lifecycle_ends_delivered(bus: CommandBus) -> None:
+    customer = register(bus).aggregate_id
+    product = create_product(bus).aggregate_id
+    order = place(bus, customer, (product, 1)).aggregate_id
+    statuses = [
+        bus.handle(action(order_id=order), CONTEXT).status
+        for action in (commands.PayOrder, commands.ShipOrder, commands.DeliverOrder)
+    ]
+    assert statuses == ["PAID", "SHIPPED", "DELIVERED"]
+    with pytest.raises(InvalidTransition) as caught:
+        bus.handle(commands.CancelOrder(order_id=order), CONTEXT)
+    assert (caught.value.status, caught.value.action) == ("DELIVERED", "cancel")
+
+
+def test_postgres_keeps_the_order_lines_and_money_exact(engine: sa.Engine) -> None:
+    bus = bootstrap.build_command_bus(engine)
+    customer = register(bus).aggregate_id
+    product = create_product(bus, price="0.10", stock=1000).aggregate_id
+    order = place(bus, customer, (product, 3)).aggregate_id
+    with engine.connect() as connection:
+        total, lines = connection.execute(
+            sa.text("SELECT total, lines FROM orders WHERE id = :id"), {"id": order}
+        ).one()
+        event = connection.execute(
+            sa.text("SELECT payload FROM outbox WHERE aggregate_id = :id AND event_type = 'OrderPlaced'"), {"id": order}
+        ).scalar_one()
+    assert total == Decimal("0.30")
+    assert lines[0]["line_total"] == "0.30"
+    assert event["total"] == "0.30"
+    assert event["lines"][0]["unit_price"] == "0.10"

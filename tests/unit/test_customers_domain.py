@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from write_model.domain.customers import Customer
+from write_model.domain.errors import ValidationFailed
+from write_model.events import CustomerRegistered
+
+NOW = datetime(2026, 1, 2, tzinfo=UTC)
+
+
+def test_a_customer_is_registered_with_a_lowercased_email() -> None:
+    customer = Customer.register(id=uuid.UUID(int=1), name=" Ada ", email=" Ada@Example.COM ", now=NOW)
+    assert (customer.name, customer.email, customer.version) == ("Ada", "ada@example.com", 1)
+    (event,) = customer.pending_events
+    assert event == CustomerRegistered(customer_id=customer.id, name="Ada", email="ada@example.com", registered_at=NOW)
+
+
+@pytest.mark.parametrize(
+    "email", ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "ada@@example.com", "a@b..c"]
+)
+def test_an_invalid_email_is_a_field_error(email: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        Customer.register(id=uuid.uuid4(), name="Ada", email=email, now=NOW)
+    assert [f.field for f in caught.value.fields] == ["email"]
+
+
+def test_every_bad_field_is_reported() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        Customer.register(id=uuid.uuid4(), name="x" * 201, email="a" * 250 + "@x.io", now=NOW)
+    assert {f.field: f.message for f in caught.value.fields} == {
+        "name": "must be at most 200 characters",
+        "email": "must be at most 254 characters",
+    }

@@ -1,0 +1,45 @@
+"""The Customer aggregate: someone who places orders, known by a unique email address."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from write_model.domain._checks import check_text
+from write_model.domain.aggregate import Aggregate
+from write_model.domain.errors import FieldErrors
+from write_model.events import CustomerRegistered
+
+MAX_NAME = 200
+MAX_EMAIL = 254
+# Deliberately plain: one @, no whitespace, a dot in the domain, no empty labels. Whether the mailbox exists
+# is for a confirmation mail to find out, not for a pattern.
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+@dataclass(kw_only=True)
+class Customer(Aggregate):
+    name: str
+    email: str
+    created_at: datetime
+
+    @classmethod
+    def register(cls, *, id: UUID, name: str, email: str, now: datetime) -> Customer:
+        """A new customer at version 1. The email is stored lowercased, so uniqueness is case-insensitive."""
+        errors = FieldErrors()
+        name = check_text(errors, "name", name, required=True, maximum=MAX_NAME)
+        email = normalize_email(email)
+        if len(email) > MAX_EMAIL:
+            errors.add("email", f"must be at most {MAX_EMAIL} characters")
+        elif not EMAIL_PATTERN.fullmatch(email):
+            errors.add("email", "must be an email address such as ada@example.com")
+        errors.raise_if_any()
+        customer = cls(id=id, version=0, name=name, email=email, created_at=now)
+        customer._record(CustomerRegistered(customer_id=id, name=name, email=email, registered_at=now))
+        return customer
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
