@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test setup services-up services-down schema
+.PHONY: run test setup services-up services-down schema bench-place-order
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector
 	scripts/dev.sh run
@@ -15,3 +15,6 @@ services-down:  ## stop the local PostgreSQL and Elasticsearch
 
 schema:  ## rewrite api/schema.graphql from the served schema
 	.venv/bin/twofold export-schema --output api/schema.graphql
+
+bench-place-order:  ## placeOrder over HTTP vs plain psycopg at concurrency 8 (test-output/bench/)
+	scripts/dev.sh bench-place-order

@@ -4,6 +4,7 @@
 #   scripts/dev.sh run    set up, migrate, start the projector and the API; prints the GraphiQL URL
 #   scripts/dev.sh test   set up, then every check: format, lint, types, import contracts, schema, pytest
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
+#   scripts/dev.sh bench-place-order  the placeOrder benchmark (scripts/bench/place_order.py)
 #
 # Set-up is idempotent: the virtualenv is rebuilt only when pyproject.toml or requirements.lock change,
 # and running services are reused (scripts/services.sh).
@@ -93,9 +94,15 @@ cmd_test() {
   "$bin/pytest" "$@"
 }
 
+cmd_bench_place_order() {
+  cmd_setup
+  "$VENV/bin/python" scripts/bench/place_order.py "$@"
+}
+
 case "${1:-}" in
   setup) shift; cmd_setup "$@" ;;
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]" >&2; exit 2 ;;
+  bench-place-order) shift; cmd_bench_place_order "$@" ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|bench-place-order [--seconds S --concurrency N --rounds R]" >&2; exit 2 ;;
 esac

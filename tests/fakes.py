@@ -74,8 +74,9 @@ class _FakeRepository(AbstractRepository[A]):
     def _get_many(self, ids: list[UUID], *, lock: bool) -> dict[UUID, A]:
         return {id: copy.deepcopy(self._committed[id]) for id in ids if id in self._committed}
 
-    def _update(self, aggregate: A, *, previous_version: int) -> None:
-        assert self._committed[aggregate.id].version == previous_version
+    def _update_all(self, aggregates: list[A]) -> None:
+        for aggregate in aggregates:
+            assert self._committed[aggregate.id].version == aggregate.version - len(aggregate.pending_events)
 
     def apply(self) -> None:
         for aggregate in self.seen:

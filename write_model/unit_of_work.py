@@ -67,10 +67,10 @@ class AbstractRepository(abc.ABC, Generic[A]):
         self._identity[aggregate.id] = aggregate
 
     def save_changes(self) -> None:
-        """Write the new state of every loaded aggregate that recorded events."""
-        for aggregate in self.seen:
-            if aggregate.pending_events and aggregate.id not in self._added:
-                self._update(aggregate, previous_version=aggregate.version - len(aggregate.pending_events))
+        """Write the new state of every loaded aggregate that recorded events, in one round trip."""
+        changed = [a for a in self.seen if a.pending_events and a.id not in self._added]
+        if changed:
+            self._update_all(changed)
 
     @abc.abstractmethod
     def _add(self, aggregate: A) -> None: ...
@@ -79,7 +79,9 @@ class AbstractRepository(abc.ABC, Generic[A]):
     def _get_many(self, ids: list[UUID], *, lock: bool) -> dict[UUID, A]: ...
 
     @abc.abstractmethod
-    def _update(self, aggregate: A, *, previous_version: int) -> None: ...
+    def _update_all(self, aggregates: list[A]) -> None:
+        """Store each aggregate's state, provided its stored version is still the one it was loaded at
+        (`version - len(pending_events)`)."""
 
 
 class AbstractProductRepository(AbstractRepository[Product]):

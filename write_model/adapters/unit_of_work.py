@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from write_model.adapters.repositories import (
@@ -23,6 +25,17 @@ from write_model.unit_of_work import AbstractUnitOfWork, StoreUnavailable
 
 # serialization_failure, deadlock_detected: the transaction may succeed when run again.
 TRANSIENT_SQLSTATES = {"40001", "40P01"}
+# Payload and metadata arrive as JSON text, encoded once here, and PostgreSQL parses them into jsonb.
+_INSERT_EVENTS = (
+    outbox.insert()
+    .values(
+        payload=sa.cast(sa.bindparam("payload_json", type_=sa.Text), JSONB),
+        metadata=sa.cast(sa.bindparam("metadata_json", type_=sa.Text), JSONB),
+    )
+    .returning(outbox.c.position, sa.cast(outbox.c.transaction_id, sa.Text))
+)
+# Delivered at commit, to wake the projector; folded with any other in this transaction.
+_NOTIFY = sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, ""))
 # Two writers recorded the same aggregate version: one of them read a stale aggregate. Run it again.
 AGGREGATE_VERSION_CONSTRAINT = "outbox_aggregate_version_key"
 
@@ -62,35 +75,33 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def _write_events(self, events: list[tuple[Event, int]]) -> OutboxPosition:
         connection = self._require_connection()
         occurred_at = datetime.now(UTC)
-        metadata = {
-            "actor": self.context.actor,
-            "correlation_id": self.context.correlation_id,
-            "causation_id": self.context.causation_id,
-            "idempotency_key": self.context.idempotency_key,
-        }
+        metadata = json.dumps(
+            {
+                "actor": self.context.actor,
+                "correlation_id": self.context.correlation_id,
+                "causation_id": self.context.causation_id,
+                "idempotency_key": self.context.idempotency_key,
+            }
+        )
         rows = [
             {
                 "aggregate_type": event.AGGREGATE,
                 "aggregate_id": event.aggregate_id,
                 "aggregate_version": version,
                 "event_type": event_type(event),
-                "payload": encode_payload(event),
-                "metadata": metadata,
+                "payload_json": json.dumps(encode_payload(event)),
+                "metadata_json": metadata,
                 "occurred_at": occurred_at,
             }
             for event, version in events
         ]
         try:
-            positions = connection.execute(
-                outbox.insert().returning(outbox.c.position, sa.cast(outbox.c.transaction_id, sa.Text)),
-                rows,
-            ).all()
+            positions = connection.execute(_INSERT_EVENTS, rows).all()
         except IntegrityError as exc:
             if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == AGGREGATE_VERSION_CONSTRAINT:
                 raise TransientConflict("an aggregate version was recorded concurrently") from exc
             raise
-        # Delivered at commit, to wake the projector; folded with any other in this transaction.
-        connection.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "")))
+        connection.execute(_NOTIFY)
         last_position, transaction_id = max(positions, key=lambda row: row[0])
         return OutboxPosition(int(transaction_id), last_position)
 
