@@ -51,10 +51,10 @@ def command_handlers(
         commands.DiscontinueProduct: partial(handlers.discontinue_product, clock=clock),
         commands.RegisterCustomer: partial(handlers.register_customer, clock=clock, new_id=new_id),
         commands.PlaceOrder: partial(handlers.place_order, clock=clock, new_id=new_id),
-        commands.PayOrder: partial(handlers.pay_order, clock=clock),
-        commands.ShipOrder: partial(handlers.ship_order, clock=clock),
-        commands.DeliverOrder: partial(handlers.deliver_order, clock=clock),
-        commands.CancelOrder: partial(handlers.cancel_order, clock=clock),
+        commands.PayOrder: partial(handlers.move_order, clock=clock),
+        commands.ShipOrder: partial(handlers.move_order, clock=clock),
+        commands.DeliverOrder: partial(handlers.move_order, clock=clock),
+        commands.CancelOrder: partial(handlers.move_order, clock=clock),
     }
 
 

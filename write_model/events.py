@@ -31,12 +31,22 @@ class Event:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductCreated(Event):
-    """A product entered the catalog. Carries its whole initial state."""
+class ProductEvent(Event):
+    """Base of the product's events."""
 
     AGGREGATE: ClassVar[str] = "Product"
 
     product_id: UUID
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.product_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductCreated(ProductEvent):
+    """A product entered the catalog. Carries its whole initial state."""
+
     sku: str
     name: str
     description: str
@@ -48,18 +58,11 @@ class ProductCreated(Event):
     status: str
     created_at: datetime
 
-    @property
-    def aggregate_id(self) -> UUID:
-        return self.product_id
-
 
 @dataclass(frozen=True, kw_only=True)
-class ProductDetailsUpdated(Event):
+class ProductDetailsUpdated(ProductEvent):
     """A product's descriptive fields changed. Carries all of them as they are now, and which ones changed."""
 
-    AGGREGATE: ClassVar[str] = "Product"
-
-    product_id: UUID
     name: str
     description: str
     brand: str
@@ -67,82 +70,42 @@ class ProductDetailsUpdated(Event):
     tags: tuple[str, ...]
     changed: tuple[str, ...]
 
-    @property
-    def aggregate_id(self) -> UUID:
-        return self.product_id
-
 
 @dataclass(frozen=True, kw_only=True)
-class ProductPriceChanged(Event):
-    AGGREGATE: ClassVar[str] = "Product"
-
-    product_id: UUID
+class ProductPriceChanged(ProductEvent):
     price: Decimal
     previous_price: Decimal
 
-    @property
-    def aggregate_id(self) -> UUID:
-        return self.product_id
-
 
 @dataclass(frozen=True, kw_only=True)
-class ProductRestocked(Event):
+class ProductRestocked(ProductEvent):
     """`quantity` units arrived; `stock` is the level after them."""
 
-    AGGREGATE: ClassVar[str] = "Product"
-
-    product_id: UUID
     quantity: int
     stock: int
 
-    @property
-    def aggregate_id(self) -> UUID:
-        return self.product_id
-
 
 @dataclass(frozen=True, kw_only=True)
-class ProductDiscontinued(Event):
+class ProductDiscontinued(ProductEvent):
     """The product can no longer be ordered or restocked. Its stock is kept as it was."""
 
-    AGGREGATE: ClassVar[str] = "Product"
-
-    product_id: UUID
-
-    @property
-    def aggregate_id(self) -> UUID:
-        return self.product_id
-
 
 @dataclass(frozen=True, kw_only=True)
-class ProductStockReserved(Event):
+class ProductStockReserved(ProductEvent):
     """An order took `quantity` units; `stock` is the level after it. Recorded with the `OrderPlaced`."""
 
-    AGGREGATE: ClassVar[str] = "Product"
-
-    product_id: UUID
     order_id: UUID
     quantity: int
     stock: int
-
-    @property
-    def aggregate_id(self) -> UUID:
-        return self.product_id
 
 
 @dataclass(frozen=True, kw_only=True)
-class ProductStockReleased(Event):
+class ProductStockReleased(ProductEvent):
     """A cancelled order gave back `quantity` units; `stock` is the level after them."""
 
-    AGGREGATE: ClassVar[str] = "Product"
-
-    product_id: UUID
     order_id: UUID
     quantity: int
     stock: int
-
-    @property
-    def aggregate_id(self) -> UUID:
-        return self.product_id
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -103,37 +103,23 @@ def place_order(command: PlaceOrder, uow: AbstractUnitOfWork, *, clock: Clock, n
     return Outcome(order.id, order.version, order.status.value)
 
 
-def pay_order(command: PayOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+def move_order(command: OrderAction, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    """The lifecycle commands: `PayOrder`, `ShipOrder`, `DeliverOrder` and `CancelOrder`."""
     reason = check_reason(command.reason)
-    order = _order_for(command, uow)
-    order.pay(reason=reason, now=clock())
-    return Outcome(order.id, order.version, order.status.value)
-
-
-def ship_order(command: ShipOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
-    reason = check_reason(command.reason)
-    order = _order_for(command, uow)
-    order.ship(reason=reason, now=clock())
-    return Outcome(order.id, order.version, order.status.value)
-
-
-def deliver_order(command: DeliverOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
-    reason = check_reason(command.reason)
-    order = _order_for(command, uow)
-    order.deliver(reason=reason, now=clock())
-    return Outcome(order.id, order.version, order.status.value)
-
-
-def cancel_order(command: CancelOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
-    reason = check_reason(command.reason)
-    order = _order_for(command, uow)
-    # Locked after the order, in id order, like every other command that touches both: no deadlocks.
-    products = uow.products.get_many(order.product_ids)
-    order.cancel(products=products, reason=reason, now=clock())
-    return Outcome(order.id, order.version, order.status.value)
-
-
-def _order_for(command: OrderAction, uow: AbstractUnitOfWork) -> Order:
     order = uow.orders.get(command.order_id)
     order.check_version(command.expected_version)
-    return order
+    now = clock()
+    match command:
+        case PayOrder():
+            order.pay(reason=reason, now=now)
+        case ShipOrder():
+            order.ship(reason=reason, now=now)
+        case DeliverOrder():
+            order.deliver(reason=reason, now=now)
+        case CancelOrder():
+            # Locked after the order, in id order, like every other command that touches both: no deadlocks.
+            products = uow.products.get_many(order.product_ids)
+            order.cancel(products=products, reason=reason, now=now)
+        case _:
+            raise TypeError(f"{type(command).__name__} is not a lifecycle command")
+    return Outcome(order.id, order.version, order.status.value)

@@ -6,10 +6,11 @@ and psycopg prepares it on the server, which keeps the cost of a command close t
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -31,8 +32,11 @@ from write_model.unit_of_work import (
     AbstractIdempotencyKeys,
     AbstractOrderRepository,
     AbstractProductRepository,
+    AbstractRepository,
     StoredOutcome,
 )
+
+A = TypeVar("A", bound=Aggregate)
 
 SKU_CONSTRAINT = "products_sku_key"
 EMAIL_CONSTRAINT = "customers_email_key"
@@ -77,9 +81,7 @@ _UPDATES = {
     customers.name: _update(customers, _CUSTOMER_STATE),
     orders.name: _update(orders, _ORDER_STATE),
 }
-_INSERT_PRODUCT = products.insert()
-_INSERT_CUSTOMER = customers.insert()
-_INSERT_ORDER = orders.insert()
+_INSERTS = {table.name: table.insert() for table in (products, customers, orders)}
 _CLAIM_KEY = (
     pg_insert(idempotency_keys)
     .values(
@@ -110,10 +112,51 @@ _POSITION_OF = sa.select(outbox.c.position, sa.cast(outbox.c.transaction_id, sa.
 )
 
 
-class PostgresProductRepository(AbstractProductRepository):
+class _PostgresRepository(AbstractRepository[A]):
+    """Loading and updating rows of one table; subclasses say which table, state columns and row mapping."""
+
+    table: ClassVar[sa.Table]
+    state_columns: ClassVar[tuple[str, ...]]
+
     def __init__(self, connection: sa.Connection) -> None:
         super().__init__()
         self._connection = connection
+
+    def _insert(self, row: dict[str, object], *, unique: str | None = None, duplicate: Exception | None = None) -> None:
+        """Insert `row`; a violation of the `unique` constraint raises `duplicate` (the transaction goes on)."""
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(_INSERTS[self.table.name], row)
+        except IntegrityError as exc:
+            if duplicate is not None and _violated_constraint(exc) == unique:
+                raise duplicate from exc
+            raise
+
+    def _get_many(self, ids: list[UUID], *, lock: bool) -> dict[UUID, A]:
+        rows = self._connection.execute(_SELECTS[(self.table.name, lock)], {"ids": ids})
+        return {row.id: self._from_row(row) for row in rows}
+
+    def _update_all(self, aggregates: list[A]) -> None:
+        rows = [
+            {
+                "row_id": aggregate.id,
+                "loaded_version": aggregate.version - len(aggregate.pending_events),
+                **_state(aggregate, self.state_columns),
+            }
+            for aggregate in aggregates
+        ]
+        result = self._connection.execute(_UPDATES[self.table.name], rows)
+        if result.rowcount != len(rows):
+            # Rows are locked when loaded, so this means a writer bypassed the lock: let the bus run it again.
+            raise TransientConflict(f"a {self.table.name} row moved past the version it was loaded at")
+
+    @abc.abstractmethod
+    def _from_row(self, row: sa.Row[Any]) -> A: ...
+
+
+class PostgresProductRepository(_PostgresRepository[Product], AbstractProductRepository):
+    table = products
+    state_columns = _PRODUCT_STATE
 
     def _add(self, product: Product) -> None:
         row = {
@@ -122,67 +165,41 @@ class PostgresProductRepository(AbstractProductRepository):
             "created_at": product.created_at,
             **_state(product, _PRODUCT_STATE),
         }
-        try:
-            with self._connection.begin_nested():
-                self._connection.execute(_INSERT_PRODUCT, row)
-        except IntegrityError as exc:
-            if _violated_constraint(exc) == SKU_CONSTRAINT:
-                raise DuplicateSku(product.sku) from exc
-            raise
+        self._insert(row, unique=SKU_CONSTRAINT, duplicate=DuplicateSku(product.sku))
 
-    def _get_many(self, ids: list[UUID], *, lock: bool) -> dict[UUID, Product]:
-        return {
-            row.id: Product(
-                id=row.id,
-                version=row.version,
-                sku=row.sku,
-                name=row.name,
-                description=row.description,
-                brand=row.brand,
-                category=row.category,
-                tags=tuple(row.tags),
-                price=row.price,
-                stock=row.stock,
-                status=ProductStatus(row.status),
-                created_at=row.created_at,
-                updated_at=row.updated_at,
-            )
-            for row in _select_many(self._connection, products, ids, lock=lock)
-        }
-
-    def _update_all(self, aggregates: list[Product]) -> None:
-        _update_rows(self._connection, products, aggregates, _PRODUCT_STATE)
+    def _from_row(self, row: sa.Row[Any]) -> Product:
+        return Product(
+            id=row.id,
+            version=row.version,
+            sku=row.sku,
+            name=row.name,
+            description=row.description,
+            brand=row.brand,
+            category=row.category,
+            tags=tuple(row.tags),
+            price=row.price,
+            stock=row.stock,
+            status=ProductStatus(row.status),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
 
 
-class PostgresCustomerRepository(AbstractCustomerRepository):
-    def __init__(self, connection: sa.Connection) -> None:
-        super().__init__()
-        self._connection = connection
+class PostgresCustomerRepository(_PostgresRepository[Customer], AbstractCustomerRepository):
+    table = customers
+    state_columns = _CUSTOMER_STATE
 
     def _add(self, customer: Customer) -> None:
         row = {"id": customer.id, "created_at": customer.created_at, **_state(customer, _CUSTOMER_STATE)}
-        try:
-            with self._connection.begin_nested():
-                self._connection.execute(_INSERT_CUSTOMER, row)
-        except IntegrityError as exc:
-            if _violated_constraint(exc) == EMAIL_CONSTRAINT:
-                raise DuplicateEmail(customer.email) from exc
-            raise
+        self._insert(row, unique=EMAIL_CONSTRAINT, duplicate=DuplicateEmail(customer.email))
 
-    def _get_many(self, ids: list[UUID], *, lock: bool) -> dict[UUID, Customer]:
-        return {
-            row.id: Customer(id=row.id, version=row.version, name=row.name, email=row.email, created_at=row.created_at)
-            for row in _select_many(self._connection, customers, ids, lock=lock)
-        }
-
-    def _update_all(self, aggregates: list[Customer]) -> None:
-        _update_rows(self._connection, customers, aggregates, _CUSTOMER_STATE)
+    def _from_row(self, row: sa.Row[Any]) -> Customer:
+        return Customer(id=row.id, version=row.version, name=row.name, email=row.email, created_at=row.created_at)
 
 
-class PostgresOrderRepository(AbstractOrderRepository):
-    def __init__(self, connection: sa.Connection) -> None:
-        super().__init__()
-        self._connection = connection
+class PostgresOrderRepository(_PostgresRepository[Order], AbstractOrderRepository):
+    table = orders
+    state_columns = _ORDER_STATE
 
     def _add(self, order: Order) -> None:
         row = {
@@ -193,26 +210,21 @@ class PostgresOrderRepository(AbstractOrderRepository):
             "placed_at": order.placed_at,
             **_state(order, _ORDER_STATE),
         }
-        self._connection.execute(_INSERT_ORDER, row)
+        # A fresh random id and an existing customer: nothing can collide, so no savepoint is needed.
+        self._connection.execute(_INSERTS[orders.name], row)
 
-    def _get_many(self, ids: list[UUID], *, lock: bool) -> dict[UUID, Order]:
-        return {
-            row.id: Order(
-                id=row.id,
-                version=row.version,
-                customer_id=row.customer_id,
-                lines=tuple(_line_from_json(line) for line in row.lines),
-                total=row.total,
-                status=OrderStatus(row.status),
-                paid_amount=row.paid_amount,
-                placed_at=row.placed_at,
-                updated_at=row.updated_at,
-            )
-            for row in _select_many(self._connection, orders, ids, lock=lock)
-        }
-
-    def _update_all(self, aggregates: list[Order]) -> None:
-        _update_rows(self._connection, orders, aggregates, _ORDER_STATE)
+    def _from_row(self, row: sa.Row[Any]) -> Order:
+        return Order(
+            id=row.id,
+            version=row.version,
+            customer_id=row.customer_id,
+            lines=tuple(_line_from_json(line) for line in row.lines),
+            total=row.total,
+            status=OrderStatus(row.status),
+            paid_amount=row.paid_amount,
+            placed_at=row.placed_at,
+            updated_at=row.updated_at,
+        )
 
 
 class PostgresIdempotencyKeys(AbstractIdempotencyKeys):
@@ -253,27 +265,6 @@ def position_of(connection: sa.Connection, aggregate_id: UUID, version: int) -> 
         _POSITION_OF, {"aggregate_id": aggregate_id, "version": version}
     ).one()
     return OutboxPosition(int(transaction_id), position)
-
-
-def _select_many(connection: sa.Connection, table: sa.Table, ids: list[UUID], *, lock: bool) -> list[sa.Row[Any]]:
-    return list(connection.execute(_SELECTS[(table.name, lock)], {"ids": ids}))
-
-
-def _update_rows(
-    connection: sa.Connection, table: sa.Table, aggregates: Sequence[Aggregate], columns: Sequence[str]
-) -> None:
-    rows = [
-        {
-            "row_id": aggregate.id,
-            "loaded_version": aggregate.version - len(aggregate.pending_events),
-            **_state(aggregate, columns),
-        }
-        for aggregate in aggregates
-    ]
-    result = connection.execute(_UPDATES[table.name], rows)
-    if result.rowcount != len(rows):
-        # Rows are locked when loaded, so this means a writer bypassed the lock: let the bus run it again.
-        raise TransientConflict(f"a {table.name} row moved past the version it was loaded at")
 
 
 def _state(aggregate: Aggregate, columns: Sequence[str]) -> dict[str, object]:
