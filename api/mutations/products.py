@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
+from uuid import UUID
 
 import strawberry
 
@@ -131,12 +133,10 @@ async def create_product(info: strawberry.Info[Context, None], input: CreateProd
 async def update_product_details(
     info: strawberry.Info[Context, None], input: UpdateProductDetailsInput
 ) -> ChangeProductResult:
-    product_id = decode_or_not_found(input.id, "Product")
-    if isinstance(product_id, gql.NotFound):
-        return product_id
     return await _change(
         info,
-        UpdateProductDetails(
+        input.id,
+        lambda product_id: UpdateProductDetails(
             product_id=product_id,
             expected_version=input.expected_version,
             name=input.name,
@@ -151,35 +151,44 @@ async def update_product_details(
 async def change_product_price(
     info: strawberry.Info[Context, None], input: ChangeProductPriceInput
 ) -> ChangeProductResult:
-    product_id = decode_or_not_found(input.id, "Product")
-    if isinstance(product_id, gql.NotFound):
-        return product_id
     return await _change(
-        info, ChangeProductPrice(product_id=product_id, price=input.price, expected_version=input.expected_version)
+        info,
+        input.id,
+        lambda product_id: ChangeProductPrice(
+            product_id=product_id, price=input.price, expected_version=input.expected_version
+        ),
     )
 
 
 async def restock_product(info: strawberry.Info[Context, None], input: RestockProductInput) -> ChangeProductResult:
-    product_id = decode_or_not_found(input.id, "Product")
-    if isinstance(product_id, gql.NotFound):
-        return product_id
     return await _change(
-        info, RestockProduct(product_id=product_id, quantity=input.quantity, expected_version=input.expected_version)
+        info,
+        input.id,
+        lambda product_id: RestockProduct(
+            product_id=product_id, quantity=input.quantity, expected_version=input.expected_version
+        ),
     )
 
 
 async def discontinue_product(
     info: strawberry.Info[Context, None], input: DiscontinueProductInput
 ) -> ChangeProductResult:
-    product_id = decode_or_not_found(input.id, "Product")
+    return await _change(
+        info,
+        input.id,
+        lambda product_id: DiscontinueProduct(product_id=product_id, expected_version=input.expected_version),
+    )
+
+
+async def _change(
+    info: strawberry.Info[Context, None], global_id: str, command_for: Callable[[UUID], Command]
+) -> ChangeProductResult:
+    """Run the command `command_for` builds for the product `global_id` names, and map its outcome."""
+    product_id = decode_or_not_found(global_id, "Product")
     if isinstance(product_id, gql.NotFound):
         return product_id
-    return await _change(info, DiscontinueProduct(product_id=product_id, expected_version=input.expected_version))
-
-
-async def _change(info: strawberry.Info[Context, None], command: Command) -> ChangeProductResult:
     try:
-        changed = await dispatch(info, command)
+        changed = await dispatch(info, command_for(product_id))
     except errors.ValidationFailed as error:
         return validation_failed(error)
     except errors.NotFound as error:
