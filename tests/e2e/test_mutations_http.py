@@ -295,3 +295,36 @@ def test_the_order_lifecycle_over_http(gql: GraphQLClient, server: str, settings
     finally:
         engine.dispose()
     assert metadata["correlation_id"] == "req-cancel-42"
+
+
+def test_each_change_mutation_answers_not_found_and_version_conflict(gql: GraphQLClient) -> None:
+    product = create_product(gql)["productId"]
+    changes: dict[str, dict[str, Any]] = {
+        "updateProductDetails": {"name": "Renamed"},
+        "changeProductPrice": {"price": "3.00"},
+        "restockProduct": {"quantity": 1},
+        "discontinueProduct": {},
+    }
+    for mutation, fields in changes.items():
+        stale = change(gql, mutation, id=product, expectedVersion=99, **fields)
+        assert (stale["__typename"], stale["expectedVersion"]) == ("VersionConflict", 99), mutation
+        missing = change(gql, mutation, id=to_global_id("Product", uuid.uuid4()), **fields)
+        assert missing["__typename"] == "NotFound", mutation
+    invalid = change(gql, "updateProductDetails", id=product)
+    assert invalid["fields"] == [
+        {"field": "input", "message": "give at least one of name, description, brand, category, tags"}
+    ]
+
+
+def test_each_order_action_answers_each_of_its_errors(gql: GraphQLClient) -> None:
+    customer = register(gql)
+    product = create_product(gql, initialStock=10)["productId"]
+    order = place(gql, customer, (product, 1))["orderId"]
+    act(gql, "cancelOrder", id=order)
+    for action in ("payOrder", "shipOrder", "deliverOrder", "cancelOrder"):
+        refused = act(gql, action, id=order)
+        assert (refused["__typename"], refused["status"]) == ("InvalidTransition", "CANCELLED"), action
+        stale = act(gql, action, id=order, expectedVersion=1)
+        assert (stale["__typename"], stale["actualVersion"]) == ("VersionConflict", 2), action
+        missing = act(gql, action, id=to_global_id("Order", uuid.uuid4()))
+        assert missing["__typename"] == "NotFound", action
