@@ -21,6 +21,9 @@ from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
 from read_model.adapters.postgres import PostgresCheckpointStore, PostgresOutboxReader
 from read_model.consistency import ConsistencyWaiter
 from read_model.indexes import IndexNames
+from read_model.projections.customers import CustomerProjection
+from read_model.projections.events import EventProjection
+from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
 from read_model.search.products import ProductSearch
@@ -104,7 +107,7 @@ def build_projector(settings: Settings) -> ProjectorProcess:
         reader=reader,
         checkpoints=checkpoints,
         store=ElasticsearchDocumentStore(client, names),
-        projections=[ProductProjection()],
+        projections=[ProductProjection(), CustomerProjection(), OrderProjection(), EventProjection()],
         checkpoint_prefix=settings.index_prefix,
         batch_size=settings.projector_batch_size,
         poll_seconds=settings.projector_poll_seconds,

@@ -75,6 +75,104 @@ PRODUCTS = IndexDefinition(
     },
 )
 
+_KEYWORD = {"type": "keyword"}
+_DATE = {"type": "date"}
+# Money: the exact decimal text kept in `_source` only, and integer cents for sorting, ranges and sums.
+_MONEY_TEXT = {"type": "keyword", "index": False, "doc_values": False}
+_UNINDEXED = {"type": "object", "enabled": False}
+
+CUSTOMERS = IndexDefinition(
+    name="customers",
+    version=1,
+    settings={"number_of_shards": 1, "number_of_replicas": 0, **_TEXT_ANALYSIS},
+    mappings={
+        "dynamic": "strict",
+        "properties": {
+            "id": _KEYWORD,
+            "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "normalizer": "folded"}}},
+            "email": {"type": "keyword", "normalizer": "folded"},
+            "version": {"type": "integer"},
+            "order_count": {"type": "integer"},
+            "lifetime_value": _MONEY_TEXT,
+            "lifetime_value_cents": {"type": "long"},
+            "created_at": _DATE,
+            "updated_at": _DATE,
+            # Fed by the customer's events and by its orders' events: the last outbox position applied, and a
+            # revision counting the changes (the document's external version).
+            "applied_through": _UNINDEXED,
+            "revision": {"type": "long"},
+        },
+    },
+)
+
+ORDERS = IndexDefinition(
+    name="orders",
+    version=1,
+    settings={"number_of_shards": 1, "number_of_replicas": 0, **_TEXT_ANALYSIS},
+    mappings={
+        "dynamic": "strict",
+        "properties": {
+            "id": _KEYWORD,
+            "customer": {
+                "properties": {
+                    "id": _KEYWORD,
+                    "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "normalizer": "folded"}}},
+                    "email": {"type": "keyword", "normalizer": "folded", "fields": {"text": {"type": "text"}}},
+                }
+            },
+            "lines": {
+                "type": "nested",
+                "properties": {
+                    "product_id": _KEYWORD,
+                    "sku": {"type": "keyword", "normalizer": "folded"},
+                    "name": {"type": "text", "fields": {"keyword": {"type": "keyword"}}},
+                    "unit_price": _MONEY_TEXT,
+                    "unit_price_cents": {"type": "long"},
+                    "quantity": {"type": "integer"},
+                    "line_total": _MONEY_TEXT,
+                    "line_total_cents": {"type": "long"},
+                },
+            },
+            # The lines' products flattened, for filters and full text without nested queries.
+            "product_ids": _KEYWORD,
+            "skus": {"type": "keyword", "normalizer": "folded"},
+            "product_names": {"type": "text"},
+            "total": _MONEY_TEXT,
+            "total_cents": {"type": "long"},
+            "status": _KEYWORD,
+            "refund": _MONEY_TEXT,
+            "version": {"type": "integer"},
+            "placed_at": _DATE,
+            "updated_at": _DATE,
+            "paid_at": _DATE,
+            "shipped_at": _DATE,
+            "delivered_at": _DATE,
+            "cancelled_at": _DATE,
+        },
+    },
+)
+
+EVENTS = IndexDefinition(
+    name="events",
+    version=1,
+    settings={"number_of_shards": 1, "number_of_replicas": 0},
+    mappings={
+        "dynamic": "strict",
+        "properties": {
+            "transaction_id": {"type": "long"},
+            "position": {"type": "long"},
+            "aggregate_type": _KEYWORD,
+            "aggregate_id": _KEYWORD,
+            "version": {"type": "integer"},
+            "type": _KEYWORD,
+            "occurred_at": _DATE,
+            # For the audit trail: kept as written, never searched.
+            "payload": _UNINDEXED,
+            "metadata": _UNINDEXED,
+        },
+    },
+)
+
 PROJECTION_STATUS = IndexDefinition(
     name="projection_status",
     version=1,

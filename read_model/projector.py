@@ -118,13 +118,13 @@ class Projector:
         changed: set[str] = set()
         for record in records:
             doc_id = projection.document_id(record)
-            existing = current.get(doc_id)
-            if existing is not None and existing["version"] >= record.aggregate_version:
+            applied = projection.apply(current.get(doc_id), record)
+            if applied is None:
                 continue  # already applied: a replay or a duplicate
-            current[doc_id] = projection.apply(existing, record)
+            current[doc_id] = applied
             changed.add(doc_id)
         return [
-            VersionedDocument(doc_id, current[doc_id]["version"], current[doc_id])
+            VersionedDocument(doc_id, projection.version_of(current[doc_id]), current[doc_id])
             for doc_id in ids
             if doc_id in changed
         ]

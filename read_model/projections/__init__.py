@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Protocol
 
 from read_model.indexes import IndexDefinition
@@ -11,10 +12,11 @@ Document = dict[str, Any]
 
 
 class Projection(Protocol):
-    """Builds one index's documents from the events of one aggregate type.
+    """Builds one index's documents from the events it `handles`.
 
-    A document carries the `version` of the last event applied to it; the projector writes it with that
-    version as an external version, so a replayed or duplicated event never changes a newer document.
+    The projector writes each document with `version_of(document)` as its external version, so a write
+    never replaces a newer document, and it writes only what `apply` changed: a replayed or duplicated event
+    changes nothing.
     """
 
     name: str
@@ -24,4 +26,49 @@ class Projection(Protocol):
 
     def document_id(self, record: OutboxRecord) -> str: ...
 
-    def apply(self, document: Document | None, record: OutboxRecord) -> Document: ...
+    def apply(self, document: Document | None, record: OutboxRecord) -> Document | None:
+        """The document with `record` applied, or `None` when it already reflects `record`."""
+
+    def version_of(self, document: Document) -> int: ...
+
+
+class AggregateProjection(abc.ABC):
+    """A projection with one document per aggregate of `aggregate_type`, versioned by the aggregate's version."""
+
+    name: str
+    index: IndexDefinition
+    aggregate_type: str
+
+    def handles(self, record: OutboxRecord) -> bool:
+        return record.aggregate_type == self.aggregate_type
+
+    def document_id(self, record: OutboxRecord) -> str:
+        return str(record.aggregate_id)
+
+    def apply(self, document: Document | None, record: OutboxRecord) -> Document | None:
+        if document is not None and document["version"] >= record.aggregate_version:
+            return None
+        if document is None and record.aggregate_version != 1:
+            # Events are applied in commit order, so an aggregate's first event always comes first.
+            raise MissingDocument(record)
+        return {**self._apply(document, record), "version": record.aggregate_version}
+
+    def version_of(self, document: Document) -> int:
+        return int(document["version"])
+
+    @abc.abstractmethod
+    def _apply(self, document: Document | None, record: OutboxRecord) -> Document:
+        """The next document; `document` is `None` exactly for the aggregate's first event."""
+
+
+class MissingDocument(Exception):
+    def __init__(self, record: OutboxRecord) -> None:
+        super().__init__(
+            f"{record.event_type} (version {record.aggregate_version}) for {record.aggregate_type} "
+            f"{record.aggregate_id}, whose document the index does not hold"
+        )
+
+
+class UnhandledEvent(Exception):
+    def __init__(self, projection: str, event_type: str) -> None:
+        super().__init__(f"the {projection} projection has no rule for {event_type}")

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from read_model.indexes import PRODUCTS
 from read_model.outbox import OutboxRecord
-from read_model.projections import Document
+from read_model.projections import AggregateProjection, Document, UnhandledEvent
 from write_model.events import (
     ProductCreated,
     ProductDetailsUpdated,
@@ -19,17 +19,12 @@ from write_model.events import (
 )
 
 
-class ProductProjection:
+class ProductProjection(AggregateProjection):
     name = "products"
     index = PRODUCTS
+    aggregate_type = ProductCreated.AGGREGATE
 
-    def handles(self, record: OutboxRecord) -> bool:
-        return record.aggregate_type == ProductCreated.AGGREGATE
-
-    def document_id(self, record: OutboxRecord) -> str:
-        return str(record.aggregate_id)
-
-    def apply(self, document: Document | None, record: OutboxRecord) -> Document:
+    def _apply(self, document: Document | None, record: OutboxRecord) -> Document:
         event = decode_event(record.event_type, record.payload)
         if isinstance(event, ProductCreated):
             return {
@@ -43,14 +38,11 @@ class ProductProjection:
                 **_price_fields(event.price),
                 **_stock_fields(event.stock),
                 "status": event.status,
-                "version": record.aggregate_version,
                 "created_at": event.created_at.isoformat(),
                 "updated_at": record.occurred_at.isoformat(),
                 "suggest": _suggest(event.name, event.sku),
             }
-        if document is None:
-            # Events are applied in commit order, so a product's creation always comes first.
-            raise MissingDocument(record.event_type, record.aggregate_id)
+        assert document is not None  # AggregateProjection.apply: only the first event has none
         changes: Document
         match event:
             case ProductDetailsUpdated():
@@ -69,23 +61,8 @@ class ProductProjection:
             case ProductDiscontinued():
                 changes = {"status": "DISCONTINUED"}
             case _:
-                raise UnhandledEvent(record.event_type)
-        return {
-            **document,
-            **changes,
-            "version": record.aggregate_version,
-            "updated_at": record.occurred_at.isoformat(),
-        }
-
-
-class UnhandledEvent(Exception):
-    def __init__(self, event_type: str) -> None:
-        super().__init__(f"the products projection has no rule for {event_type}")
-
-
-class MissingDocument(Exception):
-    def __init__(self, event_type: str, product_id: object) -> None:
-        super().__init__(f"{event_type} for product {product_id}, which the products index does not hold")
+                raise UnhandledEvent(self.name, record.event_type)
+        return {**document, **changes, "updated_at": record.occurred_at.isoformat()}
 
 
 def _price_fields(price: Decimal) -> Document:

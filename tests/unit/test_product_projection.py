@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from read_model.outbox import OutboxRecord
-from read_model.projections import Document
-from read_model.projections.products import MissingDocument, ProductProjection
+from read_model.projections import Document, MissingDocument
+from read_model.projections.products import ProductProjection
 from tests.fakes import FakeStore, fake_command_bus
 from write_model import commands
 from write_model.outbox import CommandContext
@@ -41,7 +41,7 @@ def fold(records: list[OutboxRecord]) -> Document | None:
     document = None
     for record in records:
         if projection.handles(record):
-            document = projection.apply(document, record)
+            document = projection.apply(document, record) or document
     return document
 
 

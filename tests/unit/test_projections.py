@@ -1,0 +1,132 @@
+"""The customers, orders and events projections over histories the real handlers record."""
+
+from __future__ import annotations
+
+import copy
+import random
+from decimal import Decimal
+from uuid import UUID
+
+from read_model.outbox import OutboxRecord
+from read_model.projections.customers import CustomerProjection
+from read_model.projections.events import EventProjection
+from read_model.projections.orders import OrderProjection
+from read_model.projections.products import ProductProjection
+from read_model.projector import Projector
+from tests.fakes import FakeCheckpointStore, FakeDocumentStore, FakeOutboxReader, FakeStore, fake_command_bus
+from write_model import commands
+from write_model.outbox import CommandContext
+
+CONTEXT = CommandContext(actor="t", correlation_id="c")
+PROJECTIONS = [ProductProjection(), CustomerProjection(), OrderProjection(), EventProjection()]
+
+
+def shop() -> tuple[FakeStore, dict[str, UUID]]:
+    """Two customers; Ada places three orders (one paid then cancelled, one delivered), Bob one."""
+    store = FakeStore()
+    bus = fake_command_bus(store)
+    mug = bus.handle(
+        commands.CreateProduct(sku="MUG", name="Mug", brand="A", category="K", price="2.50", initial_stock=50), CONTEXT
+    ).aggregate_id
+    tea = bus.handle(
+        commands.CreateProduct(sku="TEA", name="Tea", brand="B", category="K", price="0.99", initial_stock=50), CONTEXT
+    ).aggregate_id
+    ada = bus.handle(commands.RegisterCustomer(name="Ada", email="ada@example.com"), CONTEXT).aggregate_id
+    bob = bus.handle(commands.RegisterCustomer(name="Bob", email="bob@example.com"), CONTEXT).aggregate_id
+
+    def order(customer: UUID, *lines: tuple[UUID, int]) -> UUID:
+        requests = tuple(commands.OrderLineRequest(product_id=p, quantity=q) for p, q in lines)
+        return bus.handle(commands.PlaceOrder(customer_id=customer, lines=requests), CONTEXT).aggregate_id
+
+    first = order(ada, (mug, 2), (tea, 1))  # 5.99
+    cancelled = order(ada, (mug, 4))  # 10.00, paid then cancelled
+    bus.handle(commands.PayOrder(order_id=cancelled), CONTEXT)
+    bus.handle(commands.CancelOrder(order_id=cancelled, reason="late"), CONTEXT)
+    delivered = order(ada, (tea, 3))  # 2.97
+    for action in (commands.PayOrder, commands.ShipOrder, commands.DeliverOrder):
+        bus.handle(action(order_id=delivered), CONTEXT)
+    order(bob, (mug, 1))
+    return store, {"ada": ada, "bob": bob, "first": first, "cancelled": cancelled, "delivered": delivered}
+
+
+def project(records: list[OutboxRecord], batch_size: int = 3) -> FakeDocumentStore:
+    documents = FakeDocumentStore()
+    projector = Projector(
+        reader=FakeOutboxReader(records),
+        checkpoints=FakeCheckpointStore(),
+        store=documents,
+        projections=PROJECTIONS,
+        checkpoint_prefix="t_",
+        batch_size=batch_size,
+    )
+    projector.prepare()
+    projector.run_until_caught_up()
+    return documents
+
+
+def test_customer_statistics_leave_out_cancelled_orders() -> None:
+    store, ids = shop()
+    customers = project(store.outbox).indexes["customers"]
+    ada = customers[str(ids["ada"])]
+    assert (ada["name"], ada["email"], ada["version"]) == ("Ada", "ada@example.com", 1)
+    assert (ada["order_count"], ada["lifetime_value"], ada["lifetime_value_cents"]) == (2, "8.96", 896)
+    bob = customers[str(ids["bob"])]
+    assert (bob["order_count"], bob["lifetime_value"]) == (1, "2.50")
+
+
+def test_orders_carry_their_lines_customer_and_lifecycle() -> None:
+    store, ids = shop()
+    orders = project(store.outbox).indexes["orders"]
+    first = orders[str(ids["first"])]
+    assert first["customer"] == {"id": str(ids["ada"]), "name": "Ada", "email": "ada@example.com"}
+    assert [(line["sku"], line["quantity"], line["line_total"]) for line in first["lines"]] == [
+        ("MUG", 2, "5.00"),
+        ("TEA", 1, "0.99"),
+    ]
+    assert (first["total"], first["total_cents"], first["status"], first["version"]) == ("5.99", 599, "PLACED", 1)
+    cancelled = orders[str(ids["cancelled"])]
+    assert (cancelled["status"], cancelled["refund"], cancelled["version"]) == ("CANCELLED", "10.00", 3)
+    assert cancelled["paid_at"] is not None
+    delivered = orders[str(ids["delivered"])]
+    assert (delivered["status"], delivered["version"]) == ("DELIVERED", 4)
+    assert Decimal(delivered["total"]) == Decimal("2.97")
+
+
+def test_every_event_is_in_the_audit_trail_once() -> None:
+    store, _ = shop()
+    events = project(store.outbox).indexes["events"]
+    assert len(events) == len(store.outbox)
+    record = store.outbox[-1]
+    stored = events[f"{record.aggregate_id}:{record.aggregate_version}"]
+    assert (stored["type"], stored["payload"], stored["position"]) == (
+        record.event_type,
+        record.payload,
+        record.position,
+    )
+
+
+def test_replays_and_duplicates_leave_every_index_as_one_clean_pass() -> None:
+    store, _ = shop()
+    clean = project(store.outbox, batch_size=1000).indexes
+
+    twice = project(store.outbox + store.outbox).indexes
+    duplicated = store.outbox + random.Random(7).sample(store.outbox, len(store.outbox) // 2)
+    shuffled = copy.deepcopy(duplicated)
+    random.Random(3).shuffle(shuffled)
+    assert twice == clean
+    assert project(shuffled, batch_size=2).indexes == clean
+
+    # A crash after the writes but before the checkpoint: the same documents see the whole outbox again.
+    documents = project(store.outbox)
+    projector = Projector(
+        reader=FakeOutboxReader(store.outbox),
+        checkpoints=FakeCheckpointStore(),
+        store=documents,
+        projections=PROJECTIONS,
+        checkpoint_prefix="t_",
+        batch_size=4,
+    )
+    writes = documents.writes
+    projector.run_until_caught_up()
+    assert documents.indexes == clean
+    assert documents.writes == writes  # nothing was written again
