@@ -18,7 +18,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from api.context import ReadModel
 from api.settings import Settings
 from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
-from read_model.adapters.postgres import PostgresCheckpointStore, PostgresOutboxReader
+from read_model.adapters.postgres import PostgresCheckpointStore, PostgresDeadLetters, PostgresOutboxReader
 from read_model.consistency import ConsistencyWaiter
 from read_model.indexes import IndexNames
 from read_model.projections.customers import CustomerProjection
@@ -90,11 +90,13 @@ class ProjectorProcess:
     projector: Projector
     reader: PostgresOutboxReader
     checkpoints: PostgresCheckpointStore
+    dead_letters: PostgresDeadLetters
     client: Elasticsearch
 
     def close(self) -> None:
         self.reader.close()
         self.checkpoints.close()
+        self.dead_letters.close()
         self.client.close()
 
 
@@ -102,14 +104,17 @@ def build_projector(settings: Settings) -> ProjectorProcess:
     client = Elasticsearch(settings.elasticsearch_url, request_timeout=30, retry_on_timeout=True, max_retries=3)
     reader = PostgresOutboxReader(settings.database_url)
     checkpoints = PostgresCheckpointStore(settings.database_url)
+    dead_letters = PostgresDeadLetters(settings.database_url)
     names = IndexNames(settings.index_prefix)
     projector = Projector(
         reader=reader,
         checkpoints=checkpoints,
+        dead_letters=dead_letters,
         store=ElasticsearchDocumentStore(client, names),
         projections=[ProductProjection(), CustomerProjection(), OrderProjection(), EventProjection()],
         checkpoint_prefix=settings.index_prefix,
         batch_size=settings.projector_batch_size,
         poll_seconds=settings.projector_poll_seconds,
+        max_attempts=settings.projector_max_attempts,
     )
-    return ProjectorProcess(projector, reader, checkpoints, client)
+    return ProjectorProcess(projector, reader, checkpoints, dead_letters, client)

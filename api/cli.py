@@ -1,4 +1,4 @@
-"""The `twofold` command line: serve the API, run the projector, migrate, export the schema."""
+"""The `twofold` command line: serve the API, run the projector, migrate, manage dead letters, export the schema."""
 
 from __future__ import annotations
 
@@ -26,6 +26,19 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("project", help="run the projector: tail the outbox into Elasticsearch until stopped")
     commands.add_parser("migrate", help="apply the database migrations up to head")
 
+    letters = commands.add_parser("dead-letters", help="list, retry or skip the events a projection parked")
+    actions = letters.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="the open dead letters (parked or due for a retry), oldest first")
+    listing.add_argument("--all", action="store_true", help="also the resolved and skipped ones")
+    listing.add_argument("--projection", help="only this projection (products, customers, orders, events)")
+    for action, text in (
+        ("retry", "apply these letters again, with every open letter of their aggregates, in commit order"),
+        ("skip", "give up on these letters: they stay in the outbox, but no longer block their aggregates"),
+    ):
+        chosen = actions.add_parser(action, help=text)
+        chosen.add_argument("ids", nargs="*", type=int, help="letter ids from `twofold dead-letters list`")
+        chosen.add_argument("--all", action="store_true", help="every open letter")
+
     export = commands.add_parser("export-schema", help="print the served GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
 
@@ -46,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         return _project(settings)
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "dead-letters":
+        return _dead_letters(settings, args)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -85,6 +100,35 @@ def _migrate(settings: Settings) -> int:
 
     upgrade_to_head(settings.sqlalchemy_url)
     return 0
+
+
+def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    from read_model.adapters.postgres import PostgresDeadLetters
+
+    store = PostgresDeadLetters(settings.database_url)
+    try:
+        if args.action == "list":
+            projection = None if args.projection is None else f"{settings.index_prefix}{args.projection}"
+            rows = store.letters(projection=projection, include_closed=args.all)
+            print(f"{'id':>6}  {'projection':<20} {'position':<16} {'status':<8} {'tries':>5}  event / error")
+            for letter in rows:
+                position = f"{letter.checkpoint.transaction_id}:{letter.checkpoint.position}"
+                print(
+                    f"{letter.id:>6}  {letter.projection:<20} {position:<16} {letter.status:<8} {letter.attempts:>5}"
+                    f"  {letter.event_type} of {letter.aggregate_type} {letter.aggregate_id}: {letter.error[:200]}"
+                )
+            print(f"{len(rows)} dead letters")
+            return 0
+        if not args.ids and not args.all:
+            print(f"twofold dead-letters {args.action}: give letter ids, or --all", file=sys.stderr)
+            return 2
+        ids = None if args.all else list(args.ids)
+        count = store.retry(ids) if args.action == "retry" else store.skip(ids)
+        done = "marked for a retry (the running projector applies them)" if args.action == "retry" else "skipped"
+        print(f"{count} dead letters {done}")
+        return 0
+    finally:
+        store.close()
 
 
 def _export_schema(output: Path | None) -> int:

@@ -28,6 +28,7 @@ class Settings:
     max_page_size: int = 100
     projector_batch_size: int = 500
     projector_poll_seconds: float = 1.0
+    projector_max_attempts: int = 3
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -44,6 +45,7 @@ class Settings:
             max_page_size=int(_number(env, "TWOFOLD_MAX_PAGE_SIZE", 100, 1, 1000)),
             projector_batch_size=int(_number(env, "TWOFOLD_PROJECTOR_BATCH_SIZE", 500, 1, 10_000)),
             projector_poll_seconds=_number(env, "TWOFOLD_PROJECTOR_POLL_INTERVAL", 1.0, 0.01, 60.0),
+            projector_max_attempts=int(_number(env, "TWOFOLD_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100)),
             host=env.get("TWOFOLD_HOST", "127.0.0.1"),
             port=int(_number(env, "TWOFOLD_PORT", 8000, 1, 65535)),
         )

@@ -17,3 +17,13 @@ class ConsistencyTimeout(Exception):
 
 class InvalidSearchPosition(Exception):
     """A `search_after` position does not fit the sort it is used with (a forged or stale cursor)."""
+
+
+class DocumentsRejected(Exception):
+    """Elasticsearch refused some documents for their content (a mapping conflict, a malformed value): writing
+    them again will not help. `reasons` maps each refused document id to Elasticsearch's reason."""
+
+    def __init__(self, index: str, reasons: dict[str, str]) -> None:
+        first = next(iter(reasons.items()))
+        super().__init__(f"{len(reasons)} documents refused by {index}, first {first[0]}: {first[1]}")
+        self.reasons = reasons

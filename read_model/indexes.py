@@ -97,9 +97,9 @@ CUSTOMERS = IndexDefinition(
             "lifetime_value_cents": {"type": "long"},
             "created_at": _DATE,
             "updated_at": _DATE,
-            # Fed by the customer's events and by its orders' events: the last outbox position applied, and a
+            # Fed by the customer's events and by its orders': the version applied of each order, and a
             # revision counting the changes (the document's external version).
-            "applied_through": _UNINDEXED,
+            "orders": _UNINDEXED,
             "revision": {"type": "long"},
         },
     },

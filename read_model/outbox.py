@@ -41,6 +41,10 @@ class AbstractOutboxReader(abc.ABC):
         """
 
     @abc.abstractmethod
+    def read_at(self, checkpoints: list[Checkpoint]) -> list[OutboxRecord]:
+        """The records at these places, in commit order (for retrying dead letters)."""
+
+    @abc.abstractmethod
     def wait_for_new_events(self, timeout: float) -> None:
         """Block until a writer signals new events or `timeout` seconds pass, whichever is first."""
 

@@ -4,6 +4,11 @@ Per batch: read committed records after the projection's checkpoint (below the t
 fold them into the current documents, bulk-write those with external versions, wait until they are
 searchable, and only then store the checkpoint. A crash anywhere replays the batch; replaying changes
 nothing, because a document is only replaced by a higher version.
+
+A record that fails for its own reasons (the projection refuses it, or Elasticsearch refuses the document
+it makes) fails its batch, which is retried after a pause; after `max_attempts` failures the record is
+parked as a dead letter with every later record of its aggregate, and the others flow on
+(`read_model/dead_letters.py`).
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
+from read_model.checkpoint import Checkpoint
+from read_model.dead_letters import AbstractDeadLetters, describe
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
-from read_model.errors import OutboxUnavailable, SearchUnavailable
+from read_model.errors import DocumentsRejected, OutboxUnavailable, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document, Projection
@@ -23,6 +31,22 @@ logger = logging.getLogger(__name__)
 
 FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
+
+
+PARKED_BEHIND = "parked behind an earlier dead letter of its aggregate"
+
+
+class RecordFailed(Exception):
+    """Applying `record` failed for the record's own reasons."""
+
+    def __init__(self, record: OutboxRecord, error: BaseException) -> None:
+        super().__init__(f"{record.event_type} at {record.checkpoint}: {describe(error)}")
+        self.record = record
+        self.error = error
+
+
+class PoisonSuspected(Exception):
+    """A record failed fewer than `max_attempts` times: its batch is retried after a pause."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +65,15 @@ class Projector:
         store: AbstractDocumentStore,
         projections: Sequence[Projection],
         checkpoint_prefix: str,
+        dead_letters: AbstractDeadLetters,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
+        max_attempts: int = 3,
     ) -> None:
         self._reader = reader
+        self._dead_letters = dead_letters
+        self._max_attempts = max_attempts
+        self._attempts: dict[tuple[str, Checkpoint], int] = {}
         self._checkpoints = checkpoints
         self._store = store
         self._projections = list(projections)
@@ -91,34 +120,115 @@ class Projector:
                 if self.run_until_caught_up() == 0:
                     self._reader.wait_for_new_events(self._poll_seconds)
                 backoff = 0.0
-            except (SearchUnavailable, OutboxUnavailable) as exc:
+            except (SearchUnavailable, OutboxUnavailable, PoisonSuspected) as exc:
                 backoff = min(MAX_BACKOFF, max(FIRST_BACKOFF, backoff * 2))
                 logger.warning("projector paused %.1f s: %s", backoff, exc)
                 stop.wait(backoff)
 
     def _run_batch(self, projection: Projection) -> BatchResult:
         name = self.checkpoint_name(projection)
+        self._retry_dead_letters(projection, name)
         checkpoint = self._checkpoints.load(name)
         records = self._reader.read_after(checkpoint, self._batch_size)
         if not records:
             return BatchResult(projection.name, 0, 0)
-        documents = self._fold(projection, [r for r in records if projection.handles(r)])
-        if documents:
-            self._store.write_many(projection.index, documents)
+        handled = [record for record in records if projection.handles(record)]
+        blocked = self._dead_letters.blocked(name) if handled else set()
+        live = self._park_blocked(name, handled, blocked)
+        documents = self._apply_or_park(projection, name, live, blocked)
         last = records[-1].checkpoint
         self._checkpoints.save(name, last)
         self._store.publish_checkpoint(name, last)
         return BatchResult(projection.name, len(records), len(documents))
 
+    def _apply_or_park(
+        self, projection: Projection, name: str, records: list[OutboxRecord], blocked: set[UUID]
+    ) -> list[VersionedDocument]:
+        """Fold and write `records`; a record failing for the last time is parked (with the later records of
+        its aggregate) and the rest applied again without it."""
+        while True:
+            try:
+                documents = self._fold(projection, records)
+                if documents:
+                    self._store.write_many(projection.index, documents)
+            except RecordFailed as failure:
+                culprits = [failure.record]
+                error = failure.error
+            except DocumentsRejected as rejected:
+                culprits = [r for r in records if projection.document_id(r) in rejected.reasons]
+                error = rejected
+            else:
+                return documents
+            self._count_attempt(name, culprits[0], error)
+            blocked.update(record.aggregate_id for record in culprits)
+            for record in culprits:
+                self._dead_letters.park(name, record, describe(error), self._attempts.pop((name, record.checkpoint), 1))
+            records = self._park_blocked(name, [r for r in records if r not in culprits], blocked, after=culprits[0])
+
+    def _count_attempt(self, name: str, record: OutboxRecord, error: BaseException) -> None:
+        """Raise `PoisonSuspected` (retry the batch later) until `record` has failed `max_attempts` times."""
+        key = (name, record.checkpoint)
+        self._attempts[key] = self._attempts.get(key, 0) + 1
+        if self._attempts[key] < self._max_attempts:
+            raise PoisonSuspected(
+                f"{name}: {record.event_type} of {record.aggregate_id} failed "
+                f"(attempt {self._attempts[key]} of {self._max_attempts}): {describe(error)}"
+            ) from error
+        logger.error("%s: parking %s of %s: %s", name, record.event_type, record.aggregate_id, describe(error))
+
+    def _park_blocked(
+        self, name: str, records: list[OutboxRecord], blocked: set[UUID], *, after: OutboxRecord | None = None
+    ) -> list[OutboxRecord]:
+        """`records` without those of blocked aggregates (after `after`, when given), which are parked."""
+        live = []
+        for record in records:
+            behind = after is None or record.checkpoint > after.checkpoint
+            if record.aggregate_id in blocked and behind:
+                self._dead_letters.park(name, record, PARKED_BEHIND, 0)
+            else:
+                live.append(record)
+        return live
+
+    def _retry_dead_letters(self, projection: Projection, name: str) -> None:
+        """Apply again, in commit order, the open letters of the aggregates an operator asked to retry."""
+        due = self._dead_letters.due(name)
+        if not due:
+            return
+        letters = self._dead_letters.open_letters(name, due)
+        records = self._reader.read_at([letter.checkpoint for letter in letters])
+        try:
+            documents = self._fold(projection, records)
+            if documents:
+                self._store.write_many(projection.index, documents)
+        except (RecordFailed, DocumentsRejected) as failure:
+            logger.error("%s: retried dead letters failed again: %s", name, failure)
+            for record in records:
+                error = failure if isinstance(failure, DocumentsRejected) else failure.error
+                mine = isinstance(failure, RecordFailed) and failure.record == record
+                self._dead_letters.park(name, record, describe(error) if mine else PARKED_BEHIND, 1 if mine else 0)
+            return
+        self._dead_letters.resolve([letter.id for letter in letters])
+        logger.info("%s: %d dead letters applied on retry", name, len(letters))
+
+    @staticmethod
+    def _document_id(projection: Projection, record: OutboxRecord) -> str:
+        try:
+            return projection.document_id(record)
+        except Exception as error:  # a payload without what the projection needs
+            raise RecordFailed(record, error) from error
+
     def _fold(self, projection: Projection, records: list[OutboxRecord]) -> list[VersionedDocument]:
         if not records:
             return []
-        ids = list(dict.fromkeys(projection.document_id(record) for record in records))
+        targets = [(record, self._document_id(projection, record)) for record in records]
+        ids = list(dict.fromkeys(doc_id for _, doc_id in targets))
         current: dict[str, Document] = self._store.get_many(projection.index, ids)
         changed: set[str] = set()
-        for record in records:
-            doc_id = projection.document_id(record)
-            applied = projection.apply(current.get(doc_id), record)
+        for record, doc_id in targets:
+            try:
+                applied = projection.apply(current.get(doc_id), record)
+            except Exception as error:  # the projection refused the record: the record's fault, not ours
+                raise RecordFailed(record, error) from error
             if applied is None:
                 continue  # already applied: a replay or a duplicate
             current[doc_id] = applied

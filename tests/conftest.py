@@ -6,6 +6,7 @@ Each session migrates a fresh database of its own; each test gets its own index 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -47,17 +48,26 @@ def elasticsearch_url() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def database_url(server_database_url: str) -> Iterator[str]:
-    """A database of this session's own, migrated to head, dropped when the session ends."""
+@contextlib.contextmanager
+def fresh_database(server_database_url: str) -> Iterator[str]:
+    """The URL of a new database migrated to head, dropped afterwards."""
     name = f"twofold_test_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_database_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(server_database_url).set(database=name).render_as_string(hide_password=False)
-    upgrade_to_head(sqlalchemy_url(url))
-    yield url
-    with psycopg.connect(server_database_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    try:
+        upgrade_to_head(sqlalchemy_url(url))
+        yield url
+    finally:
+        with psycopg.connect(server_database_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(server_database_url: str) -> Iterator[str]:
+    """A database of this session's own. Tests share it: each reads only what it wrote, or all of it."""
+    with fresh_database(server_database_url) as url:
+        yield url
 
 
 @pytest.fixture

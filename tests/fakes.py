@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,7 +12,9 @@ from uuid import UUID
 
 from api.bootstrap import command_handlers
 from read_model.checkpoint import ORIGIN, Checkpoint
+from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
+from read_model.errors import DocumentsRejected
 from read_model.indexes import IndexDefinition
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document
@@ -178,8 +181,97 @@ class FakeOutboxReader(AbstractOutboxReader):
         ordered = sorted(self.records, key=lambda r: r.checkpoint)
         return [r for r in ordered if r.checkpoint > checkpoint][:limit]
 
+    def read_at(self, checkpoints: list[Checkpoint]) -> list[OutboxRecord]:
+        wanted = set(checkpoints)
+        return sorted(
+            {r.checkpoint: r for r in self.records if r.checkpoint in wanted}.values(), key=lambda r: r.checkpoint
+        )
+
     def wait_for_new_events(self, timeout: float) -> None:
         return None
+
+
+class FakeDeadLetters(AbstractDeadLetters):
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, Checkpoint], DeadLetter] = {}
+        self._ids = itertools.count(1)
+
+    def park(self, projection: str, record: OutboxRecord, error: str, attempts: int) -> None:
+        key = (projection, record.checkpoint)
+        previous = self.rows.get(key)
+        now = datetime.now(UTC)
+        self.rows[key] = DeadLetter(
+            id=previous.id if previous else next(self._ids),
+            projection=projection,
+            checkpoint=record.checkpoint,
+            aggregate_type=record.aggregate_type,
+            aggregate_id=record.aggregate_id,
+            event_type=record.event_type,
+            error=error,
+            attempts=(previous.attempts if previous else 0) + attempts,
+            status=LetterStatus.PARKED,
+            parked_at=previous.parked_at if previous else now,
+            updated_at=now,
+        )
+
+    def blocked(self, projection: str) -> set[UUID]:
+        return {letter.aggregate_id for letter in self._open() if letter.projection == projection}
+
+    def open_letters(self, projection: str, aggregate_ids: set[UUID]) -> list[DeadLetter]:
+        return sorted(
+            (
+                letter
+                for letter in self._open()
+                if letter.projection == projection and letter.aggregate_id in aggregate_ids
+            ),
+            key=lambda letter: letter.checkpoint,
+        )
+
+    def due(self, projection: str) -> set[UUID]:
+        return {
+            letter.aggregate_id
+            for letter in self.rows.values()
+            if letter.projection == projection and letter.status == "RETRY"
+        }
+
+    def resolve(self, letter_ids: list[int]) -> None:
+        self._set(lambda letter: letter.id in letter_ids, LetterStatus.RESOLVED)
+
+    def count_open(self, projection: str) -> int:
+        return len([letter for letter in self._open() if letter.projection == projection])
+
+    def letters(self, *, projection: str | None = None, include_closed: bool = False) -> list[DeadLetter]:
+        chosen = self.rows.values() if include_closed else self._open()
+        return sorted(
+            (letter for letter in chosen if projection in (None, letter.projection)),
+            key=lambda letter: letter.checkpoint,
+        )
+
+    def retry(self, letter_ids: list[int] | None) -> int:
+        groups = {
+            (letter.projection, letter.aggregate_id)
+            for letter in self._open()
+            if letter_ids is None or letter.id in letter_ids
+        }
+        return self._set(
+            lambda letter: letter.status in OPEN and (letter.projection, letter.aggregate_id) in groups,
+            LetterStatus.RETRY,
+        )
+
+    def skip(self, letter_ids: list[int] | None) -> int:
+        return self._set(
+            lambda letter: letter.status in OPEN and (letter_ids is None or letter.id in letter_ids),
+            LetterStatus.SKIPPED,
+        )
+
+    def _open(self) -> list[DeadLetter]:
+        return [letter for letter in self.rows.values() if letter.status in OPEN]
+
+    def _set(self, chosen: Callable[[DeadLetter], bool], status: LetterStatus) -> int:
+        keys = [key for key, letter in self.rows.items() if chosen(letter)]
+        for key in keys:
+            self.rows[key] = dataclasses.replace(self.rows[key], status=status)
+        return len(keys)
 
 
 class FakeCheckpointStore(AbstractCheckpointStore):
@@ -200,9 +292,12 @@ class FakeDocumentStore(AbstractDocumentStore):
         self.indexes: dict[str, dict[str, Document]] = {}
         self.published: dict[str, Checkpoint] = {}
         self.writes = 0
+        self.reject: Callable[[Document], str | None] = lambda source: None
+        self._version: dict[str, dict[str, int]] = {}
 
     def ensure_index(self, definition: IndexDefinition) -> None:
         self.indexes.setdefault(definition.name, {})
+        self._version.setdefault(definition.name, {})
 
     def get_many(self, definition: IndexDefinition, ids: list[str]) -> dict[str, Document]:
         index = self.indexes[definition.name]
@@ -210,11 +305,17 @@ class FakeDocumentStore(AbstractDocumentStore):
 
     def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> None:
         index = self.indexes[definition.name]
+        rejected = {d.id: reason for d in documents if (reason := self.reject(d.source)) is not None}
         for document in documents:
+            if document.id in rejected:
+                continue
             self.writes += 1
             current = index.get(document.id)
-            if current is None or current["version"] < document.version:
+            if current is None or self._version[definition.name][document.id] < document.version:
                 index[document.id] = copy.deepcopy(document.source)
+                self._version[definition.name][document.id] = document.version
+        if rejected:
+            raise DocumentsRejected(definition.name, rejected)
 
     def publish_checkpoint(self, projection: str, checkpoint: Checkpoint) -> None:
         self.published[projection] = checkpoint

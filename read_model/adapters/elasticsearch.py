@@ -9,7 +9,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from read_model.checkpoint import Checkpoint
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
-from read_model.errors import SearchUnavailable
+from read_model.errors import DocumentsRejected, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS, IndexDefinition, IndexNames
 from read_model.projections import Document
 
@@ -52,6 +52,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             for document in documents
         )
         failures: list[dict[str, Any]] = []
+        rejected: dict[str, str] = {}
         try:
             for ok, item in helpers.streaming_bulk(
                 self._client,
@@ -63,14 +64,21 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
                 retry_on_status=(429, 502, 503, 504),
             ):
                 result = item["index"]
+                status = result.get("status", 500)
                 # 409: the document is already at this version or newer; the write is already done.
-                if not ok and result.get("status") != 409:
+                if ok or status == 409:
+                    continue
+                if 400 <= status < 500 and status != 429:
+                    rejected[result["_id"]] = str(result.get("error", {}).get("reason", result.get("error")))
+                else:
                     failures.append(result)
             self._client.indices.refresh(index=alias)
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"bulk write to {alias} failed: {exc}") from exc
         if failures:
             raise SearchUnavailable(f"{len(failures)} writes to {alias} failed, first: {failures[0]}")
+        if rejected:
+            raise DocumentsRejected(alias, rejected)
 
     def publish_checkpoint(self, projection: str, checkpoint: Checkpoint) -> None:
         try:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row
 
 from read_model.checkpoint import ORIGIN, Checkpoint
+from read_model.dead_letters import AbstractDeadLetters, DeadLetter, LetterStatus
 from read_model.errors import OutboxUnavailable
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 
@@ -25,6 +27,15 @@ SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type,
    AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
  ORDER BY transaction_id, position
  LIMIT %(limit)s
+"""
+
+
+READ_AT = """
+SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id,
+       aggregate_version, event_type, payload, metadata, occurred_at
+  FROM outbox
+ WHERE position = ANY(%(positions)s)
+ ORDER BY transaction_id, position
 """
 
 
@@ -71,6 +82,11 @@ class PostgresOutboxReader(AbstractOutboxReader):
         rows = self._connection.run("cannot read the outbox", lambda c: c.execute(READ_AFTER, params).fetchall())
         return [OutboxRecord(**row) for row in rows]
 
+    def read_at(self, checkpoints: list[Checkpoint]) -> list[OutboxRecord]:
+        params = {"positions": [checkpoint.position for checkpoint in checkpoints]}
+        rows = self._connection.run("cannot read the outbox", lambda c: c.execute(READ_AT, params).fetchall())
+        return [OutboxRecord(**row) for row in rows]
+
     def wait_for_new_events(self, timeout: float) -> None:
         def wait(connection: psycopg.Connection[dict[str, Any]]) -> None:
             for _notification in connection.notifies(timeout=timeout, stop_after=1):
@@ -111,3 +127,140 @@ class PostgresCheckpointStore(AbstractCheckpointStore):
 
     def close(self) -> None:
         self._connection.close()
+
+
+class PostgresDeadLetters(AbstractDeadLetters):
+    def __init__(self, database_url: str) -> None:
+        self._connection = _AutocommitConnection(database_url)
+
+    def park(self, projection: str, record: OutboxRecord, error: str, attempts: int) -> None:
+        self._run(
+            f"cannot park an event of {projection}",
+            """
+            INSERT INTO dead_letters (projection, transaction_id, position, aggregate_type, aggregate_id, event_type,
+                                      error, attempts, status, parked_at, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'PARKED', now(), now())
+            ON CONFLICT (projection, transaction_id, position) DO UPDATE
+               SET error = excluded.error, attempts = dead_letters.attempts + excluded.attempts,
+                   status = 'PARKED', updated_at = now()
+            """,
+            (
+                projection,
+                record.transaction_id,
+                record.position,
+                record.aggregate_type,
+                record.aggregate_id,
+                record.event_type,
+                error,
+                attempts,
+            ),
+        )
+
+    def blocked(self, projection: str) -> set[UUID]:
+        rows = self._run(
+            f"cannot read the dead letters of {projection}",
+            "SELECT DISTINCT aggregate_id FROM dead_letters WHERE projection = %s AND status IN ('PARKED', 'RETRY')",
+            (projection,),
+        )
+        return {row["aggregate_id"] for row in rows}
+
+    def open_letters(self, projection: str, aggregate_ids: set[UUID]) -> list[DeadLetter]:
+        return self._letters(
+            f"cannot read the dead letters of {projection}",
+            """
+            SELECT * FROM dead_letters
+             WHERE projection = %(projection)s AND aggregate_id = ANY(%(ids)s) AND status IN ('PARKED', 'RETRY')
+             ORDER BY transaction_id, position
+            """,
+            {"projection": projection, "ids": sorted(aggregate_ids)},
+        )
+
+    def due(self, projection: str) -> set[UUID]:
+        rows = self._run(
+            f"cannot read the dead letters of {projection}",
+            "SELECT DISTINCT aggregate_id FROM dead_letters WHERE projection = %s AND status = 'RETRY'",
+            (projection,),
+        )
+        return {row["aggregate_id"] for row in rows}
+
+    def resolve(self, letter_ids: list[int]) -> None:
+        self._run(
+            "cannot resolve dead letters",
+            "UPDATE dead_letters SET status = 'RESOLVED', updated_at = now() WHERE id = ANY(%s)",
+            (letter_ids,),
+        )
+
+    def count_open(self, projection: str) -> int:
+        rows = self._run(
+            f"cannot count the dead letters of {projection}",
+            "SELECT count(*) AS open FROM dead_letters WHERE projection = %s AND status IN ('PARKED', 'RETRY')",
+            (projection,),
+        )
+        return int(rows[0]["open"])
+
+    def letters(self, *, projection: str | None = None, include_closed: bool = False) -> list[DeadLetter]:
+        return self._letters(
+            "cannot read dead letters",
+            """
+            SELECT * FROM dead_letters
+             WHERE (%(projection)s::text IS NULL OR projection = %(projection)s)
+               AND (%(closed)s OR status IN ('PARKED', 'RETRY'))
+             ORDER BY transaction_id, position
+            """,
+            {"projection": projection, "closed": include_closed},
+        )
+
+    def retry(self, letter_ids: list[int] | None) -> int:
+        rows = self._run(
+            "cannot mark dead letters for a retry",
+            """
+            UPDATE dead_letters SET status = 'RETRY', updated_at = now()
+             WHERE status IN ('PARKED', 'RETRY')
+               AND (projection, aggregate_id) IN (
+                   SELECT projection, aggregate_id FROM dead_letters
+                    WHERE status IN ('PARKED', 'RETRY') AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s)))
+            RETURNING id
+            """,
+            {"ids": letter_ids},
+        )
+        return len(rows)
+
+    def skip(self, letter_ids: list[int] | None) -> int:
+        rows = self._run(
+            "cannot skip dead letters",
+            """
+            UPDATE dead_letters SET status = 'SKIPPED', updated_at = now()
+             WHERE status IN ('PARKED', 'RETRY') AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s))
+            RETURNING id
+            """,
+            {"ids": letter_ids},
+        )
+        return len(rows)
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _letters(self, what: str, sql: str, params: dict[str, Any]) -> list[DeadLetter]:
+        return [
+            DeadLetter(
+                id=row["id"],
+                projection=row["projection"],
+                checkpoint=Checkpoint(row["transaction_id"], row["position"]),
+                aggregate_type=row["aggregate_type"],
+                aggregate_id=row["aggregate_id"],
+                event_type=row["event_type"],
+                error=row["error"],
+                attempts=row["attempts"],
+                status=LetterStatus(row["status"]),
+                parked_at=row["parked_at"],
+                updated_at=row["updated_at"],
+            )
+            for row in self._run(what, sql, params)
+        ]
+
+    def _run(self, what: str, sql: str, params: tuple[Any, ...] | dict[str, Any]) -> list[dict[str, Any]]:
+        def execute(connection: psycopg.Connection[dict[str, Any]]) -> list[dict[str, Any]]:
+            cursor = connection.execute(sql, params)
+            return cursor.fetchall() if cursor.description is not None else []
+
+        return self._connection.run(what, execute)

@@ -13,7 +13,14 @@ from read_model.projections.events import EventProjection
 from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
-from tests.fakes import FakeCheckpointStore, FakeDocumentStore, FakeOutboxReader, FakeStore, fake_command_bus
+from tests.fakes import (
+    FakeCheckpointStore,
+    FakeDeadLetters,
+    FakeDocumentStore,
+    FakeOutboxReader,
+    FakeStore,
+    fake_command_bus,
+)
 from write_model import commands
 from write_model.outbox import CommandContext
 
@@ -57,6 +64,7 @@ def project(records: list[OutboxRecord], batch_size: int = 3) -> FakeDocumentSto
         store=documents,
         projections=PROJECTIONS,
         checkpoint_prefix="t_",
+        dead_letters=FakeDeadLetters(),
         batch_size=batch_size,
     )
     projector.prepare()
@@ -124,6 +132,7 @@ def test_replays_and_duplicates_leave_every_index_as_one_clean_pass() -> None:
         store=documents,
         projections=PROJECTIONS,
         checkpoint_prefix="t_",
+        dead_letters=FakeDeadLetters(),
         batch_size=4,
     )
     writes = documents.writes

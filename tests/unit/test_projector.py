@@ -13,7 +13,7 @@ from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
 from tests.factories import product_created
-from tests.fakes import FakeCheckpointStore, FakeDocumentStore, FakeOutboxReader
+from tests.fakes import FakeCheckpointStore, FakeDeadLetters, FakeDocumentStore, FakeOutboxReader
 from write_model.events import encode_payload
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -42,6 +42,7 @@ def make_projector(reader: FakeOutboxReader, store: FakeDocumentStore, checkpoin
         store=store,
         projections=[ProductProjection()],
         checkpoint_prefix="t_",
+        dead_letters=FakeDeadLetters(),
         batch_size=2,
     )
     projector.prepare()

@@ -1,0 +1,151 @@
+"""Poison events on real PostgreSQL and Elasticsearch: parked, the rest flowing, retried or skipped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from elasticsearch import Elasticsearch
+from psycopg.types.json import Jsonb
+
+from api import bootstrap
+from api.settings import Settings
+from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
+from read_model.indexes import IndexNames
+from read_model.outbox import OutboxRecord
+from read_model.projections import Document
+from read_model.projections.products import ProductProjection
+from read_model.projector import PoisonSuspected, Projector
+from tests.conftest import fresh_database
+from write_model import commands
+from write_model.bus import CommandBus
+from write_model.outbox import CommandContext
+
+CONTEXT = CommandContext(actor="tester", correlation_id="dead-letters")
+
+
+@pytest.fixture
+def database_url(server_database_url: str) -> Iterator[str]:
+    """A database of each test's own: a poison event in the outbox would stop every other test's projector."""
+    with fresh_database(server_database_url) as url:
+        yield url
+
+
+def create(bus: CommandBus, sku: str) -> uuid.UUID:
+    command = commands.CreateProduct(sku=f"{sku}-{uuid.uuid4().hex[:8]}", name=sku, brand="B", category="C", price="1")
+    return bus.handle(command, CONTEXT).aggregate_id
+
+
+def document(es: Elasticsearch, prefix: str, product: uuid.UUID) -> dict[str, Any] | None:
+    found = es.options(ignore_status=404).get(index=f"{prefix}products", id=str(product))
+    return found["_source"] if found.get("found") else None
+
+
+def until(condition: Any, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed(
+    projector: bootstrap.ProjectorProcess, bus: CommandBus, es: Elasticsearch, index_prefix: str
+) -> None:
+    broken = {"yes"}
+    poisoned = create(bus, "POISONED")
+
+    class NotYet(ProductProjection):
+        """Refuses the poisoned product's restocks until the test "deploys the fix"."""
+
+        def _apply(self, current: Document | None, record: OutboxRecord) -> Document:
+            if record.aggregate_id == poisoned and record.event_type == "ProductRestocked" and broken:
+                raise RuntimeError("the fix is not deployed yet")
+            return super()._apply(current, record)
+
+    running = Projector(
+        reader=projector.reader,
+        checkpoints=projector.checkpoints,
+        store=ElasticsearchDocumentStore(projector.client, IndexNames(index_prefix)),
+        projections=[NotYet()],
+        checkpoint_prefix=index_prefix,
+        dead_letters=projector.dead_letters,
+        poll_seconds=0.1,
+        max_attempts=3,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=running.run_forever, args=(stop,))
+    thread.start()
+    try:
+        bus.handle(commands.RestockProduct(product_id=poisoned, quantity=5), CONTEXT)
+        bus.handle(commands.RestockProduct(product_id=poisoned, quantity=1), CONTEXT)
+        healthy = create(bus, "HEALTHY")
+        started = time.monotonic()
+        until(lambda: document(es, index_prefix, healthy) is not None)
+        letters = projector.dead_letters.letters(projection=f"{index_prefix}products")
+        assert [(letter.event_type, letter.attempts) for letter in letters] == [
+            ("ProductRestocked", 3),
+            ("ProductRestocked", 0),
+        ]
+        assert time.monotonic() - started < 10, "parked within one retry cycle (0.5 s + 1 s of backoff)"
+        assert document(es, index_prefix, poisoned)["stock"] == 0  # type: ignore[index]
+
+        broken.clear()
+        assert projector.dead_letters.retry([letters[1].id]) == 2
+        until(lambda: document(es, index_prefix, poisoned)["stock"] == 6)  # type: ignore[index]
+        until(lambda: projector.dead_letters.count_open(f"{index_prefix}products") == 0)
+        bus.handle(commands.RestockProduct(product_id=poisoned, quantity=1), CONTEXT)
+        until(lambda: document(es, index_prefix, poisoned)["stock"] == 7)  # type: ignore[index]
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_the_dead_letters_command_lists_skips_and_retries(
+    projector: bootstrap.ProjectorProcess, bus: CommandBus, database_url: str, settings: Settings
+) -> None:
+    product = create(bus, "UNKNOWN")
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        connection.execute(
+            "INSERT INTO outbox (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,"
+            " occurred_at) VALUES ('Product', %s, 2, 'ProductTeleported', %s, '{}', now())",
+            (product, Jsonb({"schema_version": 1})),
+        )
+    for _ in range(2):
+        with pytest.raises(PoisonSuspected, match="ProductTeleported"):
+            projector.projector.run_until_caught_up()
+    projector.projector.run_until_caught_up()  # the third failure parks it
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "ELASTICSEARCH_URL": settings.elasticsearch_url,
+        "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
+    }
+
+    def twofold(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", "dead-letters", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    listed = twofold("list", "--projection", "products")
+    assert "ProductTeleported of Product" in listed
+    assert "UnknownEvent" in listed
+    letter_id = next(line.split()[0] for line in listed.splitlines() if "ProductTeleported" in line)
+    assert twofold("skip", letter_id) == "1 dead letters skipped\n"
+    assert twofold("list", "--projection", "products").endswith("0 dead letters\n")
+    assert "SKIPPED" in twofold("list", "--all", "--projection", "products")
+    assert twofold("retry", "--all").startswith("0 dead letters marked")
