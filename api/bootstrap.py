@@ -18,7 +18,12 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from api.context import ReadModel
 from api.settings import Settings
 from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
-from read_model.adapters.postgres import PostgresCheckpointStore, PostgresDeadLetters, PostgresOutboxReader
+from read_model.adapters.postgres import (
+    PostgresCheckpointStore,
+    PostgresDeadLetters,
+    PostgresLease,
+    PostgresOutboxReader,
+)
 from read_model.consistency import ConsistencyWaiter
 from read_model.indexes import IndexNames
 from read_model.projections.customers import CustomerProjection
@@ -91,12 +96,14 @@ class ProjectorProcess:
     reader: PostgresOutboxReader
     checkpoints: PostgresCheckpointStore
     dead_letters: PostgresDeadLetters
+    lease: PostgresLease
     client: Elasticsearch
 
     def close(self) -> None:
         self.reader.close()
         self.checkpoints.close()
         self.dead_letters.close()
+        self.lease.release()
         self.client.close()
 
 
@@ -105,6 +112,7 @@ def build_projector(settings: Settings) -> ProjectorProcess:
     reader = PostgresOutboxReader(settings.database_url)
     checkpoints = PostgresCheckpointStore(settings.database_url)
     dead_letters = PostgresDeadLetters(settings.database_url)
+    lease = PostgresLease(settings.database_url, settings.index_prefix)
     names = IndexNames(settings.index_prefix)
     projector = Projector(
         reader=reader,
@@ -116,5 +124,6 @@ def build_projector(settings: Settings) -> ProjectorProcess:
         batch_size=settings.projector_batch_size,
         poll_seconds=settings.projector_poll_seconds,
         max_attempts=settings.projector_max_attempts,
+        lease=lease,
     )
-    return ProjectorProcess(projector, reader, checkpoints, dead_letters, client)
+    return ProjectorProcess(projector, reader, checkpoints, dead_letters, lease, client)

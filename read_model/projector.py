@@ -24,6 +24,7 @@ from read_model.dead_letters import AbstractDeadLetters, describe
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, OutboxUnavailable, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS
+from read_model.lease import AbstractLease, SoleWriter
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document, Projection
 
@@ -69,7 +70,12 @@ class Projector:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         max_attempts: int = 3,
+        lease: AbstractLease | None = None,
+        standby_poll_seconds: float = 1.0,
     ) -> None:
+        self._lease = lease or SoleWriter()
+        self.active = False  # whether this process holds the lease and projects (in `run_forever`)
+        self._standby_poll_seconds = standby_poll_seconds
         self._reader = reader
         self._dead_letters = dead_letters
         self._max_attempts = max_attempts
@@ -106,24 +112,49 @@ class Projector:
     def run_forever(self, stop: threading.Event) -> None:
         """Project until `stop` is set, riding out outages of PostgreSQL or Elasticsearch.
 
-        An unavailable service is retried with exponential backoff (capped at `MAX_BACKOFF` seconds);
-        since the checkpoint only moves after a batch is acknowledged, a retry resumes where it stopped.
+        Only while this process holds the lease: a standby waits for it, polling every
+        `standby_poll_seconds`. An unavailable service is retried with exponential backoff (capped at
+        `MAX_BACKOFF` seconds); since the checkpoint only moves after a batch is acknowledged, a retry
+        resumes where it stopped.
         """
         logger.info("projector running: %s", ", ".join(p.name for p in self._projections))
         backoff = 0.0
         prepared = False
-        while not stop.is_set():
-            try:
-                if not prepared:
-                    self.prepare()
-                    prepared = True
-                if self.run_until_caught_up() == 0:
-                    self._reader.wait_for_new_events(self._poll_seconds)
-                backoff = 0.0
-            except (SearchUnavailable, OutboxUnavailable, PoisonSuspected) as exc:
-                backoff = min(MAX_BACKOFF, max(FIRST_BACKOFF, backoff * 2))
-                logger.warning("projector paused %.1f s: %s", backoff, exc)
-                stop.wait(backoff)
+        try:
+            while not stop.is_set():
+                try:
+                    if not self._lease.acquire():
+                        if self.active:
+                            logger.warning("projector lost its lease: standing by")
+                        self.active = False
+                        stop.wait(self._standby_poll_seconds)
+                        continue
+                    if not self.active:
+                        logger.info("projector holds the lease: projecting")
+                        self.active = True
+                    if not prepared:
+                        self.prepare()
+                        prepared = True
+                    if self._catch_up_while_leased() == 0:
+                        self._reader.wait_for_new_events(self._poll_seconds)
+                    backoff = 0.0
+                except (SearchUnavailable, OutboxUnavailable, PoisonSuspected) as exc:
+                    backoff = min(MAX_BACKOFF, max(FIRST_BACKOFF, backoff * 2))
+                    logger.warning("projector paused %.1f s: %s", backoff, exc)
+                    stop.wait(backoff)
+        finally:
+            self.active = False
+            self._lease.release()
+
+    def _catch_up_while_leased(self) -> int:
+        """Like `run_until_caught_up`, checking before each round that the lease is still this process's."""
+        total = 0
+        while self._lease.acquire():
+            read = sum(result.records for result in self.run_once())
+            total += read
+            if read == 0:
+                break
+        return total
 
     def _run_batch(self, projection: Projection) -> BatchResult:
         name = self.checkpoint_name(projection)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
@@ -12,6 +13,7 @@ from psycopg.rows import dict_row
 from read_model.checkpoint import ORIGIN, Checkpoint
 from read_model.dead_letters import AbstractDeadLetters, DeadLetter, LetterStatus
 from read_model.errors import OutboxUnavailable
+from read_model.lease import AbstractLease
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 
 OUTBOX_CHANNEL = "twofold_outbox"
@@ -264,3 +266,35 @@ class PostgresDeadLetters(AbstractDeadLetters):
             return cursor.fetchall() if cursor.description is not None else []
 
         return self._connection.run(what, execute)
+
+
+class PostgresLease(AbstractLease):
+    """A session advisory lock named after the projector group (its checkpoint prefix), on its own
+    connection: the lock lives exactly as long as that connection."""
+
+    def __init__(self, database_url: str, group: str) -> None:
+        self._connection = _AutocommitConnection(database_url)
+        # Advisory locks are named by a 64-bit integer: a stable one derived from the group's name.
+        self._key = int.from_bytes(
+            hashlib.sha256(f"twofold-projector:{group}".encode()).digest()[:8], "big", signed=True
+        )
+        self._held = False
+
+    def acquire(self) -> bool:
+        def take(connection: psycopg.Connection[dict[str, Any]]) -> bool:
+            if self._held:
+                connection.execute("SELECT 1")  # still connected, so still holding it
+                return True
+            row = connection.execute("SELECT pg_try_advisory_lock(%s) AS taken", (self._key,)).fetchone()
+            return bool(row and row["taken"])
+
+        try:
+            self._held = self._connection.run("cannot take the projector lease", take)
+        except OutboxUnavailable:
+            self._held = False  # the connection, and the lock with it, is gone
+            raise
+        return self._held
+
+    def release(self) -> None:
+        self._held = False
+        self._connection.close()

@@ -1,0 +1,32 @@
+"""Who may write the projections: one projector process at a time, any number standing by.
+
+The active process holds a lease; a standby polls for it and takes over once the holder is gone. With
+PostgreSQL the lease is a session advisory lock, released by the server the moment the holder's
+connection ends, so a crashed or killed projector is replaced within a poll interval.
+"""
+
+from __future__ import annotations
+
+import abc
+
+
+class AbstractLease(abc.ABC):
+    @abc.abstractmethod
+    def acquire(self) -> bool:
+        """Take the lease, or confirm it is still held; `False` while another process holds it.
+
+        Never blocks: a standby calls it again after a pause.
+        """
+
+    @abc.abstractmethod
+    def release(self) -> None: ...
+
+
+class SoleWriter(AbstractLease):
+    """For a process that knows it is alone (unit tests, one-off tools): the lease is always its own."""
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
