@@ -26,12 +26,14 @@ from read_model.adapters.postgres import (
 )
 from read_model.consistency import ConsistencyWaiter
 from read_model.indexes import IndexNames
+from read_model.projections import Projection
 from read_model.projections.customers import CustomerProjection
 from read_model.projections.events import EventProjection
 from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
 from read_model.search.products import ProductSearch
+from read_model.status import ProjectionStatusReader
 from write_model import commands, handlers
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from write_model.bus import CommandBus, Handler
@@ -78,11 +80,17 @@ def build_command_bus(
     return CommandBus(uow_factory, command_handlers(clock=clock, new_id=new_id))
 
 
+def all_projections() -> list[Projection]:
+    """Every projection the projector keeps, in the order it applies each batch to them."""
+    return [ProductProjection(), CustomerProjection(), OrderProjection(), EventProjection()]
+
+
 def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadModel:
     names = IndexNames(settings.index_prefix)
     return ReadModel(
         products=ProductSearch(client, names),
         consistency=ConsistencyWaiter(client, names, settings.consistency_timeout_seconds),
+        projections=ProjectionStatusReader(client, names, [projection.name for projection in all_projections()]),
     )
 
 
@@ -119,7 +127,7 @@ def build_projector(settings: Settings) -> ProjectorProcess:
         checkpoints=checkpoints,
         dead_letters=dead_letters,
         store=ElasticsearchDocumentStore(client, names),
-        projections=[ProductProjection(), CustomerProjection(), OrderProjection(), EventProjection()],
+        projections=all_projections(),
         checkpoint_prefix=settings.index_prefix,
         batch_size=settings.projector_batch_size,
         poll_seconds=settings.projector_poll_seconds,

@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("project", help="run the projector: tail the outbox into Elasticsearch until stopped")
     commands.add_parser("migrate", help="apply the database migrations up to head")
 
+    commands.add_parser("status", help="where each projection stands: position, lag, dead letters, active projector")
+
     letters = commands.add_parser("dead-letters", help="list, retry or skip the events a projection parked")
     actions = letters.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="the open dead letters (parked or due for a retry), oldest first")
@@ -46,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # One line per Elasticsearch request drowns everything else; failures still surface as warnings.
     logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     if args.command == "export-schema":
         return _export_schema(args.output)
     try:
@@ -59,8 +62,12 @@ def main(argv: list[str] | None = None) -> int:
         return _project(settings)
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command in ("dead-letters", "status") and not _schema_is_current(settings):
+        return 1
     if args.command == "dead-letters":
         return _dead_letters(settings, args)
+    if args.command == "status":
+        return _status(settings)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -100,6 +107,41 @@ def _migrate(settings: Settings) -> int:
 
     upgrade_to_head(settings.sqlalchemy_url)
     return 0
+
+
+def _schema_is_current(settings: Settings) -> bool:
+    from api.bootstrap import create_engine
+    from api.migrate import head_revision
+    from write_model.adapters.readiness import check_database
+
+    engine = create_engine(settings)
+    try:
+        ready, detail = check_database(engine, head_revision())
+    finally:
+        engine.dispose()
+    if not ready:
+        print(f"twofold: the database is not ready: {detail}", file=sys.stderr)
+    return ready
+
+
+def _status(settings: Settings) -> int:
+    from api.bootstrap import build_projector
+
+    process = build_projector(settings)
+    try:
+        print(f"{'projection':<12} {'position':<20} {'lag events':>10} {'lag s':>9} {'dead letters':>12}")
+        for projection in process.projector.projections:
+            name = process.projector.checkpoint_name(projection)
+            checkpoint = process.checkpoints.load(name)
+            lag_events, lag_seconds = process.reader.backlog(checkpoint)
+            position = f"{checkpoint.transaction_id}:{checkpoint.position}"
+            dead = process.dead_letters.count_open(name)
+            print(f"{projection.name:<12} {position:<20} {lag_events:>10} {lag_seconds:>9.1f} {dead:>12}")
+        running = process.lease.held_by_anyone()
+        print("projector: running (a process holds the lease)" if running else "projector: NOT RUNNING")
+        return 0
+    finally:
+        process.close()
 
 
 def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:

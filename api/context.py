@@ -9,6 +9,7 @@ from starlette.requests import Request
 from api.settings import Settings
 from read_model.consistency import ConsistencyWaiter
 from read_model.search.products import ProductSearch
+from read_model.status import ProjectionStatusReader
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class ReadModel:
 
     products: ProductSearch
     consistency: ConsistencyWaiter
+    projections: ProjectionStatusReader
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-from read_model.checkpoint import Checkpoint
+from read_model.checkpoint import ProjectionState
 from read_model.indexes import IndexDefinition
 from read_model.projections import Document
 
@@ -34,5 +34,6 @@ class AbstractDocumentStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    def publish_checkpoint(self, projection: str, checkpoint: Checkpoint) -> None:
-        """Tell the query side that `projection` has applied, and made searchable, all up to `checkpoint`."""
+    def publish_status(self, state: ProjectionState) -> None:
+        """Tell the query side that the projection has applied, and made searchable, all up to
+        `state.checkpoint`, and how far behind and how blocked it is."""

@@ -175,7 +175,7 @@ EVENTS = IndexDefinition(
 
 PROJECTION_STATUS = IndexDefinition(
     name="projection_status",
-    version=1,
+    version=2,
     settings={"number_of_shards": 1, "number_of_replicas": 0},
     mappings={
         "dynamic": "strict",
@@ -183,6 +183,9 @@ PROJECTION_STATUS = IndexDefinition(
             "name": {"type": "keyword"},
             "transaction_id": {"type": "long"},
             "position": {"type": "long"},
+            "lag_events": {"type": "long"},
+            "lag_seconds": {"type": "double"},
+            "dead_letters": {"type": "integer"},
             "updated_at": {"type": "date"},
         },
     },

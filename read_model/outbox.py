@@ -41,6 +41,10 @@ class AbstractOutboxReader(abc.ABC):
         """
 
     @abc.abstractmethod
+    def backlog(self, checkpoint: Checkpoint) -> tuple[int, float]:
+        """(events committed after `checkpoint`, capped at `LAG_COUNT_LIMIT`; age in seconds of the oldest)."""
+
+    @abc.abstractmethod
     def read_at(self, checkpoints: list[Checkpoint]) -> list[OutboxRecord]:
         """The records at these places, in commit order (for retrying dead letters)."""
 

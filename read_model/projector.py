@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
-from read_model.checkpoint import Checkpoint
+from read_model.checkpoint import Checkpoint, ProjectionState
 from read_model.dead_letters import AbstractDeadLetters, describe
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, OutboxUnavailable, SearchUnavailable
@@ -75,6 +76,8 @@ class Projector:
     ) -> None:
         self._lease = lease or SoleWriter()
         self.active = False  # whether this process holds the lease and projects (in `run_forever`)
+        self._states: dict[str, ProjectionState] = {}
+        self._measured: dict[str, float] = {}
         self._standby_poll_seconds = standby_poll_seconds
         self._reader = reader
         self._dead_letters = dead_letters
@@ -87,13 +90,20 @@ class Projector:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
 
+    @property
+    def projections(self) -> list[Projection]:
+        return list(self._projections)
+
     def checkpoint_name(self, projection: Projection) -> str:
         return f"{self._checkpoint_prefix}{projection.name}"
 
     def prepare(self) -> None:
+        """Create missing indexes and publish where every projection stands."""
         self._store.ensure_index(PROJECTION_STATUS)
         for projection in self._projections:
             self._store.ensure_index(projection.index)
+        for projection in self._projections:
+            self.publish_status(projection)
 
     def run_once(self) -> list[BatchResult]:
         """Apply at most one batch to each projection; an empty list of records means it is caught up."""
@@ -169,8 +179,36 @@ class Projector:
         documents = self._apply_or_park(projection, name, live, blocked)
         last = records[-1].checkpoint
         self._checkpoints.save(name, last)
-        self._store.publish_checkpoint(name, last)
+        # Far behind, counting the backlog after every batch would cost as much as the batch: then once a second.
+        measure = len(records) < self._batch_size or time.monotonic() - self._measured.get(name, 0.0) > 1.0
+        self.publish_status(projection, last, applied=len(records), measure=measure)
         return BatchResult(projection.name, len(records), len(documents))
+
+    def publish_status(
+        self, projection: Projection, checkpoint: Checkpoint | None = None, *, applied: int = 0, measure: bool = True
+    ) -> ProjectionState:
+        """Publish where `projection` stands (at its stored checkpoint unless one is given). Without `measure`,
+        the last measured lag less the `applied` records stands in for a new measurement."""
+        name = self.checkpoint_name(projection)
+        checkpoint = checkpoint or self._checkpoints.load(name)
+        previous = self._states.get(name)
+        if measure or previous is None:
+            lag_events, lag_seconds = self._reader.backlog(checkpoint)
+            dead_letters = self._dead_letters.count_open(name)
+            self._measured[name] = time.monotonic()
+        else:
+            lag_events, lag_seconds = max(0, previous.lag_events - applied), previous.lag_seconds
+            dead_letters = previous.dead_letters
+        state = ProjectionState(
+            name=name,
+            checkpoint=checkpoint,
+            lag_events=lag_events,
+            lag_seconds=round(lag_seconds, 3),
+            dead_letters=dead_letters,
+        )
+        self._store.publish_status(state)
+        self._states[name] = state
+        return state
 
     def _apply_or_park(
         self, projection: Projection, name: str, records: list[OutboxRecord], blocked: set[UUID]

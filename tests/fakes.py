@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from api.bootstrap import command_handlers
-from read_model.checkpoint import ORIGIN, Checkpoint
+from read_model.checkpoint import ORIGIN, Checkpoint, ProjectionState
 from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected
@@ -181,6 +181,11 @@ class FakeOutboxReader(AbstractOutboxReader):
         ordered = sorted(self.records, key=lambda r: r.checkpoint)
         return [r for r in ordered if r.checkpoint > checkpoint][:limit]
 
+    def backlog(self, checkpoint: Checkpoint) -> tuple[int, float]:
+        behind = [r for r in self.records if r.checkpoint > checkpoint]
+        oldest = min((r.occurred_at for r in behind), default=None)
+        return len(behind), 0.0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds()
+
     def read_at(self, checkpoints: list[Checkpoint]) -> list[OutboxRecord]:
         wanted = set(checkpoints)
         return sorted(
@@ -291,6 +296,7 @@ class FakeDocumentStore(AbstractDocumentStore):
     def __init__(self) -> None:
         self.indexes: dict[str, dict[str, Document]] = {}
         self.published: dict[str, Checkpoint] = {}
+        self.states: dict[str, ProjectionState] = {}
         self.writes = 0
         self.reject: Callable[[Document], str | None] = lambda source: None
         self._version: dict[str, dict[str, int]] = {}
@@ -317,8 +323,9 @@ class FakeDocumentStore(AbstractDocumentStore):
         if rejected:
             raise DocumentsRejected(definition.name, rejected)
 
-    def publish_checkpoint(self, projection: str, checkpoint: Checkpoint) -> None:
-        self.published[projection] = checkpoint
+    def publish_status(self, state: ProjectionState) -> None:
+        self.published[state.name] = state.checkpoint
+        self.states[state.name] = state
 
 
 def fake_command_bus(store: FakeStore, **kwargs: Any) -> CommandBus:

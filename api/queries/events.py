@@ -6,6 +6,7 @@ import strawberry
 
 from api.context import Context
 from api.errors import not_implemented
+from api.queries._read import read_model_call
 from api.types.events import EventConnection, ProjectionStatus
 
 
@@ -21,4 +22,14 @@ async def events(
 
 
 async def projections(info: strawberry.Info[Context, None]) -> list[ProjectionStatus]:
-    raise not_implemented("projections", 4)
+    states = await read_model_call(info.context.read.projections.all())
+    return [
+        ProjectionStatus(
+            name=state.name,
+            position=f"{state.checkpoint.transaction_id}:{state.checkpoint.position}",
+            lag_events=state.lag_events,
+            lag_seconds=state.lag_seconds,
+            dead_letters=state.dead_letters,
+        )
+        for state in states
+    ]

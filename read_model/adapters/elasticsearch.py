@@ -7,11 +7,18 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
-from read_model.checkpoint import Checkpoint
+from read_model.checkpoint import ProjectionState
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS, IndexDefinition, IndexNames
 from read_model.projections import Document
+
+
+class IndexOutdated(Exception):
+    """The alias points at another version of the index than the code defines: the index must be rebuilt."""
+
+    def __init__(self, alias: str, current: list[str], wanted: str) -> None:
+        super().__init__(f"{alias} points at {', '.join(current)}, but this version of Twofold defines {wanted}")
 
 
 class ElasticsearchDocumentStore(AbstractDocumentStore):
@@ -21,13 +28,23 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
 
     def ensure_index(self, definition: IndexDefinition) -> None:
         alias = self._names.alias(definition)
+        index = self._names.versioned(definition)
         try:
-            if self._client.indices.exists_alias(name=alias):
+            current = (
+                list(self._client.indices.get_alias(name=alias))
+                if self._client.indices.exists_alias(name=alias)
+                else []
+            )
+            if current == [index]:
                 return
-            index = self._names.versioned(definition)
+            if current and definition.name != PROJECTION_STATUS.name:
+                raise IndexOutdated(alias, current, index)
             if not self._client.indices.exists(index=index):
                 self._client.indices.create(index=index, settings=definition.settings, mappings=definition.mappings)
-            self._client.indices.update_aliases(actions=[{"add": {"index": index, "alias": alias}}])
+            # The status index only holds what the projector republishes at once: it moves to a new version
+            # as soon as the code has one.
+            actions: list[dict[str, Any]] = [{"remove": {"index": old, "alias": alias}} for old in current]
+            self._client.indices.update_aliases(actions=[*actions, {"add": {"index": index, "alias": alias}}])
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"cannot prepare index {alias}: {exc}") from exc
 
@@ -80,17 +97,20 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
         if rejected:
             raise DocumentsRejected(alias, rejected)
 
-    def publish_checkpoint(self, projection: str, checkpoint: Checkpoint) -> None:
+    def publish_status(self, state: ProjectionState) -> None:
         try:
             self._client.index(
                 index=self._names.alias(PROJECTION_STATUS),
-                id=projection,
+                id=state.name,
                 document={
-                    "name": projection,
-                    "transaction_id": checkpoint.transaction_id,
-                    "position": checkpoint.position,
+                    "name": state.name,
+                    "transaction_id": state.checkpoint.transaction_id,
+                    "position": state.checkpoint.position,
+                    "lag_events": state.lag_events,
+                    "lag_seconds": state.lag_seconds,
+                    "dead_letters": state.dead_letters,
                     "updated_at": datetime.now(UTC).isoformat(),
                 },
             )
         except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot publish the checkpoint of {projection}: {exc}") from exc
+            raise SearchUnavailable(f"cannot publish the status of {state.name}: {exc}") from exc

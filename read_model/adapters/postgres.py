@@ -10,7 +10,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from read_model.checkpoint import ORIGIN, Checkpoint
+from read_model.checkpoint import LAG_COUNT_LIMIT, ORIGIN, Checkpoint
 from read_model.dead_letters import AbstractDeadLetters, DeadLetter, LetterStatus
 from read_model.errors import OutboxUnavailable
 from read_model.lease import AbstractLease
@@ -31,6 +31,15 @@ SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type,
  LIMIT %(limit)s
 """
 
+
+BACKLOG = """
+SELECT count(*) AS events, coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS seconds
+  FROM (SELECT occurred_at FROM outbox
+         WHERE (transaction_id, position) > (%(transaction_id)s::text::xid8, %(position)s)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY transaction_id, position
+         LIMIT %(limit)s) AS behind
+"""
 
 READ_AT = """
 SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id,
@@ -83,6 +92,15 @@ class PostgresOutboxReader(AbstractOutboxReader):
         params = {"transaction_id": checkpoint.transaction_id, "position": checkpoint.position, "limit": limit}
         rows = self._connection.run("cannot read the outbox", lambda c: c.execute(READ_AFTER, params).fetchall())
         return [OutboxRecord(**row) for row in rows]
+
+    def backlog(self, checkpoint: Checkpoint) -> tuple[int, float]:
+        params = {
+            "transaction_id": checkpoint.transaction_id,
+            "position": checkpoint.position,
+            "limit": LAG_COUNT_LIMIT,
+        }
+        row = self._connection.run("cannot measure the backlog", lambda c: c.execute(BACKLOG, params).fetchone())
+        return (0, 0.0) if row is None else (int(row["events"]), max(0.0, float(row["seconds"])))
 
     def read_at(self, checkpoints: list[Checkpoint]) -> list[OutboxRecord]:
         params = {"positions": [checkpoint.position for checkpoint in checkpoints]}
@@ -294,6 +312,20 @@ class PostgresLease(AbstractLease):
             self._held = False  # the connection, and the lock with it, is gone
             raise
         return self._held
+
+    def held_by_anyone(self) -> bool:
+        """Whether some process holds the lease now (for `twofold status`)."""
+        unsigned = self._key & 0xFFFFFFFFFFFFFFFF
+        params = {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF}
+        row = self._connection.run(
+            "cannot read the locks",
+            lambda c: c.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND classid::bigint = %(high)s AND objid::bigint = %(low)s AND objsubid = 1) AS held",
+                params,
+            ).fetchone(),
+        )
+        return bool(row and row["held"])
 
     def release(self) -> None:
         self._held = False

@@ -1,0 +1,43 @@
+"""The projector's status, as the `projections` query and `twofold status` show it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from api.consistency import decode_token
+from api.settings import Settings
+from tests.e2e.conftest import GraphQLClient
+from tests.e2e.test_products_http import CREATE, product_input
+
+PROJECTIONS = "{ projections { name position lagEvents lagSeconds deadLetters } }"
+
+
+def test_projection_status_is_published_and_reported(gql: GraphQLClient, settings: Settings) -> None:
+    created = gql(CREATE, input=product_input())["data"]["createProduct"]
+    # The payload's product resolves once the products projection reached the write.
+    assert created["product"] is not None
+    written = decode_token(created["consistencyToken"])
+
+    statuses = {status["name"]: status for status in gql(PROJECTIONS)["data"]["projections"]}
+    assert set(statuses) == {"products", "customers", "orders", "events"}
+    products = statuses["products"]
+    transaction_id, position = (int(part) for part in products["position"].split(":"))
+    assert (transaction_id, position) >= (written.transaction_id, written.position)
+    assert (products["lagEvents"], products["deadLetters"]) == (0, 0)
+    assert products["lagSeconds"] == 0
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "ELASTICSEARCH_URL": settings.elasticsearch_url,
+        "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
+    }
+    shown = subprocess.run(
+        [sys.executable, "-m", "api.cli", "status"], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    lines = {line.split()[0]: line.split() for line in shown.splitlines()[1:5]}
+    assert set(lines) == {"products", "customers", "orders", "events"}
+    assert lines["products"][1] == products["position"]
+    assert shown.rstrip().endswith("projector: running (a process holds the lease)")
