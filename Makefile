@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test setup services-up services-down schema bench-place-order
+.PHONY: run test setup services-up services-down schema bench-place-order chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector
 	scripts/dev.sh run
@@ -18,3 +18,6 @@ schema:  ## rewrite api/schema.graphql from the served schema
 
 bench-place-order:  ## placeOrder over HTTP vs plain psycopg at concurrency 8 (test-output/bench/)
 	scripts/dev.sh bench-place-order
+
+chaos:  ## kill -9 the projector 20 times mid-batch, then compare every index with a rebuild from scratch
+	scripts/dev.sh chaos

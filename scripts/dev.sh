@@ -5,6 +5,7 @@
 #   scripts/dev.sh test   set up, then every check: format, lint, types, import contracts, schema, pytest
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
 #   scripts/dev.sh bench-place-order  the placeOrder benchmark (scripts/bench/place_order.py)
+#   scripts/dev.sh chaos  the crash-recovery test with 20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS)
 #
 # Set-up is idempotent: the virtualenv is rebuilt only when pyproject.toml or requirements.lock change,
 # and running services are reused (scripts/services.sh).
@@ -94,6 +95,11 @@ cmd_test() {
   "$bin/pytest" "$@"
 }
 
+cmd_chaos() {
+  cmd_setup
+  TWOFOLD_CHAOS_KILLS=${TWOFOLD_CHAOS_KILLS:-20} "$VENV/bin/pytest" tests/integration/test_crash_recovery.py "$@"
+}
+
 cmd_bench_place_order() {
   cmd_setup
   "$VENV/bin/python" scripts/bench/place_order.py "$@"
@@ -104,5 +110,6 @@ case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench-place-order) shift; cmd_bench_place_order "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|bench-place-order [--seconds S --concurrency N --rounds R]" >&2; exit 2 ;;
+  chaos) shift; cmd_chaos "$@" ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|chaos|bench-place-order [--seconds S --concurrency N --rounds R]" >&2; exit 2 ;;
 esac

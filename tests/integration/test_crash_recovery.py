@@ -1,0 +1,114 @@
+"""`kill -9` of the projector in the middle of its work: nothing lost, nothing corrupted.
+
+The projector is killed several times while it works through a backlog in small batches, restarted, and
+finally compared, index by index, with a rebuild from scratch into fresh indexes. `make chaos` runs the
+same test with 20 kills (TWOFOLD_CHAOS_KILLS).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from elasticsearch import Elasticsearch
+
+from api import bootstrap
+from api.settings import Settings
+from tests.integration._shop import write_a_shop
+
+INDEXES = ("products", "customers", "orders", "events")
+KILLS = int(os.environ.get("TWOFOLD_CHAOS_KILLS", "3"))
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "crash-recovery"
+
+
+def sources(es: Elasticsearch, index: str) -> dict[str, dict[str, Any]]:
+    es.indices.refresh(index=index)
+    hits = es.search(index=index, size=10_000, query={"match_all": {}})["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}
+
+
+def checkpoints(database_url: str, prefix: str) -> dict[str, tuple[int, int]]:
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(
+            "SELECT name, transaction_id, position FROM projection_checkpoints WHERE name LIKE %s", (f"{prefix}%",)
+        ).fetchall()
+    return {name: (transaction_id, position) for name, transaction_id, position in rows}
+
+
+def behind(database_url: str, prefix: str) -> bool:
+    """Whether some projection had not reached the end of the outbox."""
+    with psycopg.connect(database_url) as connection:
+        head = connection.execute(
+            "SELECT transaction_id::text::bigint, position FROM outbox ORDER BY transaction_id DESC, position DESC"
+            " LIMIT 1"
+        ).fetchone()
+    reached = checkpoints(database_url, prefix)
+    return len(reached) < len(INDEXES) or any(checkpoint < head for checkpoint in reached.values())  # type: ignore[operator]
+
+
+def test_killing_the_projector_mid_batch_never_loses_or_corrupts_anything(
+    engine: sa.Engine, settings: Settings, database_url: str, es: Elasticsearch, index_prefix: str
+) -> None:
+    bus = bootstrap.build_command_bus(engine)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "ELASTICSEARCH_URL": settings.elasticsearch_url,
+        "TWOFOLD_INDEX_PREFIX": index_prefix,
+        "TWOFOLD_PROJECTOR_BATCH_SIZE": "7",
+        "TWOFOLD_PROJECTOR_POLL_INTERVAL": "0.1",
+    }
+    rng = random.Random(KILLS)
+    kills_mid_work = 0
+    for kill in range(KILLS):
+        write_a_shop(bus, writers=4, steps=30)  # a fresh backlog for every round
+        before = checkpoints(database_url, index_prefix)
+        with (OUTPUT / f"project-{kill}.log").open("wb") as log:
+            projector = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        # Wait until it is working through the backlog (a checkpoint moved), then kill it at a random moment.
+        deadline = time.monotonic() + 30
+        while checkpoints(database_url, index_prefix) == before:
+            assert projector.poll() is None, f"the projector exited; see {OUTPUT}"
+            assert time.monotonic() < deadline, "the projector made no progress"
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.05))
+        os.kill(projector.pid, signal.SIGKILL)
+        projector.wait()
+        if behind(database_url, index_prefix):
+            kills_mid_work += 1
+
+    survivor = bootstrap.build_projector(settings)
+    try:
+        survivor.projector.prepare()
+        survivor.projector.run_until_caught_up()
+    finally:
+        survivor.close()
+
+    fresh = f"r{uuid.uuid4().hex[:10]}_"
+    rebuild = bootstrap.build_projector(Settings(**{**settings.__dict__, "index_prefix": fresh}))
+    try:
+        rebuild.projector.prepare()
+        rebuild.projector.run_until_caught_up()
+        for index in INDEXES:
+            survived, rebuilt = sources(es, f"{index_prefix}{index}"), sources(es, f"{fresh}{index}")
+            assert survived.keys() == rebuilt.keys(), index
+            different = [doc_id for doc_id in rebuilt if survived[doc_id] != rebuilt[doc_id]]
+            assert not different, f"{index}: {len(different)} documents differ, first {different[0]}"
+    finally:
+        rebuild.close()
+        names = list(es.indices.get(index=f"{fresh}*", expand_wildcards="all"))
+        if names:
+            es.indices.delete(index=",".join(names))
+    assert kills_mid_work == KILLS, f"only {kills_mid_work} of {KILLS} kills landed while the projector was behind"
