@@ -53,13 +53,14 @@ SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type,
 class _AutocommitConnection:
     """One autocommit connection, opened on first use and again after it was lost.
 
-    `run` turns a lost or refused connection into `OutboxUnavailable` and drops the connection, so the
-    projector's next attempt reconnects.
+    `run` reconnects once when the connection went stale, and turns a refused connection into
+    `OutboxUnavailable`, so the projector pauses and tries again.
     """
 
-    def __init__(self, database_url: str, *, listen: str | None = None) -> None:
+    def __init__(self, database_url: str, *, listen: str | None = None, retry_stale: bool = True) -> None:
         self._database_url = database_url
         self._listen = listen
+        self._retry_stale = retry_stale
         self._connection: psycopg.Connection[dict[str, Any]] | None = None
 
     def get(self) -> psycopg.Connection[dict[str, Any]]:
@@ -70,6 +71,16 @@ class _AutocommitConnection:
         return self._connection
 
     def run(self, what: str, operation: Callable[[psycopg.Connection[dict[str, Any]]], T]) -> T:
+        """`operation` on the connection. A connection that went stale (the server restarted, the network
+        dropped it) is replaced and the operation tried once more on the new one; only a failure on a fresh
+        connection is `OutboxUnavailable`. Every operation run here is safe to repeat."""
+        fresh = self._connection is None or self._connection.closed
+        try:
+            return operation(self.get())
+        except psycopg.OperationalError as exc:
+            self.close()
+            if fresh or not self._retry_stale:
+                raise OutboxUnavailable(f"{what}: {exc}") from exc
         try:
             return operation(self.get())
         except psycopg.OperationalError as exc:
@@ -291,7 +302,8 @@ class PostgresLease(AbstractLease):
     connection: the lock lives exactly as long as that connection."""
 
     def __init__(self, database_url: str, group: str) -> None:
-        self._connection = _AutocommitConnection(database_url)
+        # No silent reconnect: the lock lives and dies with its connection, so a new connection must take it anew.
+        self._connection = _AutocommitConnection(database_url, retry_stale=False)
         # Advisory locks are named by a 64-bit integer: a stable one derived from the group's name.
         self._key = int.from_bytes(
             hashlib.sha256(f"twofold-projector:{group}".encode()).digest()[:8], "big", signed=True
