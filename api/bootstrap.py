@@ -117,7 +117,7 @@ class ProjectorProcess:
 
 def build_projector(settings: Settings) -> ProjectorProcess:
     client = Elasticsearch(settings.elasticsearch_url, request_timeout=30, retry_on_timeout=True, max_retries=3)
-    reader = PostgresOutboxReader(settings.database_url)
+    reader = PostgresOutboxReader(settings.database_url, max_batch_bytes=settings.projector_batch_bytes)
     checkpoints = PostgresCheckpointStore(settings.database_url)
     dead_letters = PostgresDeadLetters(settings.database_url)
     lease = PostgresLease(settings.database_url, settings.index_prefix)

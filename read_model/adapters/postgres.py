@@ -21,16 +21,26 @@ T = TypeVar("T")
 
 # Rows of transactions that have all finished (the horizon is the oldest running transaction), after the
 # checkpoint, in commit order. Uses the (transaction_id, position) index.
+# Rows of transactions that have all finished (the horizon is the oldest running transaction), after the
+# checkpoint, in commit order, at most `limit` of them and, beyond the first, no more than `max_bytes` of
+# payload and metadata together (as JSON text, the size they have on the wire and in memory, not the
+# compressed size on disk). Uses the (transaction_id, position) index.
 READ_AFTER = """
-SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id,
-       aggregate_version, event_type, payload, metadata, occurred_at
-  FROM outbox
- WHERE (transaction_id, position) > (%(transaction_id)s::text::xid8, %(position)s)
-   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+SELECT transaction_id, position, aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,
+       occurred_at
+  FROM (SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id,
+               aggregate_version, event_type, payload, metadata, occurred_at,
+               sum(octet_length(payload::text) + octet_length(metadata::text))
+                   OVER (ORDER BY transaction_id, position) AS running_bytes,
+               octet_length(payload::text) + octet_length(metadata::text) AS bytes
+          FROM outbox
+         WHERE (transaction_id, position) > (%(transaction_id)s::text::xid8, %(position)s)
+           AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+         ORDER BY transaction_id, position
+         LIMIT %(limit)s) AS batch
+ WHERE running_bytes - bytes < %(max_bytes)s
  ORDER BY transaction_id, position
- LIMIT %(limit)s
 """
-
 
 BACKLOG = """
 SELECT count(*) AS events, coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::float8 AS seconds
@@ -94,13 +104,20 @@ class _AutocommitConnection:
 
 
 class PostgresOutboxReader(AbstractOutboxReader):
-    """Reads on its own autocommit connection, which also LISTENs for the writers' NOTIFY."""
+    """Reads on its own autocommit connection, which also LISTENs for the writers' NOTIFY. A batch holds at
+    most `max_batch_bytes` of events (but always one), so memory stays bounded however large they are."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, max_batch_bytes: int = 8 * 1024 * 1024) -> None:
         self._connection = _AutocommitConnection(database_url, listen=OUTBOX_CHANNEL)
+        self._max_batch_bytes = max_batch_bytes
 
     def read_after(self, checkpoint: Checkpoint, limit: int) -> list[OutboxRecord]:
-        params = {"transaction_id": checkpoint.transaction_id, "position": checkpoint.position, "limit": limit}
+        params = {
+            "transaction_id": checkpoint.transaction_id,
+            "position": checkpoint.position,
+            "limit": limit,
+            "max_bytes": self._max_batch_bytes,
+        }
         rows = self._connection.run("cannot read the outbox", lambda c: c.execute(READ_AFTER, params).fetchall())
         return [OutboxRecord(**row) for row in rows]
 

@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from api import bootstrap
 from api.settings import Settings
+from read_model.adapters.postgres import PostgresOutboxReader
 from read_model.checkpoint import Checkpoint
 from read_model.consistency import ConsistencyWaiter
 from read_model.errors import ConsistencyTimeout
@@ -111,3 +112,29 @@ def test_reading_your_writes_waits_for_the_projector_and_times_out_when_it_does_
         asyncio.run(wait(0.3))
     projector.projector.run_until_caught_up()
     asyncio.run(wait(0.3))
+
+
+def test_a_batch_is_bounded_by_bytes_as_well_as_by_count(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        start = connection.execute(
+            "SELECT transaction_id::text::bigint, position FROM outbox ORDER BY transaction_id DESC, position DESC"
+            " LIMIT 1"
+        ).fetchone()
+        for index in range(6):
+            event = product_created(f"BIG-{uuid.uuid4().hex[:8]}")
+            payload = {**encode_payload(event), "description": f"{index}" + uuid.uuid4().hex * 300}  # ~10 KB
+            connection.execute(
+                "INSERT INTO outbox (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,"
+                " occurred_at) VALUES ('Product', %s, 1, 'ProductCreated', %s, '{}', now())",
+                (event.product_id, Jsonb(payload)),
+            )
+    after = Checkpoint(*start) if start else Checkpoint(0, 0)
+    small = PostgresOutboxReader(database_url, max_batch_bytes=25_000)
+    tiny = PostgresOutboxReader(database_url, max_batch_bytes=1)
+    try:
+        assert len(small.read_after(after, 100)) == 3  # the third starts below the bound and ends above it
+        assert len(tiny.read_after(after, 100)) == 1  # never less than one, however large
+        assert len(small.read_after(after, 2)) == 2
+    finally:
+        small.close()
+        tiny.close()
