@@ -27,10 +27,11 @@ class AbstractDocumentStore(abc.ABC):
         """The current documents with these ids (absent ones are left out), read in real time."""
 
     @abc.abstractmethod
-    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> None:
-        """Write documents with external versions; a document already at that version or newer is kept.
+    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> set[str]:
+        """Write documents with external versions; a document already at that version or newer is kept, and
+        its id returned among the conflicts.
 
-        Returns once every document is acknowledged and searchable; raises when any write failed.
+        Returns once every other document is acknowledged and searchable; raises when any write failed.
         """
 
     @abc.abstractmethod

@@ -35,6 +35,8 @@ FIRST_BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 
 
+# How many times a batch's documents are folded again onto documents another writer changed meanwhile.
+MAX_REBASES = 10
 PARKED_BEHIND = "parked behind an earlier dead letter of its aggregate"
 
 
@@ -217,9 +219,7 @@ class Projector:
         its aggregate) and the rest applied again without it."""
         while True:
             try:
-                documents = self._fold(projection, records)
-                if documents:
-                    self._store.write_many(projection.index, documents)
+                documents = self._fold_and_write(projection, records)
             except RecordFailed as failure:
                 culprits = [failure.record]
                 error = failure.error
@@ -266,9 +266,7 @@ class Projector:
         letters = self._dead_letters.open_letters(name, due)
         records = self._reader.read_at([letter.checkpoint for letter in letters])
         try:
-            documents = self._fold(projection, records)
-            if documents:
-                self._store.write_many(projection.index, documents)
+            self._fold_and_write(projection, records)
         except (RecordFailed, DocumentsRejected) as failure:
             logger.error("%s: retried dead letters failed again: %s", name, failure)
             for record in records:
@@ -285,6 +283,20 @@ class Projector:
             return projection.document_id(record)
         except Exception as error:  # a payload without what the projection needs
             raise RecordFailed(record, error) from error
+
+    def _fold_and_write(self, projection: Projection, records: list[OutboxRecord]) -> list[VersionedDocument]:
+        """Fold `records` into their documents and write them. A document another writer changed meanwhile
+        (a 409) is kept as it is when the projection's versions are its aggregate's; otherwise `records` are
+        folded again into the newer document (they are recognised where already applied) and written again."""
+        written = documents = self._fold(projection, records)
+        for _ in range(MAX_REBASES):
+            if not documents:
+                return written
+            conflicts = self._store.write_many(projection.index, documents)
+            if not conflicts or not projection.rebase_on_conflict:
+                return written
+            documents = self._fold(projection, [r for r in records if self._document_id(projection, r) in conflicts])
+        raise SearchUnavailable(f"{projection.name}: documents kept changing under this projector; will retry")
 
     def _fold(self, projection: Projection, records: list[OutboxRecord]) -> list[VersionedDocument]:
         if not records:

@@ -309,8 +309,9 @@ class FakeDocumentStore(AbstractDocumentStore):
         index = self.indexes[definition.name]
         return {doc_id: copy.deepcopy(index[doc_id]) for doc_id in ids if doc_id in index}
 
-    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> None:
+    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> set[str]:
         index = self.indexes[definition.name]
+        conflicts: set[str] = set()
         rejected = {d.id: reason for d in documents if (reason := self.reject(d.source)) is not None}
         for document in documents:
             if document.id in rejected:
@@ -320,8 +321,11 @@ class FakeDocumentStore(AbstractDocumentStore):
             if current is None or self._version[definition.name][document.id] < document.version:
                 index[document.id] = copy.deepcopy(document.source)
                 self._version[definition.name][document.id] = document.version
+            else:
+                conflicts.add(document.id)
         if rejected:
             raise DocumentsRejected(definition.name, rejected)
+        return conflicts
 
     def publish_status(self, state: ProjectionState) -> None:
         self.published[state.name] = state.checkpoint

@@ -55,7 +55,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             raise SearchUnavailable(f"cannot read documents: {exc}") from exc
         return {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
 
-    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> None:
+    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> set[str]:
         alias = self._names.alias(definition)
         actions = (
             {
@@ -70,6 +70,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
         )
         failures: list[dict[str, Any]] = []
         rejected: dict[str, str] = {}
+        conflicts: set[str] = set()
         try:
             for ok, item in helpers.streaming_bulk(
                 self._client,
@@ -82,8 +83,10 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             ):
                 result = item["index"]
                 status = result.get("status", 500)
-                # 409: the document is already at this version or newer; the write is already done.
-                if ok or status == 409:
+                if ok:
+                    continue
+                if status == 409:  # the document is already at this version or newer
+                    conflicts.add(result["_id"])
                     continue
                 if 400 <= status < 500 and status != 429:
                     rejected[result["_id"]] = str(result.get("error", {}).get("reason", result.get("error")))
@@ -96,6 +99,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             raise SearchUnavailable(f"{len(failures)} writes to {alias} failed, first: {failures[0]}")
         if rejected:
             raise DocumentsRejected(alias, rejected)
+        return conflicts
 
     def publish_status(self, state: ProjectionState) -> None:
         try:

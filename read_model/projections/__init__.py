@@ -21,6 +21,10 @@ class Projection(Protocol):
 
     name: str
     index: IndexDefinition
+    # Whether a document another writer changed meanwhile must have the batch folded into it again (documents
+    # fed by several aggregates), or already holds everything the batch would write (versioned by its own
+    # aggregate).
+    rebase_on_conflict: bool
 
     def handles(self, record: OutboxRecord) -> bool: ...
 
@@ -38,6 +42,7 @@ class AggregateProjection(abc.ABC):
     name: str
     index: IndexDefinition
     aggregate_type: str
+    rebase_on_conflict = False
 
     def handles(self, record: OutboxRecord) -> bool:
         return record.aggregate_type == self.aggregate_type

@@ -25,6 +25,7 @@ STATS_EVENTS = frozenset({"OrderPlaced", "OrderCancelled"})
 class CustomerProjection:
     name = "customers"
     index = CUSTOMERS
+    rebase_on_conflict = True
 
     def handles(self, record: OutboxRecord) -> bool:
         return record.event_type == "CustomerRegistered" or record.event_type in STATS_EVENTS

@@ -10,6 +10,7 @@ from read_model.projections import Document
 class EventProjection:
     name = "events"
     index = EVENTS
+    rebase_on_conflict = False
 
     def handles(self, record: OutboxRecord) -> bool:
         return True

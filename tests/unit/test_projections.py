@@ -7,6 +7,8 @@ import random
 from decimal import Decimal
 from uuid import UUID
 
+from read_model.document_store import VersionedDocument
+from read_model.indexes import IndexDefinition
 from read_model.outbox import OutboxRecord
 from read_model.projections.customers import CustomerProjection
 from read_model.projections.events import EventProjection
@@ -139,3 +141,43 @@ def test_replays_and_duplicates_leave_every_index_as_one_clean_pass() -> None:
     projector.run_until_caught_up()
     assert documents.indexes == clean
     assert documents.writes == writes  # nothing was written again
+
+
+def test_a_customer_document_changed_by_another_writer_meanwhile_gets_the_batch_folded_in_again() -> None:
+    """Two writers (a rebuild catching up beside the live projector, or a projector that lost its lease and
+    does not know yet) may fold the same customer document from the same revision: the second write meets a
+    409, and its events are folded again into the newer document instead of being lost."""
+    store, ids = shop()
+    placed = [r for r in store.outbox if r.event_type == "OrderPlaced" and r.payload["customer_id"] == str(ids["ada"])]
+    before_orders = [r for r in store.outbox if r.checkpoint < placed[0].checkpoint]
+    documents = project(before_orders)
+    projection = CustomerProjection()
+
+    class Meddling(FakeDocumentStore):
+        """Lets another writer apply Ada's second order just before this projector's first customer write."""
+
+        meddled = False
+
+        def write_many(self, definition: IndexDefinition, batch: list[VersionedDocument]) -> set[str]:
+            if definition.name == "customers" and not self.meddled:
+                self.meddled = True
+                doc_id = str(ids["ada"])
+                other = projection.apply(copy.deepcopy(self.indexes["customers"][doc_id]), placed[1])
+                assert other is not None
+                super().write_many(definition, [VersionedDocument(doc_id, projection.version_of(other), other)])
+            return super().write_many(definition, batch)
+
+    meddling = Meddling()
+    meddling.indexes, meddling._version, meddling.published = documents.indexes, documents._version, {}
+    projector = Projector(
+        reader=FakeOutboxReader([placed[0]]),
+        checkpoints=FakeCheckpointStore(),
+        store=meddling,
+        projections=[projection],
+        checkpoint_prefix="t_",
+        dead_letters=FakeDeadLetters(),
+    )
+    projector.run_until_caught_up()
+    ada = meddling.indexes["customers"][str(ids["ada"])]
+    assert set(ada["orders"]) == {str(placed[0].aggregate_id), str(placed[1].aggregate_id)}
+    assert ada["order_count"] == 2

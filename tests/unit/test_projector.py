@@ -90,11 +90,11 @@ class FlakyDocumentStore(FakeDocumentStore):
         super().__init__()
         self.failures = failures
 
-    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> None:
+    def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> set[str]:
         if self.failures > 0:
             self.failures -= 1
             raise SearchUnavailable("connection refused")
-        super().write_many(definition, documents)
+        return super().write_many(definition, documents)
 
 
 class RecordingStop(threading.Event):
