@@ -17,7 +17,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from api.context import ReadModel
 from api.settings import Settings
-from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
+from read_model.adapters.elasticsearch import ElasticsearchDocumentStore, ElasticsearchIndexAdmin
 from read_model.adapters.postgres import (
     PostgresCheckpointStore,
     PostgresDeadLetters,
@@ -25,13 +25,14 @@ from read_model.adapters.postgres import (
     PostgresOutboxReader,
 )
 from read_model.consistency import ConsistencyWaiter
-from read_model.indexes import IndexNames
+from read_model.indexes import IndexDefinition, IndexNames
 from read_model.projections import Projection
 from read_model.projections.customers import CustomerProjection
 from read_model.projections.events import EventProjection
 from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
+from read_model.rebuild import Rebuilder
 from read_model.search.products import ProductSearch
 from read_model.status import ProjectionStatusReader
 from write_model import commands, handlers
@@ -135,3 +136,32 @@ def build_projector(settings: Settings) -> ProjectorProcess:
         lease=lease,
     )
     return ProjectorProcess(projector, reader, checkpoints, dead_letters, lease, client)
+
+
+@dataclass
+class RebuildProcess:
+    rebuilder: Rebuilder
+    projector: ProjectorProcess
+
+    def close(self) -> None:
+        self.projector.close()
+
+
+def build_rebuilder(settings: Settings) -> RebuildProcess:
+    """A rebuilder sharing the projector's connections; it runs beside the live projector, not instead of it."""
+    process = build_projector(settings)
+    names = IndexNames(settings.index_prefix)
+
+    def store_for(definition: IndexDefinition, index: str) -> ElasticsearchDocumentStore:
+        return ElasticsearchDocumentStore(process.client, names, targets={definition.name: index})
+
+    rebuilder = Rebuilder(
+        admin=ElasticsearchIndexAdmin(process.client, names),
+        reader=process.reader,
+        checkpoints=process.checkpoints,
+        dead_letters=process.dead_letters,
+        store_for=store_for,
+        checkpoint_prefix=settings.index_prefix,
+        batch_size=settings.projector_batch_size,
+    )
+    return RebuildProcess(rebuilder, process)

@@ -26,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("project", help="run the projector: tail the outbox into Elasticsearch until stopped")
     commands.add_parser("migrate", help="apply the database migrations up to head")
 
+    rebuild = commands.add_parser(
+        "rebuild", help="refill a projection's index from the whole outbox, then switch to it with no downtime"
+    )
+    rebuild.add_argument("projection", choices=["products", "customers", "orders", "events", "all"])
+
     commands.add_parser("status", help="where each projection stands: position, lag, dead letters, active projector")
 
     letters = commands.add_parser("dead-letters", help="list, retry or skip the events a projection parked")
@@ -62,12 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         return _project(settings)
     if args.command == "migrate":
         return _migrate(settings)
-    if args.command in ("dead-letters", "status") and not _schema_is_current(settings):
+    if args.command in ("dead-letters", "status", "rebuild") and not _schema_is_current(settings):
         return 1
     if args.command == "dead-letters":
         return _dead_letters(settings, args)
     if args.command == "status":
         return _status(settings)
+    if args.command == "rebuild":
+        return _rebuild(settings, args.projection)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -122,6 +129,28 @@ def _schema_is_current(settings: Settings) -> bool:
     if not ready:
         print(f"twofold: the database is not ready: {detail}", file=sys.stderr)
     return ready
+
+
+def _rebuild(settings: Settings, which: str) -> int:
+    from api.bootstrap import all_projections, build_rebuilder
+    from api.progress import ProgressBar
+
+    process = build_rebuilder(settings)
+    try:
+        for projection in all_projections():
+            if which not in ("all", projection.name):
+                continue
+            bar = ProgressBar(projection.name)
+            rebuilt = process.rebuilder.rebuild(projection, bar.show)
+            bar.finish()
+            previous = ", ".join(rebuilt.previous) or "none"
+            print(
+                f"{rebuilt.projection}: {rebuilt.events} events into {rebuilt.index} in {rebuilt.seconds:.1f} s;"
+                f" the alias points there now. Previous index kept for a rollback: {previous}"
+            )
+        return 0
+    finally:
+        process.close()
 
 
 def _status(settings: Settings) -> int:

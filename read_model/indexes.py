@@ -31,6 +31,11 @@ class IndexNames:
     def versioned(self, definition: IndexDefinition) -> str:
         return f"{self.prefix}{definition.name}_v{definition.version}"
 
+    def is_version_of(self, index: str, definition: IndexDefinition) -> bool:
+        """Whether `index` holds `definition`'s version: its first index, or one a rebuild made of it."""
+        versioned = self.versioned(definition)
+        return index == versioned or index.startswith(f"{versioned}_")
+
 
 _TEXT_ANALYSIS = {
     "analysis": {

@@ -12,19 +12,30 @@ from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS, IndexDefinition, IndexNames
 from read_model.projections import Document
+from read_model.rebuild import AbstractIndexAdmin
 
 
 class IndexOutdated(Exception):
     """The alias points at another version of the index than the code defines: the index must be rebuilt."""
 
     def __init__(self, alias: str, current: list[str], wanted: str) -> None:
-        super().__init__(f"{alias} points at {', '.join(current)}, but this version of Twofold defines {wanted}")
+        super().__init__(
+            f"{alias} points at {', '.join(current)}, but this version of Twofold defines {wanted}: "
+            f"run `twofold rebuild {alias}` with the new version's code"
+        )
 
 
 class ElasticsearchDocumentStore(AbstractDocumentStore):
-    def __init__(self, client: Elasticsearch, names: IndexNames) -> None:
+    """Reads and writes each index through its alias, or through the concrete index `targets` names for
+    it (a rebuild fills a new index before the alias moves to it)."""
+
+    def __init__(self, client: Elasticsearch, names: IndexNames, targets: dict[str, str] | None = None) -> None:
         self._client = client
         self._names = names
+        self._targets = dict(targets or {})
+
+    def _target(self, definition: IndexDefinition) -> str:
+        return self._targets.get(definition.name) or self._names.alias(definition)
 
     def ensure_index(self, definition: IndexDefinition) -> None:
         alias = self._names.alias(definition)
@@ -35,7 +46,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
                 if self._client.indices.exists_alias(name=alias)
                 else []
             )
-            if current == [index]:
+            if len(current) == 1 and self._names.is_version_of(current[0], definition):
                 return
             if current and definition.name != PROJECTION_STATUS.name:
                 raise IndexOutdated(alias, current, index)
@@ -50,13 +61,13 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
 
     def get_many(self, definition: IndexDefinition, ids: list[str]) -> dict[str, Document]:
         try:
-            response = self._client.mget(index=self._names.alias(definition), ids=ids)
+            response = self._client.mget(index=self._target(definition), ids=ids)
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"cannot read documents: {exc}") from exc
         return {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
 
     def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> set[str]:
-        alias = self._names.alias(definition)
+        alias = self._target(definition)
         actions = (
             {
                 "_op_type": "index",
@@ -118,3 +129,33 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             )
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"cannot publish the status of {state.name}: {exc}") from exc
+
+
+class ElasticsearchIndexAdmin(AbstractIndexAdmin):
+    def __init__(self, client: Elasticsearch, names: IndexNames) -> None:
+        self._client = client
+        self._names = names
+
+    def create_version(self, definition: IndexDefinition, suffix: str) -> str:
+        index = f"{self._names.versioned(definition)}_{suffix}"
+        try:
+            self._client.indices.create(index=index, settings=definition.settings, mappings=definition.mappings)
+        except (ApiError, TransportError) as exc:
+            raise SearchUnavailable(f"cannot create {index}: {exc}") from exc
+        return index
+
+    def swap_alias(self, definition: IndexDefinition, index: str) -> list[str]:
+        alias = self._names.alias(definition)
+        try:
+            self._client.indices.refresh(index=index)
+            previous = (
+                list(self._client.indices.get_alias(name=alias))
+                if self._client.indices.exists_alias(name=alias)
+                else []
+            )
+            # One request: readers see the old index or the new one, never neither.
+            actions: list[dict[str, Any]] = [{"remove": {"index": old, "alias": alias}} for old in previous]
+            self._client.indices.update_aliases(actions=[*actions, {"add": {"index": index, "alias": alias}}])
+        except (ApiError, TransportError) as exc:
+            raise SearchUnavailable(f"cannot move {alias} to {index}: {exc}") from exc
+        return previous

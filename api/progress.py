@@ -1,0 +1,47 @@
+"""A progress bar on standard error for long CLI commands: events done, rate and time left."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from read_model.rebuild import Progress
+
+WIDTH = 30
+
+
+class ProgressBar:
+    """Redraws one line on a terminal; elsewhere (a log file, CI) writes a line every few seconds."""
+
+    def __init__(self, label: str, stream: TextIO = sys.stderr, every_seconds: float = 5.0) -> None:
+        self._label = label
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._every = every_seconds
+        self._last = 0.0
+
+    def show(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if not self._tty and now - self._last < self._every:
+            return
+        self._last = now
+        line = render(self._label, progress)
+        self._stream.write(f"\r{line}\033[K" if self._tty else f"{line}\n")
+        self._stream.flush()
+
+    def finish(self) -> None:
+        if self._tty:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+def render(label: str, progress: Progress) -> str:
+    total = max(progress.total, progress.events, 1)
+    filled = int(WIDTH * progress.events / total)
+    eta = progress.eta_seconds
+    left = "?" if eta is None else f"{eta:.0f} s"
+    return (
+        f"{label:<10} [{'#' * filled}{'.' * (WIDTH - filled)}] {progress.events}/{total} events"
+        f"  {progress.per_second:,.0f} events/s  ETA {left}"
+    )

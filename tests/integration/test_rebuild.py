@@ -1,0 +1,99 @@
+"""`twofold rebuild`: a projection refilled from the outbox beside the live one, then switched to with no
+downtime, while writers keep writing and readers keep reading."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from elasticsearch import ApiError, Elasticsearch
+
+from api import bootstrap
+from api.settings import Settings
+from tests.integration._shop import write_a_shop
+from write_model import commands
+from write_model.outbox import CommandContext
+
+INDEXES = ("products", "customers", "orders", "events")
+
+
+def sources(es: Elasticsearch, index: str) -> dict[str, dict[str, Any]]:
+    es.indices.refresh(index=index)
+    hits = es.search(index=index, size=10_000, query={"match_all": {}})["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}
+
+
+def test_a_rebuild_switches_indexes_without_downtime_or_loss(
+    engine: sa.Engine, settings: Settings, es: Elasticsearch, index_prefix: str
+) -> None:
+    bus = bootstrap.build_command_bus(engine)
+    write_a_shop(bus, writers=4, steps=20)
+    live = bootstrap.build_projector(settings)
+    live.projector.prepare()
+    stop = threading.Event()
+    threads = [threading.Thread(target=live.projector.run_forever, args=(stop,))]
+
+    problems: list[str] = []
+    counts: list[int] = []
+
+    def read_all_the_time() -> None:
+        while not stop.is_set():
+            try:
+                counts.append(es.count(index=f"{index_prefix}products")["count"])
+            except ApiError as exc:
+                problems.append(str(exc))
+
+    def keep_writing() -> None:
+        context = CommandContext(actor="writer", correlation_id="rebuild")
+        while not stop.wait(0.02):  # about 50 writes a second
+            sku = f"RB-{uuid.uuid4().hex[:10]}"
+            bus.handle(commands.CreateProduct(sku=sku, name="R", brand="B", category="C", price="2"), context)
+
+    threads += [threading.Thread(target=read_all_the_time), threading.Thread(target=keep_writing)]
+    for thread in threads:
+        thread.start()
+    try:
+        env = {
+            **os.environ,
+            "DATABASE_URL": settings.database_url,
+            "ELASTICSEARCH_URL": settings.elasticsearch_url,
+            "TWOFOLD_INDEX_PREFIX": index_prefix,
+            "TWOFOLD_PROJECTOR_BATCH_SIZE": "50",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", "rebuild", "all"], env=env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    assert not problems, problems[:3]
+    assert counts, "the reader never read"
+    assert all(later >= earlier for earlier, later in itertools.pairwise(counts)), "products vanished"
+    for index in INDEXES:
+        assert f"{index}: " in done.stdout
+        (target,) = es.indices.get_alias(name=f"{index_prefix}{index}")
+        assert target.startswith(f"{index_prefix}{index}_v1_"), target
+        assert es.indices.exists(index=f"{index_prefix}{index}_v1"), "the previous index is kept"
+    assert "events/s" in done.stderr
+
+    live.projector.run_until_caught_up()
+    live.close()
+    fresh = f"r{uuid.uuid4().hex[:10]}_"
+    scratch = bootstrap.build_projector(Settings(**{**settings.__dict__, "index_prefix": fresh}))
+    try:
+        scratch.projector.prepare()
+        scratch.projector.run_until_caught_up()
+        for index in INDEXES:
+            assert sources(es, f"{index_prefix}{index}") == sources(es, f"{fresh}{index}"), index
+    finally:
+        scratch.close()
+        es.indices.delete(index=",".join(es.indices.get(index=f"{fresh}*", expand_wildcards="all")))
