@@ -16,6 +16,7 @@ from strawberry.asgi import GraphQL
 from api import bootstrap
 from api.context import Context
 from api.health import healthz, readyz
+from api.metrics import metrics
 from api.migrate import head_revision
 from api.schema import build_schema
 from api.settings import Environment, Settings
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
         ],
         lifespan=lifespan,
     )

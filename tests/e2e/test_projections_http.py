@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import httpx
+
 from api.consistency import decode_token
 from api.settings import Settings
 from tests.e2e.conftest import GraphQLClient
@@ -41,3 +43,16 @@ def test_projection_status_is_published_and_reported(gql: GraphQLClient, setting
     assert set(lines) == {"products", "customers", "orders", "events"}
     assert lines["products"][1] == products["position"]
     assert shown.rstrip().endswith("projector: running (a process holds the lease)")
+
+
+def test_the_projectors_figures_are_prometheus_metrics(server: str, gql: GraphQLClient) -> None:
+    gql(CREATE, input=product_input())
+    response = httpx.get(f"{server}/metrics", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = dict(line.rsplit(" ", 1) for line in response.text.splitlines() if not line.startswith("#"))
+    assert samples["twofold_search_up"] == "1"
+    for projection in ("products", "customers", "orders", "events"):
+        assert samples[f'twofold_projection_dead_letters{{projection="{projection}"}}'] == "0"
+        assert f'twofold_projection_lag_seconds{{projection="{projection}"}}' in samples
+    assert int(samples['twofold_projection_position{projection="products"}']) > 0
