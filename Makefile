@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test setup services-up services-down schema bench-place-order chaos
+.PHONY: run test setup services-up services-down schema bench-place-order bench-projector bench-lag chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector
 	scripts/dev.sh run
@@ -21,3 +21,9 @@ bench-place-order:  ## placeOrder over HTTP vs plain psycopg at concurrency 8 (t
 
 chaos:  ## kill -9 the projector 20 times mid-batch, then compare every index with a rebuild from scratch
 	scripts/dev.sh chaos
+
+bench-projector:  ## projector throughput vs a plain streaming_bulk loader (test-output/bench/)
+	scripts/dev.sh bench-projector
+
+bench-lag:  ## commit-to-searchable lag at 200 writes/s, checked by search (test-output/bench/)
+	scripts/dev.sh bench-lag

@@ -4,7 +4,7 @@
 #   scripts/dev.sh run    set up, migrate, start the projector and the API; prints the GraphiQL URL
 #   scripts/dev.sh test   set up, then every check: format, lint, types, import contracts, schema, pytest
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
-#   scripts/dev.sh bench-place-order  the placeOrder benchmark (scripts/bench/place_order.py)
+#   scripts/dev.sh bench-place-order|bench-projector|bench-lag  a benchmark (scripts/bench/*.py)
 #   scripts/dev.sh chaos  the crash-recovery test with 20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS)
 #
 # Set-up is idempotent: the virtualenv is rebuilt only when pyproject.toml or requirements.lock change,
@@ -100,16 +100,20 @@ cmd_chaos() {
   TWOFOLD_CHAOS_KILLS=${TWOFOLD_CHAOS_KILLS:-20} "$VENV/bin/pytest" tests/integration/test_crash_recovery.py "$@"
 }
 
-cmd_bench_place_order() {
+cmd_bench() {
+  local script=$1
+  shift
   cmd_setup
-  "$VENV/bin/python" scripts/bench/place_order.py "$@"
+  "$VENV/bin/python" "scripts/bench/$script.py" "$@"
 }
 
 case "${1:-}" in
   setup) shift; cmd_setup "$@" ;;
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
-  bench-place-order) shift; cmd_bench_place_order "$@" ;;
+  bench-place-order) shift; cmd_bench place_order "$@" ;;
+  bench-projector) shift; cmd_bench projector "$@" ;;
+  bench-lag) shift; cmd_bench lag "$@" ;;
   chaos) shift; cmd_chaos "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|chaos|bench-place-order [--seconds S --concurrency N --rounds R]" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|chaos|bench-place-order|bench-projector|bench-lag [options: --help]" >&2; exit 2 ;;
 esac
