@@ -18,10 +18,10 @@ from read_model.rebuild import AbstractIndexAdmin
 class IndexOutdated(Exception):
     """The alias points at another version of the index than the code defines: the index must be rebuilt."""
 
-    def __init__(self, alias: str, current: list[str], wanted: str) -> None:
+    def __init__(self, alias: str, current: list[str], wanted: str, projection: str) -> None:
         super().__init__(
             f"{alias} points at {', '.join(current)}, but this version of Twofold defines {wanted}: "
-            f"run `twofold rebuild {alias}` with the new version's code"
+            f"run `twofold rebuild {projection}` with this version"
         )
 
 
@@ -49,7 +49,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             if len(current) == 1 and self._names.is_version_of(current[0], definition):
                 return
             if current and definition.name != PROJECTION_STATUS.name:
-                raise IndexOutdated(alias, current, index)
+                raise IndexOutdated(alias, current, index, definition.name)
             if not self._client.indices.exists(index=index):
                 self._client.indices.create(index=index, settings=definition.settings, mappings=definition.mappings)
             # The status index only holds what the projector republishes at once: it moves to a new version
