@@ -1,12 +1,17 @@
-"""Alembic, driven from code: the migrations' head revision, and upgrading a database to it."""
+"""Alembic, driven from code: the migrations' head revision, upgrading a database to it, scratch databases."""
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,3 +32,21 @@ def head_revision() -> str:
 
 def upgrade_to_head(sqlalchemy_url: str) -> None:
     command.upgrade(alembic_config(sqlalchemy_url), "head")
+
+
+@contextlib.contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """The URL of a new database, named `prefix` and a random suffix, on the server `server_url` names,
+    migrated to head; dropped on exit, connections or not. For tests and benchmarks."""
+    from api.settings import sqlalchemy_url
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade_to_head(sqlalchemy_url(url))
+        yield url
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

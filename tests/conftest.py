@@ -14,10 +14,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from elasticsearch import Elasticsearch
-from sqlalchemy.engine import make_url
 
-from api.migrate import upgrade_to_head
-from api.settings import Settings, sqlalchemy_url
+from api.migrate import scratch_database
+from api.settings import Settings
 
 
 def _required_env(name: str) -> str:
@@ -48,19 +47,9 @@ def elasticsearch_url() -> str:
     return url
 
 
-@contextlib.contextmanager
-def fresh_database(server_database_url: str) -> Iterator[str]:
+def fresh_database(server_database_url: str) -> contextlib.AbstractContextManager[str]:
     """The URL of a new database migrated to head, dropped afterwards."""
-    name = f"twofold_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(server_database_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(sqlalchemy_url(url))
-        yield url
-    finally:
-        with psycopg.connect(server_database_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    return scratch_database(server_database_url, "twofold_test")
 
 
 @pytest.fixture(scope="session")

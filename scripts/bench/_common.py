@@ -6,35 +6,18 @@ import contextlib
 import json
 import os
 import statistics
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
-from sqlalchemy.engine import make_url
-
-from api.migrate import upgrade_to_head
-from api.settings import sqlalchemy_url
+from api.migrate import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "bench"
 
 
-@contextlib.contextmanager
-def fresh_database() -> Iterator[str]:
+def fresh_database() -> contextlib.AbstractContextManager[str]:
     """A new database migrated to head on the server DATABASE_URL names, dropped afterwards."""
-    server_url = os.environ["DATABASE_URL"]
-    name = f"twofold_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(sqlalchemy_url(url))
-        yield url
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    return scratch_database(os.environ["DATABASE_URL"], "twofold_bench")
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -33,21 +33,17 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import psycopg
-from sqlalchemy.engine import make_url
+from _common import OUTPUT, ROOT, fresh_database, median, percentile, write_result
 
 from api import bootstrap
 from api.ids import to_global_id
-from api.migrate import upgrade_to_head
-from api.settings import Settings, sqlalchemy_url
+from api.settings import Settings
 from write_model import commands
 from write_model.outbox import CommandContext
 
-ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output" / "bench"
 PRODUCTS = 500
 CUSTOMERS = 200
 LINES = 3
@@ -79,18 +75,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="rounds of each side, alternating")
     args = parser.parse_args()
 
-    server_url = os.environ["DATABASE_URL"]
-    database = f"twofold_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
-    url = make_url(server_url).set(database=database).render_as_string(hide_password=False)
-    try:
-        upgrade_to_head(sqlalchemy_url(url))
+    with fresh_database() as url:
         products, customers = seed(url)
         rounds = run_rounds(url, products, customers, args)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
     report(rounds, args)
 
 
@@ -331,9 +318,7 @@ def place_order_sql(connection: psycopg.Connection, customer_id: uuid.UUID, line
 
 
 def summarize(side: str, latencies: list[float], failures: int, seconds: float) -> Round:
-    ordered = sorted(latencies)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else 0.0
-    return Round(side, len(ordered), seconds, failures, statistics.median(ordered) * 1000, p99 * 1000)
+    return Round(side, len(latencies), seconds, failures, median(latencies) * 1000, percentile(latencies, 0.99) * 1000)
 
 
 def report(rounds: list[Round], args: argparse.Namespace) -> None:
@@ -354,14 +339,13 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
         "goal": 0.40,
         "machine": {"cpus": os.cpu_count()},
     }
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    (OUTPUT / "place_order.json").write_text(json.dumps(result, indent=2) + "\n")
+    path = write_result("place_order", result)
     print("| side | orders/s | p50 ms | p99 ms | failures |")
     print("| --- | --- | --- | --- | --- |")
     for r in rounds:
         print(f"| {r.side} | {r.per_second:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.failures} |")
     print(f"\nmedian: http {http:.1f}/s, psycopg {plain:.1f}/s, ratio {http / plain:.0%} (goal ≥ 40%)")
-    print(f"written to {OUTPUT / 'place_order.json'}")
+    print(f"written to {path}")
 
 
 def free_port() -> int:
