@@ -5,7 +5,7 @@
 #   scripts/dev.sh test   set up, then every check: format, lint, types, import contracts, schema, pytest
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
 #   scripts/dev.sh bench-place-order|bench-projector|bench-lag  a benchmark (scripts/bench/*.py)
-#   scripts/dev.sh chaos  the crash-recovery test with 20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS)
+#   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), real restarts of both services
 #
 # Set-up is idempotent: the virtualenv is rebuilt only when pyproject.toml or requirements.lock change,
 # and running services are reused (scripts/services.sh).
@@ -97,7 +97,8 @@ cmd_test() {
 
 cmd_chaos() {
   cmd_setup
-  TWOFOLD_CHAOS_KILLS=${TWOFOLD_CHAOS_KILLS:-20} "$VENV/bin/pytest" tests/integration/test_crash_recovery.py "$@"
+  TWOFOLD_CHAOS_KILLS=${TWOFOLD_CHAOS_KILLS:-20} "$VENV/bin/pytest" -m "chaos or not chaos" \
+    tests/integration/test_crash_recovery.py tests/integration/test_service_restarts.py "$@"
 }
 
 cmd_bench() {

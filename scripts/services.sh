@@ -5,6 +5,7 @@
 #   scripts/services.sh down    stop both cleanly
 #   scripts/services.sh status  say what runs
 #   scripts/services.sh env     print the export lines for DATABASE_URL / ELASTICSEARCH_URL
+#   scripts/services.sh restart elasticsearch|postgresql   stop one local service and start it again
 #
 # A service whose URL is already set (DATABASE_URL, ELASTICSEARCH_URL) is left alone: the project uses
 # that one. Everything lives under .local/ (git ignores it), so a second `up` reuses what is there.
@@ -258,6 +259,17 @@ cmd_down() {
   pg_down
 }
 
+# Stops one local service and starts it again (the fault-injection tests use it).
+cmd_restart() {
+  ensure_service_user
+  prepare_state_dir
+  case "${1:-}" in
+    elasticsearch) es_down; es_up ;;
+    postgresql) pg_down; pg_up ;;
+    *) die "restart elasticsearch|postgresql" ;;
+  esac
+}
+
 cmd_status() {
   if es_answers; then echo "elasticsearch: up at $LOCAL_ELASTICSEARCH_URL"; else echo "elasticsearch: down"; fi
   local bin
@@ -279,5 +291,6 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  restart) shift; cmd_restart "$@" ;;
+  *) echo "usage: $0 up|down|status|env|restart elasticsearch|postgresql" >&2; exit 2 ;;
 esac

@@ -1,0 +1,91 @@
+"""Real restarts of Elasticsearch and PostgreSQL under a running projector and a writer (`make chaos`).
+
+Deselected from the test command (marker `chaos`): a restart takes the shared services away from every
+other test for half a minute. `make chaos` runs these with the crash-recovery test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from elasticsearch import Elasticsearch
+
+from api import bootstrap
+from api.settings import Settings
+from write_model import commands
+from write_model.outbox import CommandContext
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output" / "service-restarts"
+
+pytestmark = pytest.mark.chaos
+
+
+@pytest.mark.parametrize("service", ["elasticsearch", "postgresql"])
+def test_a_service_restart_under_load_loses_nothing_and_the_lag_recovers(
+    service: str, engine: sa.Engine, settings: Settings, es: Elasticsearch, index_prefix: str
+) -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "ELASTICSEARCH_URL": settings.elasticsearch_url,
+        "TWOFOLD_INDEX_PREFIX": index_prefix,
+    }
+    with (OUTPUT / f"project-{service}.log").open("wb") as log:
+        projector = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    bus = bootstrap.build_command_bus(engine)
+    committed: list[str] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        context = CommandContext(actor="chaos", correlation_id=service)
+        while not stop.wait(0.02):
+            sku = f"CH-{uuid.uuid4().hex[:10]}"
+            try:
+                bus.handle(commands.CreateProduct(sku=sku, name="C", brand="B", category="C", price="1"), context)
+            except Exception:  # noqa: S112 - the database is restarting: this write did not happen
+                continue
+            committed.append(sku)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        time.sleep(2)
+        restarted = subprocess.run(
+            ["scripts/services.sh", "restart", service], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert restarted.returncode == 0, restarted.stderr
+        time.sleep(2)
+    finally:
+        stop.set()
+        writer.join()
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            es.indices.refresh(index=f"{index_prefix}products")
+            found = es.count(index=f"{index_prefix}products", query={"terms": {"sku": committed}})["count"]
+            if found == len(committed):
+                break
+            assert projector.poll() is None, f"the projector exited; see {OUTPUT}"
+            assert time.monotonic() < deadline, f"{len(committed) - found} of {len(committed)} writes never indexed"
+            time.sleep(0.5)
+        status = subprocess.run(
+            [sys.executable, "-m", "api.cli", "status"], env=env, capture_output=True, text=True, check=True
+        ).stdout
+        products = next(line.split() for line in status.splitlines() if line.startswith("products"))
+        assert products[2] == "0", status  # no lag left
+    finally:
+        projector.terminate()
+        projector.wait(timeout=30)
+    assert len(committed) > 100
