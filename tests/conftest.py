@@ -85,3 +85,14 @@ def settings(database_url: str, elasticsearch_url: str, index_prefix: str) -> Se
         projector_batch_size=100,
         projector_poll_seconds=0.2,
     )
+
+
+def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
+    """The environment for a `twofold` process working on `settings`' database and indexes."""
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "ELASTICSEARCH_URL": settings.elasticsearch_url,
+        "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
+        **overrides,
+    }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -10,6 +9,7 @@ import httpx
 
 from api.consistency import decode_token
 from api.settings import Settings
+from tests.conftest import cli_env
 from tests.e2e.conftest import GraphQLClient
 from tests.e2e.test_products_http import CREATE, product_input
 
@@ -30,12 +30,7 @@ def test_projection_status_is_published_and_reported(gql: GraphQLClient, setting
     assert (products["lagEvents"], products["deadLetters"]) == (0, 0)
     assert products["lagSeconds"] == 0
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "ELASTICSEARCH_URL": settings.elasticsearch_url,
-        "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
-    }
+    env = cli_env(settings)
     shown = subprocess.run(
         [sys.executable, "-m", "api.cli", "status"], env=env, capture_output=True, text=True, check=True
     ).stdout

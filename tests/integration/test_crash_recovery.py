@@ -13,9 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -23,17 +21,12 @@ from elasticsearch import Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
+from tests.conftest import cli_env
+from tests.integration._indexes import INDEXES, projected_from_scratch, sources
 from tests.integration._shop import write_a_shop
 
-INDEXES = ("products", "customers", "orders", "events")
 KILLS = int(os.environ.get("TWOFOLD_CHAOS_KILLS", "3"))
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "crash-recovery"
-
-
-def sources(es: Elasticsearch, index: str) -> dict[str, dict[str, Any]]:
-    es.indices.refresh(index=index)
-    hits = es.search(index=index, size=10_000, query={"match_all": {}})["hits"]["hits"]
-    return {hit["_id"]: hit["_source"] for hit in hits}
 
 
 def checkpoints(database_url: str, prefix: str) -> dict[str, tuple[int, int]]:
@@ -60,14 +53,7 @@ def test_killing_the_projector_mid_batch_never_loses_or_corrupts_anything(
 ) -> None:
     bus = bootstrap.build_command_bus(engine)
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "ELASTICSEARCH_URL": settings.elasticsearch_url,
-        "TWOFOLD_INDEX_PREFIX": index_prefix,
-        "TWOFOLD_PROJECTOR_BATCH_SIZE": "7",
-        "TWOFOLD_PROJECTOR_POLL_INTERVAL": "0.1",
-    }
+    env = cli_env(settings, TWOFOLD_PROJECTOR_BATCH_SIZE="7", TWOFOLD_PROJECTOR_POLL_INTERVAL="0.1")
     rng = random.Random(KILLS)
     kills_mid_work = 0
     for kill in range(KILLS):
@@ -96,19 +82,10 @@ def test_killing_the_projector_mid_batch_never_loses_or_corrupts_anything(
     finally:
         survivor.close()
 
-    fresh = f"r{uuid.uuid4().hex[:10]}_"
-    rebuild = bootstrap.build_projector(Settings(**{**settings.__dict__, "index_prefix": fresh}))
-    try:
-        rebuild.projector.prepare()
-        rebuild.projector.run_until_caught_up()
+    with projected_from_scratch(settings, es) as fresh:
         for index in INDEXES:
             survived, rebuilt = sources(es, f"{index_prefix}{index}"), sources(es, f"{fresh}{index}")
             assert survived.keys() == rebuilt.keys(), index
             different = [doc_id for doc_id in rebuilt if survived[doc_id] != rebuilt[doc_id]]
             assert not different, f"{index}: {len(different)} documents differ, first {different[0]}"
-    finally:
-        rebuild.close()
-        names = list(es.indices.get(index=f"{fresh}*", expand_wildcards="all"))
-        if names:
-            es.indices.delete(index=",".join(names))
     assert kills_mid_work == KILLS, f"only {kills_mid_work} of {KILLS} kills landed while the projector was behind"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ from read_model.outbox import OutboxRecord
 from read_model.projections import Document
 from read_model.projections.products import ProductProjection
 from read_model.projector import PoisonSuspected, Projector
-from tests.conftest import fresh_database
+from tests.conftest import cli_env, fresh_database
 from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
@@ -123,12 +122,7 @@ def test_the_dead_letters_command_lists_skips_and_retries(
             projector.projector.run_until_caught_up()
     projector.projector.run_until_caught_up()  # the third failure parks it
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "ELASTICSEARCH_URL": settings.elasticsearch_url,
-        "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
-    }
+    env = cli_env(settings)
 
     def twofold(*args: str) -> str:
         done = subprocess.run(

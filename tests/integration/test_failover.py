@@ -16,6 +16,7 @@ from elasticsearch import Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
+from tests.conftest import cli_env
 from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
@@ -42,13 +43,7 @@ def test_a_standby_takes_over_within_ten_seconds_of_the_active_projectors_death(
     settings: Settings, bus: CommandBus, es: Elasticsearch, index_prefix: str
 ) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "ELASTICSEARCH_URL": settings.elasticsearch_url,
-        "TWOFOLD_INDEX_PREFIX": index_prefix,
-        "TWOFOLD_PROJECTOR_POLL_INTERVAL": "0.2",
-    }
+    env = cli_env(settings, TWOFOLD_PROJECTOR_POLL_INTERVAL="0.2")
     with (OUTPUT / "active.log").open("wb") as log:
         active = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=subprocess.STDOUT

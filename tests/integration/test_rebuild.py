@@ -4,29 +4,21 @@ downtime, while writers keep writing and readers keep reading."""
 from __future__ import annotations
 
 import itertools
-import os
 import subprocess
 import sys
 import threading
 import uuid
-from typing import Any
 
 import sqlalchemy as sa
 from elasticsearch import ApiError, Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
+from tests.conftest import cli_env
+from tests.integration._indexes import INDEXES, projected_from_scratch, sources
 from tests.integration._shop import write_a_shop
 from write_model import commands
 from write_model.outbox import CommandContext
-
-INDEXES = ("products", "customers", "orders", "events")
-
-
-def sources(es: Elasticsearch, index: str) -> dict[str, dict[str, Any]]:
-    es.indices.refresh(index=index)
-    hits = es.search(index=index, size=10_000, query={"match_all": {}})["hits"]["hits"]
-    return {hit["_id"]: hit["_source"] for hit in hits}
 
 
 def test_a_rebuild_switches_indexes_without_downtime_or_loss(
@@ -59,13 +51,7 @@ def test_a_rebuild_switches_indexes_without_downtime_or_loss(
     for thread in threads:
         thread.start()
     try:
-        env = {
-            **os.environ,
-            "DATABASE_URL": settings.database_url,
-            "ELASTICSEARCH_URL": settings.elasticsearch_url,
-            "TWOFOLD_INDEX_PREFIX": index_prefix,
-            "TWOFOLD_PROJECTOR_BATCH_SIZE": "50",
-        }
+        env = cli_env(settings, TWOFOLD_PROJECTOR_BATCH_SIZE="50")
         done = subprocess.run(
             [sys.executable, "-m", "api.cli", "rebuild", "all"], env=env, capture_output=True, text=True, check=False
         )
@@ -87,13 +73,6 @@ def test_a_rebuild_switches_indexes_without_downtime_or_loss(
 
     live.projector.run_until_caught_up()
     live.close()
-    fresh = f"r{uuid.uuid4().hex[:10]}_"
-    scratch = bootstrap.build_projector(Settings(**{**settings.__dict__, "index_prefix": fresh}))
-    try:
-        scratch.projector.prepare()
-        scratch.projector.run_until_caught_up()
+    with projected_from_scratch(settings, es) as fresh:
         for index in INDEXES:
             assert sources(es, f"{index_prefix}{index}") == sources(es, f"{fresh}{index}"), index
-    finally:
-        scratch.close()
-        es.indices.delete(index=",".join(es.indices.get(index=f"{fresh}*", expand_wildcards="all")))

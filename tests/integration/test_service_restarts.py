@@ -6,7 +6,6 @@ other test for half a minute. `make chaos` runs these with the crash-recovery te
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from elasticsearch import Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
+from tests.conftest import cli_env
 from write_model import commands
 from write_model.outbox import CommandContext
 
@@ -34,12 +34,7 @@ def test_a_service_restart_under_load_loses_nothing_and_the_lag_recovers(
     service: str, engine: sa.Engine, settings: Settings, es: Elasticsearch, index_prefix: str
 ) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "ELASTICSEARCH_URL": settings.elasticsearch_url,
-        "TWOFOLD_INDEX_PREFIX": index_prefix,
-    }
+    env = cli_env(settings)
     with (OUTPUT / f"project-{service}.log").open("wb") as log:
         projector = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=subprocess.STDOUT
