@@ -108,8 +108,12 @@ class Projector:
             self.publish_status(projection)
 
     def run_once(self) -> list[BatchResult]:
-        """Apply at most one batch to each projection; an empty list of records means it is caught up."""
-        return [self._run_batch(projection) for projection in self._projections]
+        """Apply at most one batch to each projection; an empty list of records means it is caught up.
+
+        Projections usually stand at the same checkpoint: the outbox is then read once for all of them.
+        """
+        reads: dict[Checkpoint, list[OutboxRecord]] = {}
+        return [self._run_batch(projection, reads) for projection in self._projections]
 
     def run_until_caught_up(self) -> int:
         """Apply batches until every projection has applied all committed events; returns records read."""
@@ -168,11 +172,13 @@ class Projector:
                 break
         return total
 
-    def _run_batch(self, projection: Projection) -> BatchResult:
+    def _run_batch(self, projection: Projection, reads: dict[Checkpoint, list[OutboxRecord]]) -> BatchResult:
         name = self.checkpoint_name(projection)
         self._retry_dead_letters(projection, name)
         checkpoint = self._checkpoints.load(name)
-        records = self._reader.read_after(checkpoint, self._batch_size)
+        if checkpoint not in reads:
+            reads[checkpoint] = self._reader.read_after(checkpoint, self._batch_size)
+        records = reads[checkpoint]
         if not records:
             return BatchResult(projection.name, 0, 0)
         handled = [record for record in records if projection.handles(record)]
