@@ -6,8 +6,10 @@ from collections.abc import Awaitable
 from typing import TypeVar
 from uuid import UUID
 
+import strawberry
+
 from api.consistency import InvalidToken, decode_token
-from api.context import ReadModel
+from api.context import Context, ReadModel
 from api.errors import bad_cursor, bad_input, consistency_timeout, search_unavailable
 from api.ids import InvalidId, from_global_id
 from read_model.errors import ConsistencyTimeout, InvalidSearchPosition, SearchUnavailable
@@ -43,3 +45,17 @@ async def read_model_call(call: Awaitable[T]) -> T:
         raise bad_cursor() from None
     except SearchUnavailable:
         raise search_unavailable() from None
+
+
+def selects(info: strawberry.Info[Context, None], name: str) -> bool:
+    """Whether the query asks for the field `name` directly under the current one (fragments included):
+    some fields cost a search their own, made only when asked for."""
+    pending = list(info.selected_fields)
+    while pending:
+        node = pending.pop()
+        for child in getattr(node, "selections", []):
+            if getattr(child, "name", None) == name:
+                return True
+            if not hasattr(child, "name") or child.__class__.__name__ in ("FragmentSpread", "InlineFragment"):
+                pending.append(child)
+    return False

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal as PyDecimal
+from decimal import InvalidOperation
+
 import strawberry
 
 from api.context import Context
 from api.errors import bad_input, not_implemented
 from api.pagination import decode_cursor, encode_cursor, page_size
-from api.queries._read import parse_id, read_model_call, wait_for_token
+from api.queries._read import parse_id, read_model_call, selects, wait_for_token
 from api.types.node import PageInfo
 from api.types.products import (
     Highlight,
@@ -18,8 +21,12 @@ from api.types.products import (
     ProductSort,
     ProductSuggestion,
 )
+from read_model.search._product_criteria import ProductCriteria
 
 MAX_QUERY_LENGTH = 256
+MAX_FILTER_VALUES = 50
+MAX_FILTER_VALUE_LENGTH = 100
+CENT = PyDecimal("0.01")
 PROJECTION = "products"
 
 
@@ -44,21 +51,25 @@ async def products(
     before: str | None = None,
     consistent_with: str | None = None,
 ) -> ProductConnection:
-    if filter is not None:
-        raise not_implemented("products(filter:)", 5)
-    if sort is not None:
-        raise not_implemented("products(sort:)", 5)
-    if last is not None or before is not None:
-        raise not_implemented("products(last:, before:)", 5)
-    text = (query or "").strip() or None
-    if text is not None and len(text) > MAX_QUERY_LENGTH:
-        raise bad_input(f"query must be at most {MAX_QUERY_LENGTH} characters")
+    criteria = criteria_of(query, filter, sort)
     settings = info.context.settings
-    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    search_after = None if after is None else decode_cursor(after)
+    backward = last is not None or before is not None
+    if backward and (first is not None or after is not None):
+        raise bad_input("page forward (first, after) or backward (last, before), not both at once")
+    size = page_size(last if backward else first, default=settings.default_page_size, maximum=settings.max_page_size)
+    cursor = before if backward else after
+    search_after = None if cursor is None else decode_cursor(cursor)
     read = info.context.read
     await wait_for_token(read, PROJECTION, consistent_with)
-    page = await read_model_call(read.products.search(text, size=size, search_after=search_after))
+    page = await read_model_call(
+        read.products.search(
+            criteria,
+            size=size,
+            search_after=search_after,
+            backward=backward,
+            with_facets=selects(info, "facets"),
+        )
+    )
     edges = [
         ProductEdge(
             cursor=encode_cursor(hit.sort),
@@ -70,13 +81,65 @@ async def products(
     return ProductConnection(
         edges=edges,
         page_info=PageInfo(
-            has_next_page=page.has_more,
-            has_previous_page=after is not None,
+            has_next_page=cursor is not None if backward else page.has_more,
+            has_previous_page=page.has_more if backward else cursor is not None,
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
         total_count=page.total,
+        facet_counts=page.facets,
     )
+
+
+def criteria_of(query: str | None, filter: ProductFilter | None, sort: list[ProductSort] | None) -> ProductCriteria:
+    """The search criteria of the arguments, or a BAD_USER_INPUT error naming what is wrong with them."""
+    text = (query or "").strip() or None
+    if text is not None and len(text) > MAX_QUERY_LENGTH:
+        raise bad_input(f"query must be at most {MAX_QUERY_LENGTH} characters")
+    chosen = filter or ProductFilter()
+    values = {facet: _facet_values(facet, getattr(chosen, facet)) for facet in ("brands", "categories", "tags")}
+    low, high = _cents("minPrice", chosen.min_price), _cents("maxPrice", chosen.max_price)
+    if low is not None and high is not None and low > high:
+        raise bad_input("filter.minPrice must not exceed filter.maxPrice")
+    fields = [entry.field.value for entry in sort or []]
+    if len(set(fields)) != len(fields):
+        raise bad_input("sort names a field more than once")
+    return ProductCriteria(
+        text=text,
+        brands=values["brands"],
+        categories=values["categories"],
+        tags=values["tags"],
+        min_price_cents=low,
+        max_price_cents=high,
+        in_stock=chosen.in_stock,
+        status=None if chosen.status is None else chosen.status.value,
+        sort=tuple(
+            (entry.field.value, None if entry.direction is None else entry.direction.value.lower())
+            for entry in sort or []
+        ),
+    )
+
+
+def _facet_values(name: str, values: list[str] | None) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if len(values) > MAX_FILTER_VALUES:
+        raise bad_input(f"filter.{name} takes at most {MAX_FILTER_VALUES} values")
+    if any(len(value) > MAX_FILTER_VALUE_LENGTH for value in values):
+        raise bad_input(f"filter.{name} values must be at most {MAX_FILTER_VALUE_LENGTH} characters")
+    return tuple(dict.fromkeys(values))
+
+
+def _cents(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        amount = PyDecimal(value)
+    except InvalidOperation:
+        raise bad_input(f"filter.{name} must be a decimal number such as 19.99") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
+        raise bad_input(f"filter.{name} must be a non-negative amount with at most 2 decimals")
+    return int(amount * 100)
 
 
 async def product_suggestions(

@@ -12,6 +12,7 @@ from api.ids import to_global_id
 from api.types.enums import ProductSortField, ProductStatus, SortDirection
 from api.types.node import Node, PageInfo
 from api.types.scalars import Decimal
+from read_model.search.products import FacetCount, FacetCounts
 
 
 @strawberry.type
@@ -107,16 +108,43 @@ class ProductSuggestion:
     name: str
 
 
+def _facets(root: strawberry.Parent[ProductConnection]) -> ProductFacets:
+    counts = root.facet_counts
+    if counts is None:
+        raise RuntimeError("facets were not computed for this search")
+
+    def values(found: list[FacetCount]) -> list[FacetValue]:
+        return [FacetValue(value=f.value, count=f.count, selected=f.selected) for f in found]
+
+    return ProductFacets(
+        brands=values(counts.brands),
+        categories=values(counts.categories),
+        tags=values(counts.tags),
+        price_ranges=[
+            RangeBucket(from_=_money(bucket.from_cents), to=_money(bucket.to_cents), count=bucket.count)
+            for bucket in counts.price_ranges
+        ],
+    )
+
+
 @strawberry.type
 class ProductConnection:
     edges: list[ProductEdge]
     page_info: PageInfo
     total_count: int
+    facet_counts: strawberry.Private[FacetCounts | None] = None
 
-    @strawberry.field
-    def facets(self) -> ProductFacets:
-        raise not_implemented("ProductConnection.facets", 5)
+    facets: ProductFacets = strawberry.field(
+        resolver=_facets,
+        description="Counts per brand, category, tag and price range (`from` included, `to` excluded). Each "
+        "facet counts its values under the other facets' selections: selecting a brand still shows the other "
+        "brands' counts.",
+    )
 
     @strawberry.field
     def did_you_mean(self) -> str | None:
         raise not_implemented("ProductConnection.didYouMean", 5)
+
+
+def _money(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(f"{cents // 100}.{cents % 100:02d}")

@@ -10,6 +10,13 @@ from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoun
 from read_model.errors import InvalidSearchPosition, SearchUnavailable
 from read_model.indexes import PRODUCTS, IndexNames
 from read_model.projections import Document
+from read_model.search._product_criteria import (
+    ProductCriteria,
+    base_filters,
+    facet_aggregations,
+    facet_filters,
+    sort_clauses,
+)
 
 SEARCH_FIELDS = [
     "name^3",
@@ -31,10 +38,33 @@ class ProductHit:
 
 
 @dataclass(frozen=True)
+class FacetCount:
+    value: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class PriceBucket:
+    from_cents: int | None
+    to_cents: int | None
+    count: int
+
+
+@dataclass(frozen=True)
+class FacetCounts:
+    brands: list[FacetCount]
+    categories: list[FacetCount]
+    tags: list[FacetCount]
+    price_ranges: list[PriceBucket]
+
+
+@dataclass(frozen=True)
 class ProductPage:
     hits: list[ProductHit]
     total: int
     has_more: bool
+    facets: FacetCounts | None = None
 
 
 class ProductSearch:
@@ -52,24 +82,36 @@ class ProductSearch:
         source: Document = response["_source"]
         return source
 
-    async def search(self, text: str | None, *, size: int, search_after: list[Any] | None) -> ProductPage:
-        """One page of products matching `text` (all products when None), best match first.
+    async def search(
+        self,
+        criteria: ProductCriteria,
+        *,
+        size: int,
+        search_after: list[Any] | None = None,
+        backward: bool = False,
+        with_facets: bool = False,
+    ) -> ProductPage:
+        """One page of the products matching `criteria`, in its sort (best match first by default).
 
-        Ranks an exact SKU or name match above everything else and tolerates typos. Fetches one hit more
-        than `size` to tell whether another page follows.
+        Ranks an exact SKU or name match above everything else and tolerates typos. `backward` reads the page
+        before `search_after` instead of the one after it (hits still in the sort's order). Fetches one hit
+        more than `size` to tell whether another page follows in that direction. `total` counts every match.
         """
         body: dict[str, Any] = {
-            "query": _text_query(text),
-            "sort": [{"_score": "desc"}, {"id": "asc"}],
+            "query": {"bool": {"must": [_text_query(criteria.text)], "filter": base_filters(criteria)}},
+            "post_filter": {"bool": {"filter": facet_filters(criteria)}},
+            "sort": sort_clauses(criteria, reverse=backward),
             "size": size + 1,
             "track_total_hits": True,
         }
-        if text:
+        if criteria.text:
             body["highlight"] = {
                 "pre_tags": ["<em>"],
                 "post_tags": ["</em>"],
                 "fields": {name: {"number_of_fragments": 3} for name in HIGHLIGHT_FIELDS},
             }
+        if with_facets:
+            body["aggs"] = facet_aggregations(criteria)
         if search_after is not None:
             body["search_after"] = search_after
         try:
@@ -82,7 +124,38 @@ class ProductSearch:
             raise SearchUnavailable(f"product search failed: {exc}") from exc
         raw_hits = response["hits"]["hits"]
         hits = [ProductHit(hit["_source"], hit["sort"], hit.get("highlight", {})) for hit in raw_hits[:size]]
-        return ProductPage(hits, response["hits"]["total"]["value"], len(raw_hits) > size)
+        if backward:
+            hits.reverse()
+        facets = _facet_counts(criteria, response["aggregations"]) if with_facets else None
+        return ProductPage(hits, response["hits"]["total"]["value"], len(raw_hits) > size, facets)
+
+
+def _facet_counts(criteria: ProductCriteria, aggregations: dict[str, Any]) -> FacetCounts:
+    def values(facet: str) -> list[FacetCount]:
+        chosen = set(criteria.selected(facet))
+        agg = aggregations[facet]
+        counts = {bucket["key"]: bucket["doc_count"] for bucket in agg["values"]["buckets"]}
+        for bucket in agg.get("selected", {}).get("buckets", []):
+            counts.setdefault(bucket["key"], bucket["doc_count"])
+        for value in chosen:
+            counts.setdefault(value, 0)
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [FacetCount(value, count, value in chosen) for value, count in ordered]
+
+    ranges = aggregations["price_ranges"]["buckets"]["buckets"]
+    return FacetCounts(
+        brands=values("brands"),
+        categories=values("categories"),
+        tags=values("tags"),
+        price_ranges=[
+            PriceBucket(
+                None if "from" not in bucket else int(bucket["from"]),
+                None if "to" not in bucket else int(bucket["to"]),
+                bucket["doc_count"],
+            )
+            for bucket in ranges
+        ],
+    )
 
 
 def _text_query(text: str | None) -> dict[str, Any]:

@@ -1,0 +1,143 @@
+"""Product search through HTTP: filters, disjunctive facets, price ranges, sorting, paging both ways."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.conftest import fresh_database
+from tests.e2e.conftest import GraphQLClient
+from tests.e2e.test_products_http import CREATE, error_codes, product_input
+
+SEARCH = """
+query Search($q: String, $filter: ProductFilter, $sort: [ProductSort!], $first: Int, $after: String,
+             $last: Int, $before: String, $token: String) {
+  products(query: $q, filter: $filter, sort: $sort, first: $first, after: $after, last: $last, before: $before,
+           consistentWith: $token) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { sku name brand price } }
+    facets {
+      brands { value count selected }
+      categories { value count selected }
+      tags { value count selected }
+      priceRanges { from to count }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+def database_url(server_database_url: str) -> Iterator[str]:
+    """A database of each test's own: counts and orders are over the whole catalog, which must be this one."""
+    with fresh_database(server_database_url) as url:
+        yield url
+
+
+CATALOG = [
+    # brand, category, tags, price
+    ("Acme", "Kitchen", ["steel"], "4.50"),
+    ("Acme", "Kitchen", ["steel", "gift"], "12.00"),
+    ("Acme", "Garden", ["gift"], "30.00"),
+    ("Bolt", "Kitchen", ["copper"], "9.99"),
+    ("Bolt", "Garden", ["steel"], "75.00"),
+    ("Bolt", "Garden", [], "250.00"),
+    ("Crest", "Kitchen", ["copper", "gift"], "24.99"),
+    ("Crest", "Bath", ["gift"], "10.00"),
+    ("Crest", "Bath", [], "999.00"),
+]
+
+
+def load_catalog(gql: GraphQLClient) -> str:
+    token = ""
+    for number, (brand, category, tags, price) in enumerate(CATALOG):
+        fields = product_input(name=f"Item {number}", brand=brand, category=category, tags=tags, price=price)
+        created = gql(CREATE, input=fields)["data"]["createProduct"]
+        assert created["__typename"] == "ProductChanged", created
+        token = created["consistencyToken"]
+    return token
+
+
+def search(gql: GraphQLClient, **variables: Any) -> dict[str, Any]:
+    body = gql(SEARCH, **variables)
+    assert "errors" not in body, body["errors"]
+    result: dict[str, Any] = body["data"]["products"]
+    return result
+
+
+def test_facet_counts_equal_the_totals_of_the_filtered_searches(gql: GraphQLClient) -> None:
+    token = load_catalog(gql)
+    chosen = {"brands": ["Acme"], "tags": ["gift"]}
+    found = search(gql, filter=chosen, token=token)
+    assert found["totalCount"] == 2  # Acme and gift: 12.00 and 30.00
+    facets = found["facets"]
+
+    # A facet counts its values under the other facets' selections: every brand shows, Acme selected.
+    for facet, name in (("brands", "brands"), ("categories", "categories"), ("tags", "tags")):
+        assert facets[facet], facet
+        for entry in facets[facet]:
+            alone = {**chosen, name: [entry["value"]]}
+            assert entry["count"] == search(gql, filter=alone)["totalCount"], (facet, entry)
+            assert entry["selected"] == (entry["value"] in chosen.get(name, []))
+    assert {e["value"] for e in facets["brands"]} == {"Acme", "Crest"}  # Bolt has no gift
+    for bucket in facets["priceRanges"]:
+        bounds = {"minPrice": bucket["from"] or "0"}
+        if bucket["to"] is not None:
+            bounds["maxPrice"] = str(Decimal(bucket["to"]) - Decimal("0.01"))
+        assert bucket["count"] == search(gql, filter={**chosen, **bounds})["totalCount"], bucket
+    assert [b["from"] for b in facets["priceRanges"]] == [None, "10.00", "25.00", "50.00", "100.00", "250.00", "500.00"]
+
+
+def test_filters_combine_and_sorts_order(gql: GraphQLClient) -> None:
+    token = load_catalog(gql)
+    cheap_kitchen = search(
+        gql, filter={"categories": ["Kitchen"], "maxPrice": "10"}, sort=[{"field": "PRICE"}], token=token
+    )
+    assert [e["node"]["price"] for e in cheap_kitchen["edges"]] == ["4.50", "9.99"]
+    by_price_down = search(gql, sort=[{"field": "PRICE", "direction": "DESC"}], first=3)
+    assert [e["node"]["price"] for e in by_price_down["edges"]] == ["999.00", "250.00", "75.00"]
+    by_name = search(gql, sort=[{"field": "NAME"}], first=2)
+    assert [e["node"]["name"] for e in by_name["edges"]] == ["Item 0", "Item 1"]
+    assert search(gql, filter={"brands": ["Nobody"]})["totalCount"] == 0
+
+
+def test_paging_forward_then_backward_gives_the_same_products_in_reverse(gql: GraphQLClient) -> None:
+    load_catalog(gql)
+    sort = [{"field": "PRICE"}]
+    forward: list[str] = []
+    after = None
+    for _ in itertools.count():
+        page = search(gql, sort=sort, first=2, after=after)
+        forward += [edge["node"]["sku"] for edge in page["edges"]]
+        assert page["pageInfo"]["hasPreviousPage"] == (after is not None)
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    backward: list[str] = []
+    before = None
+    while True:
+        page = search(gql, sort=sort, last=2, before=before)
+        backward = [edge["node"]["sku"] for edge in page["edges"]] + backward
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert len(forward) == len(set(forward)) == len(CATALOG)
+    assert backward == forward
+
+
+def test_bad_search_input_is_a_typed_error(gql: GraphQLClient) -> None:
+    for variables in (
+        {"filter": {"minPrice": "abc"}},
+        {"filter": {"minPrice": "5", "maxPrice": "1"}},
+        {"filter": {"maxPrice": "-1"}},
+        {"filter": {"brands": ["x"] * 51}},
+        {"sort": [{"field": "PRICE"}, {"field": "PRICE"}]},
+        {"first": 2, "last": 2},
+        {"last": -1},
+    ):
+        assert error_codes(gql(SEARCH, **variables)) == ["BAD_USER_INPUT"], variables
