@@ -8,7 +8,8 @@ from decimal import InvalidOperation
 import strawberry
 
 from api.context import Context
-from api.errors import bad_input, not_implemented
+from api.errors import bad_input
+from api.ids import to_global_id
 from api.pagination import decode_cursor, encode_cursor, page_size
 from api.queries._read import parse_id, read_model_call, selects, wait_for_token
 from api.types.node import PageInfo
@@ -27,6 +28,9 @@ MAX_QUERY_LENGTH = 256
 MAX_FILTER_VALUES = 50
 MAX_FILTER_VALUE_LENGTH = 100
 CENT = PyDecimal("0.01")
+MAX_SUGGESTION_PREFIX = 100
+DEFAULT_SUGGESTIONS = 10
+MAX_SUGGESTIONS = 20
 PROJECTION = "products"
 
 
@@ -145,4 +149,14 @@ def _cents(name: str, value: str | None) -> int | None:
 async def product_suggestions(
     info: strawberry.Info[Context, None], prefix: str, first: int | None = None
 ) -> list[ProductSuggestion]:
-    raise not_implemented("productSuggestions", 5)
+    text = prefix.strip()
+    if not 1 <= len(text) <= MAX_SUGGESTION_PREFIX:
+        raise bad_input(f"prefix must be 1 to {MAX_SUGGESTION_PREFIX} characters")
+    size = page_size(first, default=DEFAULT_SUGGESTIONS, maximum=MAX_SUGGESTIONS)
+    if size == 0:
+        return []
+    found = await read_model_call(info.context.read.products.suggest(text, size=size))
+    return [
+        ProductSuggestion(id=strawberry.ID(to_global_id("Product", doc["id"])), sku=doc["sku"], name=doc["name"])
+        for doc in found
+    ]

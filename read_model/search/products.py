@@ -82,6 +82,36 @@ class ProductSearch:
         source: Document = response["_source"]
         return source
 
+    async def suggest(self, prefix: str, *, size: int) -> list[Document]:
+        """Up to `size` active products whose name or SKU starts with `prefix`, best first. From 4 characters
+        on, a prefix with one typo still finds them (ranked after exact ones); shorter ones must match."""
+        body = {
+            "_source": ["id", "sku", "name", "status"],
+            "suggest": {
+                "products": {
+                    "prefix": prefix,
+                    # Discontinued products are dropped below: ask for enough to fill the page anyway.
+                    "completion": {
+                        "field": "suggest",
+                        "size": size * 3,
+                        "skip_duplicates": True,
+                        "fuzzy": {"fuzziness": 1, "min_length": 4},
+                    },
+                }
+            },
+        }
+        try:
+            response = await self._client.search(index=self._alias, body=body)
+        except (ApiError, TransportError) as exc:
+            raise SearchUnavailable(f"product suggestions failed: {exc}") from exc
+        options = response["suggest"]["products"][0]["options"]
+        found: dict[str, Document] = {}
+        for option in options:
+            source = option["_source"]
+            if source["status"] == "ACTIVE":
+                found.setdefault(source["id"], source)
+        return list(found.values())[:size]
+
     async def search(
         self,
         criteria: ProductCriteria,

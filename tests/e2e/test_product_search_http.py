@@ -141,3 +141,36 @@ def test_bad_search_input_is_a_typed_error(gql: GraphQLClient) -> None:
         {"last": -1},
     ):
         assert error_codes(gql(SEARCH, **variables)) == ["BAD_USER_INPUT"], variables
+
+
+SUGGEST = "query($p: String!, $n: Int) { productSuggestions(prefix: $p, first: $n) { id sku name } }"
+
+
+def test_suggestions_complete_a_prefix_despite_a_typo_and_leave_out_discontinued_products(
+    gql: GraphQLClient,
+) -> None:
+    token = ""
+    for name in ("Copper Kettle", "Copper Pan", "Cobalt Mug", "Copper Pot"):
+        created = gql(CREATE, input=product_input(name=name))["data"]["createProduct"]
+        token = created["consistencyToken"]
+    pot = created["productId"]
+    gone = gql(
+        "mutation($i: DiscontinueProductInput!) { discontinueProduct(input: $i) { ... on ProductChanged {"
+        " consistencyToken } } }",
+        i={"id": pot},
+    )["data"]["discontinueProduct"]
+    gql("query($t: String) { products(consistentWith: $t) { totalCount } }", t=gone["consistencyToken"])
+    assert token
+
+    def names(prefix: str, first: int | None = None) -> list[str]:
+        body = gql(SUGGEST, p=prefix, n=first)
+        assert "errors" not in body, body
+        return [s["name"] for s in body["data"]["productSuggestions"]]
+
+    assert sorted(names("copp")) == ["Copper Kettle", "Copper Pan"]
+    assert sorted(names("Coper")) == ["Copper Kettle", "Copper Pan"]  # one letter missing
+    assert names("cob") == ["Cobalt Mug"]
+    assert len(names("co", first=1)) == 1
+    assert names("zzz") == []
+    for bad in ({"p": ""}, {"p": "x" * 101}, {"p": "co", "n": 21}):
+        assert error_codes(gql(SUGGEST, **bad)) == ["BAD_USER_INPUT"], bad
