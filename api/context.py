@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from api.settings import Settings
 from read_model.consistency import ConsistencyWaiter
+from read_model.search.orders import CustomerSearch, OrderSearch
 from read_model.search.products import ProductSearch
 from read_model.status import ProjectionStatusReader
 
@@ -17,6 +18,8 @@ class ReadModel:
     """The query side: searches and the read-your-writes waiter. Reads Elasticsearch only."""
 
     products: ProductSearch
+    orders: OrderSearch
+    customers: CustomerSearch
     consistency: ConsistencyWaiter
     projections: ProjectionStatusReader
 

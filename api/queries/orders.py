@@ -2,28 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal as PyDecimal
+from decimal import InvalidOperation
 from typing import Annotated
 
 import strawberry
 
 from api.context import Context
-from api.errors import not_implemented
+from api.errors import bad_input, not_implemented
+from api.pagination import decode_cursor, encode_cursor, page_size
+from api.queries._read import parse_id, read_model_call, wait_for_token
 from api.types.customers import Customer
-from api.types.enums import Interval
-from api.types.orders import Order, OrderConnection, OrderFilter, OrderSort, SalesReport
+from api.types.enums import Interval, OrderStatus
+from api.types.node import PageInfo
+from api.types.orders import (
+    Order,
+    OrderConnection,
+    OrderEdge,
+    OrderFilter,
+    OrderSort,
+    SalesReport,
+    StatusCount,
+)
+from read_model.search.orders import OrderCriteria
+
+MAX_QUERY_LENGTH = 256
+CENT = PyDecimal("0.01")
 
 
 async def customer(
     info: strawberry.Info[Context, None], id: strawberry.ID, consistent_with: str | None = None
 ) -> Customer | None:
-    raise not_implemented("customer", 5)
+    read = info.context.read
+    customer_id = parse_id(id, "Customer")
+    await wait_for_token(read, "customers", consistent_with)
+    document = await read_model_call(read.customers.get(str(customer_id)))
+    return None if document is None else Customer.from_document(document)
 
 
 async def order(
     info: strawberry.Info[Context, None], id: strawberry.ID, consistent_with: str | None = None
 ) -> Order | None:
-    raise not_implemented("order", 5)
+    read = info.context.read
+    order_id = parse_id(id, "Order")
+    await wait_for_token(read, "orders", consistent_with)
+    document = await read_model_call(read.orders.get(str(order_id)))
+    return None if document is None else Order.from_document(document)
 
 
 async def orders(
@@ -37,7 +62,85 @@ async def orders(
     before: str | None = None,
     consistent_with: str | None = None,
 ) -> OrderConnection:
-    raise not_implemented("orders", 5)
+    criteria = order_criteria(query, filter, sort)
+    settings = info.context.settings
+    backward = last is not None or before is not None
+    if backward and (first is not None or after is not None):
+        raise bad_input("page forward (first, after) or backward (last, before), not both at once")
+    size = page_size(last if backward else first, default=settings.default_page_size, maximum=settings.max_page_size)
+    cursor = before if backward else after
+    read = info.context.read
+    await wait_for_token(read, "orders", consistent_with)
+    page = await read_model_call(
+        read.orders.search(
+            criteria, size=size, search_after=None if cursor is None else decode_cursor(cursor), backward=backward
+        )
+    )
+    edges = [
+        OrderEdge(cursor=encode_cursor(sort_values), node=Order.from_document(doc)) for doc, sort_values in page.hits
+    ]
+    return OrderConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=cursor is not None if backward else page.has_more,
+            has_previous_page=page.has_more if backward else cursor is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total,
+        status_counts=[
+            StatusCount(status=status, count=page.status_counts.get(status.value, 0)) for status in OrderStatus
+        ],
+    )
+
+
+def order_criteria(query: str | None, filter: OrderFilter | None, sort: list[OrderSort] | None) -> OrderCriteria:
+    text = (query or "").strip() or None
+    if text is not None and len(text) > MAX_QUERY_LENGTH:
+        raise bad_input(f"query must be at most {MAX_QUERY_LENGTH} characters")
+    chosen = filter or OrderFilter()
+    low, high = _cents("minTotal", chosen.min_total), _cents("maxTotal", chosen.max_total)
+    if low is not None and high is not None and low > high:
+        raise bad_input("filter.minTotal must not exceed filter.maxTotal")
+    placed_from, placed_to = _utc(chosen.placed_from), _utc(chosen.placed_to)
+    if placed_from is not None and placed_to is not None and placed_from >= placed_to:
+        raise bad_input("filter.placedFrom must be before filter.placedTo")
+    fields = [entry.field.value for entry in sort or []]
+    if len(set(fields)) != len(fields):
+        raise bad_input("sort names a field more than once")
+    return OrderCriteria(
+        text=text,
+        customer_id=None if chosen.customer_id is None else str(parse_id(chosen.customer_id, "Customer")),
+        product_id=None if chosen.product_id is None else str(parse_id(chosen.product_id, "Product")),
+        statuses=tuple(dict.fromkeys(status.value for status in chosen.statuses or [])),
+        placed_from=placed_from,
+        placed_to=placed_to,
+        min_total_cents=low,
+        max_total_cents=high,
+        sort=tuple(
+            (entry.field.value, None if entry.direction is None else entry.direction.value.lower())
+            for entry in sort or []
+        ),
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A time without an offset is taken as UTC, like every time this API shows."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _cents(name: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        amount = PyDecimal(value)
+    except InvalidOperation:
+        raise bad_input(f"filter.{name} must be a decimal number such as 19.99") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
+        raise bad_input(f"filter.{name} must be a non-negative amount with at most 2 decimals")
+    return int(amount * 100)
 
 
 async def sales_report(

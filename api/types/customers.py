@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
+from api.ids import to_global_id
 from api.types.node import Node
 from api.types.scalars import Decimal
 
@@ -25,3 +27,15 @@ class Customer(Node):
     order_count: int
     lifetime_value: Decimal
     created_at: datetime
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Customer:
+        return cls(
+            id=strawberry.ID(to_global_id("Customer", doc["id"])),
+            name=doc["name"],
+            email=doc["email"],
+            version=doc["version"],
+            order_count=doc["order_count"],
+            lifetime_value=Decimal(doc["lifetime_value"]),
+            created_at=datetime.fromisoformat(doc["created_at"]),
+        )

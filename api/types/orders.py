@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
+from api.ids import to_global_id
 from api.types.customers import CustomerSummary
 from api.types.enums import OrderSortField, OrderStatus, SortDirection
 from api.types.node import Node, PageInfo
@@ -31,6 +33,34 @@ class Order(Node):
     version: int
     placed_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> Order:
+        customer = doc["customer"]
+        return cls(
+            id=strawberry.ID(to_global_id("Order", doc["id"])),
+            customer=CustomerSummary(
+                id=strawberry.ID(to_global_id("Customer", customer["id"])),
+                name=customer["name"],
+                email=customer["email"],
+            ),
+            lines=[
+                OrderLine(
+                    product_id=strawberry.ID(to_global_id("Product", line["product_id"])),
+                    sku=line["sku"],
+                    name=line["name"],
+                    unit_price=Decimal(line["unit_price"]),
+                    quantity=line["quantity"],
+                    line_total=Decimal(line["line_total"]),
+                )
+                for line in doc["lines"]
+            ],
+            total=Decimal(doc["total"]),
+            status=OrderStatus(doc["status"]),
+            version=doc["version"],
+            placed_at=datetime.fromisoformat(doc["placed_at"]),
+            updated_at=datetime.fromisoformat(doc["updated_at"]),
+        )
 
 
 @strawberry.type

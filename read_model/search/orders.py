@@ -1,0 +1,149 @@
+"""Order and customer lookups, and order search with status counts, over the `orders` and `customers` aliases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError, TransportError
+
+from read_model.errors import InvalidSearchPosition, SearchUnavailable
+from read_model.indexes import CUSTOMERS, ORDERS, IndexNames
+from read_model.projections import Document
+
+SORT_FIELDS = {"PLACED_AT": "placed_at", "TOTAL": "total_cents"}
+DEFAULT_DIRECTIONS = {"PLACED_AT": "desc", "TOTAL": "desc"}
+TEXT_FIELDS = ["customer.name^2", "customer.email.text", "product_names"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderCriteria:
+    text: str | None = None
+    customer_id: str | None = None
+    product_id: str | None = None
+    statuses: tuple[str, ...] = ()
+    placed_from: datetime | None = None
+    placed_to: datetime | None = None
+    min_total_cents: int | None = None
+    max_total_cents: int | None = None
+    sort: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    hits: list[tuple[Document, list[Any]]]
+    total: int
+    has_more: bool
+    status_counts: dict[str, int]
+
+
+async def get_document(client: AsyncElasticsearch, index: str, doc_id: str) -> Document | None:
+    try:
+        response = await client.get(index=index, id=doc_id)
+    except NotFoundError:
+        return None
+    except (ApiError, TransportError) as exc:
+        raise SearchUnavailable(f"lookup in {index} failed: {exc}") from exc
+    source: Document = response["_source"]
+    return source
+
+
+class CustomerSearch:
+    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
+        self._client = client
+        self._alias = names.alias(CUSTOMERS)
+
+    async def get(self, customer_id: str) -> Document | None:
+        return await get_document(self._client, self._alias, customer_id)
+
+
+class OrderSearch:
+    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
+        self._client = client
+        self._alias = names.alias(ORDERS)
+
+    async def get(self, order_id: str) -> Document | None:
+        return await get_document(self._client, self._alias, order_id)
+
+    async def search(
+        self, criteria: OrderCriteria, *, size: int, search_after: list[Any] | None = None, backward: bool = False
+    ) -> OrderPage:
+        """One page of the orders matching `criteria` (newest first by default), with the count of each status
+        under every criterion but the statuses (so that each status shows what choosing it would give)."""
+        body: dict[str, Any] = {
+            "query": {"bool": {"must": [_text_query(criteria.text)], "filter": _filters(criteria)}},
+            "post_filter": {"terms": {"status": list(criteria.statuses)}} if criteria.statuses else {"match_all": {}},
+            "sort": _sort(criteria, reverse=backward),
+            "size": size + 1,
+            "track_total_hits": True,
+            "aggs": {"statuses": {"terms": {"field": "status", "size": 10}}},
+        }
+        if search_after is not None:
+            body["search_after"] = search_after
+        try:
+            response = await self._client.search(index=self._alias, body=body)
+        except BadRequestError as exc:
+            if search_after is not None:
+                raise InvalidSearchPosition("the cursor does not fit this search") from exc
+            raise SearchUnavailable(f"order search failed: {exc}") from exc
+        except (ApiError, TransportError) as exc:
+            raise SearchUnavailable(f"order search failed: {exc}") from exc
+        raw = response["hits"]["hits"]
+        hits = [(hit["_source"], hit["sort"]) for hit in raw[:size]]
+        if backward:
+            hits.reverse()
+        counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["statuses"]["buckets"]}
+        return OrderPage(hits, response["hits"]["total"]["value"], len(raw) > size, counts)
+
+
+def _text_query(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {"match_all": {}}
+    return {
+        "bool": {
+            "should": [
+                {"term": {"id": {"value": text, "boost": 20}}},
+                {"term": {"skus": {"value": text, "boost": 10}}},
+                {"term": {"customer.email": {"value": text, "boost": 10}}},
+                {"multi_match": {"query": text, "fields": TEXT_FIELDS, "fuzziness": "AUTO", "operator": "and"}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
+
+
+def _filters(criteria: OrderCriteria) -> list[dict[str, Any]]:
+    filters: list[dict[str, Any]] = []
+    if criteria.customer_id is not None:
+        filters.append({"term": {"customer.id": criteria.customer_id}})
+    if criteria.product_id is not None:
+        filters.append({"term": {"product_ids": criteria.product_id}})
+    placed: dict[str, str] = {}
+    if criteria.placed_from is not None:
+        placed["gte"] = criteria.placed_from.isoformat()
+    if criteria.placed_to is not None:
+        placed["lt"] = criteria.placed_to.isoformat()
+    if placed:
+        filters.append({"range": {"placed_at": placed}})
+    total: dict[str, int] = {}
+    if criteria.min_total_cents is not None:
+        total["gte"] = criteria.min_total_cents
+    if criteria.max_total_cents is not None:
+        total["lte"] = criteria.max_total_cents
+    if total:
+        filters.append({"range": {"total_cents": total}})
+    return filters
+
+
+def _sort(criteria: OrderCriteria, *, reverse: bool) -> list[dict[str, Any]]:
+    clauses = []
+    for field, direction in criteria.sort or (("PLACED_AT", None),):
+        order = direction or DEFAULT_DIRECTIONS[field]
+        clauses.append({SORT_FIELDS[field]: _flip(order) if reverse else order})
+    clauses.append({"id": "desc" if reverse else "asc"})
+    return clauses
+
+
+def _flip(order: str) -> str:
+    return "asc" if order == "desc" else "desc"
