@@ -33,8 +33,10 @@ from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
 from read_model.rebuild import Rebuilder
+from read_model.search.events import EventSearch
 from read_model.search.orders import CustomerSearch, OrderSearch
 from read_model.search.products import ProductSearch
+from read_model.search.sales import SalesReports
 from read_model.status import ProjectionStatusReader
 from write_model import commands, handlers
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -93,6 +95,8 @@ def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadMode
         products=ProductSearch(client, names),
         orders=OrderSearch(client, names),
         customers=CustomerSearch(client, names),
+        events=EventSearch(client, names),
+        sales=SalesReports(client, names),
         consistency=ConsistencyWaiter(client, names, settings.consistency_timeout_seconds),
         projections=ProjectionStatusReader(client, names, [projection.name for projection in all_projections()]),
     )

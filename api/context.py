@@ -8,8 +8,10 @@ from starlette.requests import Request
 
 from api.settings import Settings
 from read_model.consistency import ConsistencyWaiter
+from read_model.search.events import EventSearch
 from read_model.search.orders import CustomerSearch, OrderSearch
 from read_model.search.products import ProductSearch
+from read_model.search.sales import SalesReports
 from read_model.status import ProjectionStatusReader
 
 
@@ -20,6 +22,8 @@ class ReadModel:
     products: ProductSearch
     orders: OrderSearch
     customers: CustomerSearch
+    events: EventSearch
+    sales: SalesReports
     consistency: ConsistencyWaiter
     projections: ProjectionStatusReader
 

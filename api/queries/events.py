@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import strawberry
 
 from api.context import Context
-from api.errors import not_implemented
-from api.queries._read import read_model_call
-from api.types.events import EventConnection, ProjectionStatus
+from api.errors import bad_input
+from api.ids import InvalidId, from_global_id, to_global_id
+from api.pagination import decode_cursor, encode_cursor, page_size
+from api.queries._read import read_model_call, wait_for_token
+from api.types.events import EventConnection, EventEdge, EventRecord, ProjectionStatus
+from api.types.node import PageInfo
+
+MAX_TYPES = 20
+MAX_TYPE_LENGTH = 100
 
 
 async def events(
@@ -18,7 +27,50 @@ async def events(
     after: str | None = None,
     consistent_with: str | None = None,
 ) -> EventConnection:
-    raise not_implemented("events", 5)
+    aggregate = None
+    if aggregate_id is not None:
+        try:
+            aggregate = str(from_global_id(aggregate_id)[1])
+        except InvalidId as exc:
+            raise bad_input(str(exc)) from None
+    chosen = tuple(dict.fromkeys(types or []))
+    if len(chosen) > MAX_TYPES or any(not 1 <= len(name) <= MAX_TYPE_LENGTH for name in chosen):
+        raise bad_input(f"types takes at most {MAX_TYPES} event type names of 1 to {MAX_TYPE_LENGTH} characters")
+    settings = info.context.settings
+    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+    read = info.context.read
+    await wait_for_token(read, "events", consistent_with)
+    page = await read_model_call(
+        read.events.search(
+            aggregate_id=aggregate,
+            types=chosen,
+            size=size,
+            search_after=None if after is None else decode_cursor(after),
+        )
+    )
+    edges = [EventEdge(cursor=encode_cursor(sort), node=_record(doc)) for doc, sort in page.hits]
+    return EventConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_more,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total,
+    )
+
+
+def _record(doc: dict[str, Any]) -> EventRecord:
+    return EventRecord(
+        position=f"{doc['transaction_id']}:{doc['position']}",
+        aggregate_type=doc["aggregate_type"],
+        aggregate_id=strawberry.ID(to_global_id(doc["aggregate_type"], doc["aggregate_id"])),
+        version=doc["version"],
+        type=doc["type"],
+        occurred_at=datetime.fromisoformat(doc["occurred_at"]),
+        payload=doc["payload"],
+    )
 
 
 async def projections(info: strawberry.Info[Context, None]) -> list[ProjectionStatus]:

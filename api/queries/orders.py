@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as PyDecimal
 from decimal import InvalidOperation
 from typing import Annotated
@@ -10,7 +10,8 @@ from typing import Annotated
 import strawberry
 
 from api.context import Context
-from api.errors import bad_input, not_implemented
+from api.errors import bad_input
+from api.ids import to_global_id
 from api.pagination import decode_cursor, encode_cursor, page_size
 from api.queries._read import parse_id, read_model_call, wait_for_token
 from api.types.customers import Customer
@@ -22,9 +23,12 @@ from api.types.orders import (
     OrderEdge,
     OrderFilter,
     OrderSort,
+    ProductSales,
+    SalesBucket,
     SalesReport,
     StatusCount,
 )
+from api.types.scalars import Decimal
 from read_model.search.orders import OrderCriteria
 
 MAX_QUERY_LENGTH = 256
@@ -125,9 +129,11 @@ def order_criteria(query: str | None, filter: OrderFilter | None, sort: list[Ord
 
 
 def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else _as_utc(moment)
+
+
+def _as_utc(moment: datetime) -> datetime:
     """A time without an offset is taken as UTC, like every time this API shows."""
-    if moment is None:
-        return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -143,6 +149,15 @@ def _cents(name: str, value: str | None) -> int | None:
     return int(amount * 100)
 
 
+MAX_BUCKETS = 1_000
+APPROXIMATE_LENGTH = {
+    Interval.HOUR: timedelta(hours=1),
+    Interval.DAY: timedelta(days=1),
+    Interval.WEEK: timedelta(weeks=1),
+    Interval.MONTH: timedelta(days=28),
+}
+
+
 async def sales_report(
     info: strawberry.Info[Context, None],
     from_: Annotated[datetime, strawberry.argument(name="from")],
@@ -150,4 +165,33 @@ async def sales_report(
     interval: Interval | None = None,
     consistent_with: str | None = None,
 ) -> SalesReport:
-    raise not_implemented("salesReport", 5)
+    start, end = _as_utc(from_), _as_utc(to)
+    if start >= end:
+        raise bad_input("from must be before to")
+    chosen = interval or Interval.DAY
+    if (end - start) / APPROXIMATE_LENGTH[chosen] > MAX_BUCKETS:
+        raise bad_input(f"at most {MAX_BUCKETS} buckets: choose a longer interval or a shorter period")
+    read = info.context.read
+    await wait_for_token(read, "orders", consistent_with)
+    figures = await read_model_call(read.sales.report(start, end, chosen.value))
+    return SalesReport(
+        total_revenue=money(figures.revenue_cents),
+        order_count=figures.order_count,
+        buckets=[
+            SalesBucket(start=bucket.start, revenue=money(bucket.revenue_cents), order_count=bucket.order_count)
+            for bucket in figures.buckets
+        ],
+        top_products=[
+            ProductSales(
+                product_id=strawberry.ID(to_global_id("Product", product.product_id)),
+                name=product.name,
+                units_sold=product.units_sold,
+                revenue=money(product.revenue_cents),
+            )
+            for product in figures.top_products
+        ],
+    )
+
+
+def money(cents: int) -> Decimal:
+    return Decimal(f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}")

@@ -178,3 +178,85 @@ def test_bad_order_queries_are_typed_errors(gql: GraphQLClient) -> None:
     ):
         codes = error_codes(gql(query, **variables))
         assert codes in (["BAD_USER_INPUT"], ["BAD_CURSOR"]), (variables, codes)
+
+
+EVENTS = """
+query($aggregate: ID, $types: [String!], $first: Int, $after: String, $token: String) {
+  events(aggregateId: $aggregate, types: $types, first: $first, after: $after, consistentWith: $token) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { position aggregateType aggregateId version type occurredAt payload } }
+  }
+}
+"""
+
+
+def test_the_audit_trail_shows_an_aggregates_events_newest_first(gql: GraphQLClient) -> None:
+    data = shop(gql)
+    cancelled = data["orders"][1]
+    trail = gql(EVENTS, aggregate=cancelled, token=data["token"])["data"]["events"]
+    nodes = [edge["node"] for edge in trail["edges"]]
+    assert [(n["type"], n["version"]) for n in nodes] == [("OrderCancelled", 3), ("OrderPaid", 2), ("OrderPlaced", 1)]
+    assert {n["aggregateId"] for n in nodes} == {cancelled}
+    assert nodes[0]["payload"]["reason"] == "changed my mind"
+    assert nodes[0]["payload"]["refund"] == "7.50"
+
+    paid = gql(EVENTS, types=["OrderPaid"])["data"]["events"]
+    assert paid["totalCount"] == 2
+    first = gql(EVENTS, types=["OrderPaid", "OrderCancelled"], first=1)["data"]["events"]
+    assert first["pageInfo"]["hasNextPage"]
+    rest = gql(EVENTS, types=["OrderPaid", "OrderCancelled"], first=5, after=first["pageInfo"]["endCursor"])
+    assert [e["node"]["type"] for e in first["edges"] + rest["data"]["events"]["edges"]] == [
+        "OrderPaid",
+        "OrderCancelled",
+        "OrderPaid",
+    ]
+    everything = gql(EVENTS, first=100)["data"]["events"]
+    positions = [tuple(map(int, e["node"]["position"].split(":"))) for e in everything["edges"]]
+    assert positions == sorted(positions, reverse=True)
+    assert error_codes(gql(EVENTS, aggregate="nope")) == ["BAD_USER_INPUT"]
+
+
+REPORT = """
+query($from: DateTime!, $to: DateTime!, $interval: Interval, $token: String) {
+  salesReport(from: $from, to: $to, interval: $interval, consistentWith: $token) {
+    totalRevenue orderCount
+    buckets { start revenue orderCount }
+    topProducts { productId name unitsSold revenue }
+  }
+}
+"""
+
+
+def test_the_sales_report_adds_up_to_the_orders_placed_leaving_out_cancelled_ones(gql: GraphQLClient) -> None:
+    data = shop(gql)
+    placed = [gql(ORDER, id=order, token=data["token"])["data"]["order"] for order in data["orders"]]
+    kept = [order for order in placed if order["status"] != "CANCELLED"]
+    expected_revenue = sum((Decimal(order["total"]) for order in kept), Decimal("0"))
+
+    day = placed[0]["placedAt"][:10]
+    report = gql(REPORT, **{"from": f"{day}T00:00:00Z", "to": f"{day}T23:59:59Z", "interval": "HOUR"})
+    figures = report["data"]["salesReport"]
+    assert (Decimal(figures["totalRevenue"]), figures["orderCount"]) == (expected_revenue, len(kept))
+    assert len(figures["buckets"]) == 24
+    assert sum(Decimal(b["revenue"]) for b in figures["buckets"]) == expected_revenue
+    assert sum(b["orderCount"] for b in figures["buckets"]) == len(kept)
+    assert all(b["start"].endswith("+00:00") or b["start"].endswith("Z") for b in figures["buckets"])
+
+    by_product: dict[str, tuple[int, Decimal]] = {}
+    for order in kept:
+        for line in order["lines"]:
+            units, revenue = by_product.get(line["productId"], (0, Decimal("0")))
+            by_product[line["productId"]] = (units + line["quantity"], revenue + Decimal(line["lineTotal"]))
+    top = {p["productId"]: (p["unitsSold"], Decimal(p["revenue"])) for p in figures["topProducts"]}
+    assert top == by_product
+    assert [p["productId"] for p in figures["topProducts"]] == sorted(by_product, key=lambda k: -by_product[k][1])
+
+    empty = gql(REPORT, **{"from": "2001-01-01T00:00:00Z", "to": "2001-03-01T00:00:00Z", "interval": "MONTH"})
+    assert empty["data"]["salesReport"]["totalRevenue"] == "0.00"
+    assert [b["start"][:10] for b in empty["data"]["salesReport"]["buckets"]] == ["2001-01-01", "2001-02-01"]
+    for bad in (
+        {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+        {"from": "2020-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z", "interval": "HOUR"},
+    ):
+        assert error_codes(gql(REPORT, **bad)) == ["BAD_USER_INPUT"], bad
