@@ -23,8 +23,3 @@ def consistency_timeout(message: str) -> GraphQLError:
 
 def search_unavailable() -> GraphQLError:
     return graphql_error("SEARCH_UNAVAILABLE", "The search service is unavailable; try again shortly.")
-
-
-def not_implemented(field: str, issue: int) -> GraphQLError:
-    """For contract fields whose capability is still being built (tracked by the named issue)."""
-    return graphql_error("NOT_IMPLEMENTED", f"{field} is not available yet (tracked in issue #{issue}).")

@@ -72,6 +72,7 @@ async def products(
             search_after=search_after,
             backward=backward,
             with_facets=selects(info, "facets"),
+            with_spelling=selects(info, "didYouMean"),
         )
     )
     edges = [
@@ -92,6 +93,7 @@ async def products(
         ),
         total_count=page.total,
         facet_counts=page.facets,
+        did_you_mean=page.did_you_mean,
     )
 
 

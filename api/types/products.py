@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 
-from api.errors import not_implemented
 from api.ids import to_global_id
 from api.types.enums import ProductSortField, ProductStatus, SortDirection
 from api.types.node import Node, PageInfo
@@ -141,9 +140,11 @@ class ProductConnection:
         "brands' counts.",
     )
 
-    @strawberry.field
-    def did_you_mean(self) -> str | None:
-        raise not_implemented("ProductConnection.didYouMean", 5)
+    did_you_mean: str | None = strawberry.field(
+        default=None,
+        description="A better spelling of the query, when it finds fewer than 10 products and product names "
+        "suggest one.",
+    )
 
 
 def _money(cents: int | None) -> Decimal | None:

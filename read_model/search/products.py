@@ -65,6 +65,11 @@ class ProductPage:
     total: int
     has_more: bool
     facets: FacetCounts | None = None
+    did_you_mean: str | None = None
+
+
+# A search finding fewer products than this offers a better spelling when there is one.
+FEW_RESULTS = 10
 
 
 class ProductSearch:
@@ -120,6 +125,7 @@ class ProductSearch:
         search_after: list[Any] | None = None,
         backward: bool = False,
         with_facets: bool = False,
+        with_spelling: bool = False,
     ) -> ProductPage:
         """One page of the products matching `criteria`, in its sort (best match first by default).
 
@@ -142,6 +148,8 @@ class ProductSearch:
             }
         if with_facets:
             body["aggs"] = facet_aggregations(criteria)
+        if with_spelling and criteria.text:
+            body["suggest"] = _spelling(criteria.text)
         if search_after is not None:
             body["search_after"] = search_after
         try:
@@ -157,7 +165,36 @@ class ProductSearch:
         if backward:
             hits.reverse()
         facets = _facet_counts(criteria, response["aggregations"]) if with_facets else None
-        return ProductPage(hits, response["hits"]["total"]["value"], len(raw_hits) > size, facets)
+        total = response["hits"]["total"]["value"]
+        better = _better_spelling(criteria.text, response.get("suggest")) if total < FEW_RESULTS else None
+        return ProductPage(hits, total, len(raw_hits) > size, facets, better)
+
+
+def _spelling(text: str) -> dict[str, Any]:
+    """A phrase suggester over product names (with their word pairs and triples): whole-phrase corrections
+    made only of words that occur in names."""
+    return {
+        "text": text,
+        "did_you_mean": {
+            "phrase": {
+                "field": "name.shingles",
+                "size": 1,
+                "gram_size": 3,
+                "max_errors": 2,
+                "direct_generator": [{"field": "name.shingles", "suggest_mode": "always", "min_word_length": 3}],
+            }
+        },
+    }
+
+
+def _better_spelling(text: str | None, suggest: dict[str, Any] | None) -> str | None:
+    if not text or not suggest:
+        return None
+    options = suggest["did_you_mean"][0]["options"]
+    if not options or options[0]["text"] == text.lower():
+        return None
+    better: str = options[0]["text"]
+    return better
 
 
 def _facet_counts(criteria: ProductCriteria, aggregations: dict[str, Any]) -> FacetCounts:

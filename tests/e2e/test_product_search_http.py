@@ -174,3 +174,16 @@ def test_suggestions_complete_a_prefix_despite_a_typo_and_leave_out_discontinued
     assert names("zzz") == []
     for bad in ({"p": ""}, {"p": "x" * 101}, {"p": "co", "n": 21}):
         assert error_codes(gql(SUGGEST, **bad)) == ["BAD_USER_INPUT"], bad
+
+
+def test_did_you_mean_offers_a_better_spelling_when_a_query_finds_little(gql: GraphQLClient) -> None:
+    token = ""
+    for name in ("Copper Kettle", "Cast Iron Skillet", "Copper Pan"):
+        token = gql(CREATE, input=product_input(name=name))["data"]["createProduct"]["consistencyToken"]
+    spelled = "query($q: String, $t: String) { products(query: $q, consistentWith: $t) { totalCount didYouMean } }"
+
+    misspelled = gql(spelled, q="coper ketle", t=token)["data"]["products"]
+    assert misspelled["totalCount"] < 10
+    assert misspelled["didYouMean"] == "copper kettle"
+    assert gql(spelled, q="copper kettle")["data"]["products"]["didYouMean"] is None
+    assert gql(spelled, q="xyzzy")["data"]["products"]["didYouMean"] is None
