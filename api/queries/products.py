@@ -10,7 +10,7 @@ import strawberry
 from api.context import Context
 from api.errors import bad_input
 from api.ids import to_global_id
-from api.pagination import decode_cursor, encode_cursor, page_size
+from api.pagination import decode_position, encode_cursor, page_size
 from api.queries._read import parse_id, read_model_call, selects, wait_for_token
 from api.types.node import PageInfo
 from api.types.products import (
@@ -62,7 +62,7 @@ async def products(
         raise bad_input("page forward (first, after) or backward (last, before), not both at once")
     size = page_size(last if backward else first, default=settings.default_page_size, maximum=settings.max_page_size)
     cursor = before if backward else after
-    search_after = None if cursor is None else decode_cursor(cursor)
+    search_after, snapshot = (None, None) if cursor is None else decode_position(cursor)
     read = info.context.read
     await wait_for_token(read, PROJECTION, consistent_with)
     page = await read_model_call(
@@ -73,11 +73,12 @@ async def products(
             backward=backward,
             with_facets=selects(info, "facets"),
             with_spelling=selects(info, "didYouMean"),
+            snapshot=snapshot,
         )
     )
     edges = [
         ProductEdge(
-            cursor=encode_cursor(hit.sort),
+            cursor=encode_cursor(hit.sort, page.snapshot),
             node=Product.from_document(hit.document),
             highlights=[Highlight(field=name.split(".")[0], snippets=s) for name, s in hit.highlights.items()],
         )

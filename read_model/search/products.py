@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,8 +68,12 @@ class ProductPage:
     has_more: bool
     facets: FacetCounts | None = None
     did_you_mean: str | None = None
+    # The point in time the page was read from: the next pages of this search read from it too.
+    snapshot: str | None = None
 
 
+# How long a search's point in time lives after its last page was read.
+SNAPSHOT_KEEP_ALIVE = "1m"
 # A search finding fewer products than this offers a better spelling when there is one.
 FEW_RESULTS = 10
 
@@ -76,6 +82,7 @@ class ProductSearch:
     def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
         self._client = client
         self._alias = names.alias(PRODUCTS)
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def get(self, product_id: str) -> Document | None:
         try:
@@ -126,12 +133,17 @@ class ProductSearch:
         backward: bool = False,
         with_facets: bool = False,
         with_spelling: bool = False,
+        snapshot: str | None = None,
     ) -> ProductPage:
         """One page of the products matching `criteria`, in its sort (best match first by default).
 
         Ranks an exact SKU or name match above everything else and tolerates typos. `backward` reads the page
         before `search_after` instead of the one after it (hits still in the sort's order). Fetches one hit
         more than `size` to tell whether another page follows in that direction. `total` counts every match.
+
+        Every page of one search reads the same point in time (`snapshot`, opened for its first page), so
+        paging neither repeats nor skips a product however the index changes meanwhile. An expired or unknown
+        snapshot is `InvalidSearchPosition`.
         """
         body: dict[str, Any] = {
             "query": {"bool": {"must": [_text_query(criteria.text)], "filter": base_filters(criteria)}},
@@ -152,22 +164,51 @@ class ProductSearch:
             body["suggest"] = _spelling(criteria.text)
         if search_after is not None:
             body["search_after"] = search_after
+        first_page = snapshot is None
+        if snapshot is None:
+            snapshot = await self._open_snapshot()
+        body["pit"] = {"id": snapshot, "keep_alive": SNAPSHOT_KEEP_ALIVE}
         try:
-            response = await self._client.search(index=self._alias, body=body)
+            response = await self._client.search(body=body)
+        except NotFoundError as exc:
+            raise InvalidSearchPosition("the search this cursor belongs to has expired") from exc
         except BadRequestError as exc:
-            if search_after is not None:
+            if not first_page:
                 raise InvalidSearchPosition("the cursor does not fit this search") from exc
             raise SearchUnavailable(f"product search failed: {exc}") from exc
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"product search failed: {exc}") from exc
+        snapshot = response.get("pit_id", snapshot)
         raw_hits = response["hits"]["hits"]
+        if first_page and len(raw_hits) <= size and search_after is None:
+            self._close_later(snapshot)  # everything fitted on one page: nobody will page through it
+            snapshot = None
         hits = [ProductHit(hit["_source"], hit["sort"], hit.get("highlight", {})) for hit in raw_hits[:size]]
         if backward:
             hits.reverse()
         facets = _facet_counts(criteria, response["aggregations"]) if with_facets else None
         total = response["hits"]["total"]["value"]
         better = _better_spelling(criteria.text, response.get("suggest")) if total < FEW_RESULTS else None
-        return ProductPage(hits, total, len(raw_hits) > size, facets, better)
+        return ProductPage(hits, total, len(raw_hits) > size, facets, better, snapshot)
+
+    async def _open_snapshot(self) -> str:
+        try:
+            response = await self._client.open_point_in_time(index=self._alias, keep_alive=SNAPSHOT_KEEP_ALIVE)
+        except (ApiError, TransportError) as exc:
+            raise SearchUnavailable(f"cannot open a point in time: {exc}") from exc
+        snapshot: str = response["id"]
+        return snapshot
+
+    def _close_later(self, snapshot: str) -> None:
+        """Close a point in time without making the caller wait; it expires anyway if this fails."""
+
+        async def close() -> None:
+            with contextlib.suppress(ApiError, TransportError):
+                await self._client.close_point_in_time(id=snapshot)
+
+        task = asyncio.get_running_loop().create_task(close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
 
 def _spelling(text: str) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -187,3 +190,55 @@ def test_did_you_mean_offers_a_better_spelling_when_a_query_finds_little(gql: Gr
     assert misspelled["didYouMean"] == "copper kettle"
     assert gql(spelled, q="copper kettle")["data"]["products"]["didYouMean"] is None
     assert gql(spelled, q="xyzzy")["data"]["products"]["didYouMean"] is None
+
+
+def test_paging_reads_one_snapshot_while_products_are_written(gql: GraphQLClient) -> None:
+    load_catalog(gql)
+    stop = threading.Event()
+
+    def write() -> None:
+        for number in itertools.count():
+            if stop.wait(0.05):
+                return
+            gql(CREATE, input=product_input(name=f"Late {number}", price=f"{number % 900}.50"))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        sort = [{"field": "PRICE"}]
+        forward: list[str] = []
+        page = search(gql, sort=sort, first=2)
+        total = page["totalCount"]
+        while True:
+            forward += [edge["node"]["sku"] for edge in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            page = search(gql, sort=sort, first=2, after=page["pageInfo"]["endCursor"])
+        last_cursor = page["pageInfo"]["endCursor"]
+        backward: list[str] = []
+        before = last_cursor
+        while True:
+            page = search(gql, sort=sort, last=3, before=before)
+            backward = [edge["node"]["sku"] for edge in page["edges"]] + backward
+            if not page["pageInfo"]["hasPreviousPage"]:
+                break
+            before = page["pageInfo"]["startCursor"]
+    finally:
+        stop.set()
+        writer.join()
+    assert len(forward) == len(set(forward)) == total
+    assert [*backward, forward[-1]] == forward
+
+
+def test_a_forged_or_expired_cursor_is_a_bad_cursor(gql: GraphQLClient) -> None:
+    load_catalog(gql)
+    page = search(gql, first=2)
+    cursor = page["pageInfo"]["endCursor"]
+    content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    forged = {**content, "p": base64.urlsafe_b64encode(b"not a point in time").decode()}
+    forged_cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+    assert error_codes(gql(SEARCH, first=2, after=forged_cursor)) == ["BAD_CURSOR"]
+    wrong_sort = {**content, "s": ["x", "y", "z", "w"]}
+    wrong_cursor = base64.urlsafe_b64encode(json.dumps(wrong_sort).encode()).decode().rstrip("=")
+    assert error_codes(gql(SEARCH, first=2, after=wrong_cursor)) == ["BAD_CURSOR"]
+    assert search(gql, first=2, after=cursor)["edges"], "the genuine cursor still works"
