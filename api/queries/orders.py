@@ -12,7 +12,7 @@ import strawberry
 from api.context import Context
 from api.errors import bad_input
 from api.ids import to_global_id
-from api.pagination import decode_cursor, encode_cursor, page_size
+from api.pagination import decode_position, encode_cursor, page_size
 from api.queries._read import parse_id, read_model_call, wait_for_token
 from api.types.customers import Customer
 from api.types.enums import Interval, OrderStatus
@@ -75,13 +75,13 @@ async def orders(
     cursor = before if backward else after
     read = info.context.read
     await wait_for_token(read, "orders", consistent_with)
+    search_after, snapshot = (None, None) if cursor is None else decode_position(cursor)
     page = await read_model_call(
-        read.orders.search(
-            criteria, size=size, search_after=None if cursor is None else decode_cursor(cursor), backward=backward
-        )
+        read.orders.search(criteria, size=size, search_after=search_after, backward=backward, snapshot=snapshot)
     )
     edges = [
-        OrderEdge(cursor=encode_cursor(sort_values), node=Order.from_document(doc)) for doc, sort_values in page.hits
+        OrderEdge(cursor=encode_cursor(sort_values, page.snapshot), node=Order.from_document(doc))
+        for doc, sort_values in page.hits
     ]
     return OrderConnection(
         edges=edges,

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
-from read_model.errors import InvalidSearchPosition, SearchUnavailable
+from read_model.errors import SearchUnavailable
 from read_model.indexes import CUSTOMERS, ORDERS, IndexNames
 from read_model.projections import Document
+from read_model.search._snapshots import Snapshots
 
 SORT_FIELDS = {"PLACED_AT": "placed_at", "TOTAL": "total_cents"}
 DEFAULT_DIRECTIONS = {"PLACED_AT": "desc", "TOTAL": "desc"}
@@ -36,6 +37,7 @@ class OrderPage:
     total: int
     has_more: bool
     status_counts: dict[str, int]
+    snapshot: str | None = None
 
 
 async def get_document(client: AsyncElasticsearch, index: str, doc_id: str) -> Document | None:
@@ -62,15 +64,23 @@ class OrderSearch:
     def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
         self._client = client
         self._alias = names.alias(ORDERS)
+        self._snapshots = Snapshots(client, self._alias)
 
     async def get(self, order_id: str) -> Document | None:
         return await get_document(self._client, self._alias, order_id)
 
     async def search(
-        self, criteria: OrderCriteria, *, size: int, search_after: list[Any] | None = None, backward: bool = False
+        self,
+        criteria: OrderCriteria,
+        *,
+        size: int,
+        search_after: list[Any] | None = None,
+        backward: bool = False,
+        snapshot: str | None = None,
     ) -> OrderPage:
         """One page of the orders matching `criteria` (newest first by default), with the count of each status
-        under every criterion but the statuses (so that each status shows what choosing it would give)."""
+        under every criterion but the statuses (so that each status shows what choosing it would give). The
+        pages of one search read one point in time, like the product search's."""
         body: dict[str, Any] = {
             "query": {"bool": {"must": [_text_query(criteria.text)], "filter": _filters(criteria)}},
             "post_filter": {"terms": {"status": list(criteria.statuses)}} if criteria.statuses else {"match_all": {}},
@@ -81,20 +91,18 @@ class OrderSearch:
         }
         if search_after is not None:
             body["search_after"] = search_after
-        try:
-            response = await self._client.search(index=self._alias, body=body)
-        except BadRequestError as exc:
-            if search_after is not None:
-                raise InvalidSearchPosition("the cursor does not fit this search") from exc
-            raise SearchUnavailable(f"order search failed: {exc}") from exc
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"order search failed: {exc}") from exc
+        first_page = snapshot is None and search_after is None
+        response, snapshot = await self._snapshots.search(body, snapshot, what="order search")
         raw = response["hits"]["hits"]
         hits = [(hit["_source"], hit["sort"]) for hit in raw[:size]]
         if backward:
             hits.reverse()
         counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["statuses"]["buckets"]}
-        return OrderPage(hits, response["hits"]["total"]["value"], len(raw) > size, counts)
+        page_snapshot: str | None = snapshot
+        if first_page and len(raw) <= size:
+            self._snapshots.done(snapshot)
+            page_snapshot = None
+        return OrderPage(hits, response["hits"]["total"]["value"], len(raw) > size, counts, page_snapshot)
 
 
 def _text_query(text: str | None) -> dict[str, Any]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
-from read_model.errors import InvalidSearchPosition, SearchUnavailable
+from read_model.errors import SearchUnavailable
 from read_model.indexes import PRODUCTS, IndexNames
 from read_model.projections import Document
 from read_model.search._product_criteria import (
@@ -19,6 +17,7 @@ from read_model.search._product_criteria import (
     facet_filters,
     sort_clauses,
 )
+from read_model.search._snapshots import Snapshots
 
 SEARCH_FIELDS = [
     "name^3",
@@ -72,8 +71,6 @@ class ProductPage:
     snapshot: str | None = None
 
 
-# How long a search's point in time lives after its last page was read.
-SNAPSHOT_KEEP_ALIVE = "1m"
 # A search finding fewer products than this offers a better spelling when there is one.
 FEW_RESULTS = 10
 
@@ -82,7 +79,7 @@ class ProductSearch:
     def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
         self._client = client
         self._alias = names.alias(PRODUCTS)
-        self._closing: set[asyncio.Task[None]] = set()
+        self._snapshots = Snapshots(client, self._alias)
 
     async def get(self, product_id: str) -> Document | None:
         try:
@@ -164,51 +161,20 @@ class ProductSearch:
             body["suggest"] = _spelling(criteria.text)
         if search_after is not None:
             body["search_after"] = search_after
-        first_page = snapshot is None
-        if snapshot is None:
-            snapshot = await self._open_snapshot()
-        body["pit"] = {"id": snapshot, "keep_alive": SNAPSHOT_KEEP_ALIVE}
-        try:
-            response = await self._client.search(body=body)
-        except NotFoundError as exc:
-            raise InvalidSearchPosition("the search this cursor belongs to has expired") from exc
-        except BadRequestError as exc:
-            if not first_page:
-                raise InvalidSearchPosition("the cursor does not fit this search") from exc
-            raise SearchUnavailable(f"product search failed: {exc}") from exc
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"product search failed: {exc}") from exc
-        snapshot = response.get("pit_id", snapshot)
+        first_page = snapshot is None and search_after is None
+        response, snapshot = await self._snapshots.search(body, snapshot, what="product search")
         raw_hits = response["hits"]["hits"]
-        if first_page and len(raw_hits) <= size and search_after is None:
-            self._close_later(snapshot)  # everything fitted on one page: nobody will page through it
-            snapshot = None
+        page_snapshot: str | None = snapshot
+        if first_page and len(raw_hits) <= size:
+            self._snapshots.done(snapshot)  # everything fitted on one page: nobody will page through it
+            page_snapshot = None
         hits = [ProductHit(hit["_source"], hit["sort"], hit.get("highlight", {})) for hit in raw_hits[:size]]
         if backward:
             hits.reverse()
         facets = _facet_counts(criteria, response["aggregations"]) if with_facets else None
         total = response["hits"]["total"]["value"]
         better = _better_spelling(criteria.text, response.get("suggest")) if total < FEW_RESULTS else None
-        return ProductPage(hits, total, len(raw_hits) > size, facets, better, snapshot)
-
-    async def _open_snapshot(self) -> str:
-        try:
-            response = await self._client.open_point_in_time(index=self._alias, keep_alive=SNAPSHOT_KEEP_ALIVE)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot open a point in time: {exc}") from exc
-        snapshot: str = response["id"]
-        return snapshot
-
-    def _close_later(self, snapshot: str) -> None:
-        """Close a point in time without making the caller wait; it expires anyway if this fails."""
-
-        async def close() -> None:
-            with contextlib.suppress(ApiError, TransportError):
-                await self._client.close_point_in_time(id=snapshot)
-
-        task = asyncio.get_running_loop().create_task(close())
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        return ProductPage(hits, total, len(raw_hits) > size, facets, better, page_snapshot)
 
 
 def _spelling(text: str) -> dict[str, Any]:

@@ -1,0 +1,63 @@
+"""Points in time: one per search, so that all its pages read the same state of the index."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError, TransportError
+
+from read_model.errors import InvalidSearchPosition, SearchUnavailable
+
+# How long a search's point in time lives after its last page was read.
+KEEP_ALIVE = "1m"
+
+
+class Snapshots:
+    """Runs a search's pages over one point in time of `index`: opened for the first page, carried by the
+    caller (in its cursors) to the next ones, closed at once when the first page held everything."""
+
+    def __init__(self, client: AsyncElasticsearch, index: str) -> None:
+        self._client = client
+        self._index = index
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def search(self, body: dict[str, Any], snapshot: str | None, *, what: str) -> tuple[dict[str, Any], str]:
+        """The response to `body` read from `snapshot` (a new point in time when `None`), and the point in
+        time to use for the next page. `InvalidSearchPosition` when the snapshot or the position is not
+        valid (expired, forged, of another search)."""
+        continuing = snapshot is not None or "search_after" in body
+        if snapshot is None:
+            snapshot = await self._open()
+        try:
+            response = await self._client.search(body={**body, "pit": {"id": snapshot, "keep_alive": KEEP_ALIVE}})
+        except NotFoundError as exc:
+            raise InvalidSearchPosition("the search this cursor belongs to has expired") from exc
+        except BadRequestError as exc:
+            if continuing:
+                raise InvalidSearchPosition("the cursor does not fit this search") from exc
+            raise SearchUnavailable(f"{what} failed: {exc}") from exc
+        except (ApiError, TransportError) as exc:
+            raise SearchUnavailable(f"{what} failed: {exc}") from exc
+        body_of: dict[str, Any] = response.body
+        return body_of, str(body_of.get("pit_id", snapshot))
+
+    def done(self, snapshot: str) -> None:
+        """Close `snapshot` without making the caller wait: it expires anyway if this fails."""
+
+        async def close() -> None:
+            with contextlib.suppress(ApiError, TransportError):
+                await self._client.close_point_in_time(id=snapshot)
+
+        task = asyncio.get_running_loop().create_task(close())
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _open(self) -> str:
+        try:
+            response = await self._client.open_point_in_time(index=self._index, keep_alive=KEEP_ALIVE)
+        except (ApiError, TransportError) as exc:
+            raise SearchUnavailable(f"cannot open a point in time: {exc}") from exc
+        snapshot: str = response["id"]
+        return snapshot
