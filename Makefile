@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test setup services-up services-down schema bench-place-order bench-projector bench-lag chaos
+.PHONY: run test setup services-up services-down schema bench-place-order bench-projector bench-lag bench-search chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector
 	scripts/dev.sh run
@@ -27,3 +27,6 @@ bench-projector:  ## projector throughput vs a plain streaming_bulk loader (test
 
 bench-lag:  ## commit-to-searchable lag at 200 writes/s, checked by search (test-output/bench/)
 	scripts/dev.sh bench-lag
+
+bench-search:  ## products search latency through GraphQL vs the direct Elasticsearch request, 50/s (test-output/bench/)
+	scripts/dev.sh bench-search

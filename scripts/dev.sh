@@ -4,7 +4,7 @@
 #   scripts/dev.sh run    set up, migrate, start the projector and the API; prints the GraphiQL URL
 #   scripts/dev.sh test   set up, then every check: format, lint, types, import contracts, schema, pytest
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
-#   scripts/dev.sh bench-place-order|bench-projector|bench-lag  a benchmark (scripts/bench/*.py)
+#   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search  a benchmark (scripts/bench/*.py)
 #   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), real restarts of both services
 #
 # Set-up is idempotent: the virtualenv is rebuilt only when pyproject.toml or requirements.lock change,
@@ -115,6 +115,7 @@ case "${1:-}" in
   bench-place-order) shift; cmd_bench place_order "$@" ;;
   bench-projector) shift; cmd_bench projector "$@" ;;
   bench-lag) shift; cmd_bench lag "$@" ;;
+  bench-search) shift; cmd_bench search "$@" ;;
   chaos) shift; cmd_chaos "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|chaos|bench-place-order|bench-projector|bench-lag [options: --help]" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|chaos|bench-place-order|bench-projector|bench-lag|bench-search [options: --help]" >&2; exit 2 ;;
 esac

@@ -142,23 +142,9 @@ class ProductSearch:
         paging neither repeats nor skips a product however the index changes meanwhile. An expired or unknown
         snapshot is `InvalidSearchPosition`.
         """
-        body: dict[str, Any] = {
-            "query": {"bool": {"must": [_text_query(criteria.text)], "filter": base_filters(criteria)}},
-            "post_filter": {"bool": {"filter": facet_filters(criteria)}},
-            "sort": sort_clauses(criteria, reverse=backward),
-            "size": size + 1,
-            "track_total_hits": True,
-        }
-        if criteria.text:
-            body["highlight"] = {
-                "pre_tags": ["<em>"],
-                "post_tags": ["</em>"],
-                "fields": {name: {"number_of_fragments": 3} for name in HIGHLIGHT_FIELDS},
-            }
-        if with_facets:
-            body["aggs"] = facet_aggregations(criteria)
-        if with_spelling and criteria.text:
-            body["suggest"] = _spelling(criteria.text)
+        body = search_body(
+            criteria, size=size + 1, backward=backward, with_facets=with_facets, with_spelling=with_spelling
+        )
         if search_after is not None:
             body["search_after"] = search_after
         first_page = snapshot is None and search_after is None
@@ -175,6 +161,35 @@ class ProductSearch:
         total = response["hits"]["total"]["value"]
         better = _better_spelling(criteria.text, response.get("suggest")) if total < FEW_RESULTS else None
         return ProductPage(hits, total, len(raw_hits) > size, facets, better, page_snapshot)
+
+
+def search_body(
+    criteria: ProductCriteria,
+    *,
+    size: int,
+    backward: bool = False,
+    with_facets: bool = False,
+    with_spelling: bool = False,
+) -> dict[str, Any]:
+    """The Elasticsearch search request for `criteria` (without position or point in time)."""
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": [_text_query(criteria.text)], "filter": base_filters(criteria)}},
+        "post_filter": {"bool": {"filter": facet_filters(criteria)}},
+        "sort": sort_clauses(criteria, reverse=backward),
+        "size": size,
+        "track_total_hits": True,
+    }
+    if criteria.text:
+        body["highlight"] = {
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            "fields": {name: {"number_of_fragments": 3} for name in HIGHLIGHT_FIELDS},
+        }
+    if with_facets:
+        body["aggs"] = facet_aggregations(criteria)
+    if with_spelling and criteria.text:
+        body["suggest"] = _spelling(criteria.text)
+    return body
 
 
 def _spelling(text: str) -> dict[str, Any]:

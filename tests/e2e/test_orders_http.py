@@ -175,6 +175,7 @@ def test_bad_order_queries_are_typed_errors(gql: GraphQLClient) -> None:
         (ORDERS, {"after": "forged"}),
         (ORDER, {"id": "nope"}),
         (CUSTOMER, {"id": "nope"}),
+        ("query($id: ID!) { node(id: $id) { id } }", {"id": "nope"}),
     ):
         codes = error_codes(gql(query, **variables))
         assert codes in (["BAD_USER_INPUT"], ["BAD_CURSOR"]), (variables, codes)
