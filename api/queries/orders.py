@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal as PyDecimal
-from decimal import InvalidOperation
 from typing import Annotated
 
 import strawberry
@@ -12,11 +10,10 @@ import strawberry
 from api.context import Context
 from api.errors import bad_input
 from api.ids import to_global_id
-from api.pagination import decode_position, encode_cursor, page_size
-from api.queries._read import parse_id, read_model_call, wait_for_token
+from api.pagination import decode_position, encode_cursor
+from api.queries._read import filter_cents, paging, parse_id, read_model_call, wait_for_token
 from api.types.customers import Customer
 from api.types.enums import Interval, OrderStatus
-from api.types.node import PageInfo
 from api.types.orders import (
     Order,
     OrderConnection,
@@ -28,11 +25,10 @@ from api.types.orders import (
     SalesReport,
     StatusCount,
 )
-from api.types.scalars import Decimal
+from api.types.scalars import decimal_from_cents
 from read_model.search.orders import OrderCriteria
 
 MAX_QUERY_LENGTH = 256
-CENT = PyDecimal("0.01")
 
 
 async def customer(
@@ -67,17 +63,14 @@ async def orders(
     consistent_with: str | None = None,
 ) -> OrderConnection:
     criteria = order_criteria(query, filter, sort)
-    settings = info.context.settings
-    backward = last is not None or before is not None
-    if backward and (first is not None or after is not None):
-        raise bad_input("page forward (first, after) or backward (last, before), not both at once")
-    size = page_size(last if backward else first, default=settings.default_page_size, maximum=settings.max_page_size)
-    cursor = before if backward else after
+    page_of = paging(info, first, after, last, before)
     read = info.context.read
     await wait_for_token(read, "orders", consistent_with)
-    search_after, snapshot = (None, None) if cursor is None else decode_position(cursor)
+    search_after, snapshot = (None, None) if page_of.cursor is None else decode_position(page_of.cursor)
     page = await read_model_call(
-        read.orders.search(criteria, size=size, search_after=search_after, backward=backward, snapshot=snapshot)
+        read.orders.search(
+            criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot
+        )
     )
     edges = [
         OrderEdge(cursor=encode_cursor(sort_values, page.snapshot), node=Order.from_document(doc))
@@ -85,12 +78,7 @@ async def orders(
     ]
     return OrderConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=cursor is not None if backward else page.has_more,
-            has_previous_page=page.has_more if backward else cursor is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_of.page_info([edge.cursor for edge in edges], page.has_more),
         total_count=page.total,
         status_counts=[
             StatusCount(status=status, count=page.status_counts.get(status.value, 0)) for status in OrderStatus
@@ -103,7 +91,7 @@ def order_criteria(query: str | None, filter: OrderFilter | None, sort: list[Ord
     if text is not None and len(text) > MAX_QUERY_LENGTH:
         raise bad_input(f"query must be at most {MAX_QUERY_LENGTH} characters")
     chosen = filter or OrderFilter()
-    low, high = _cents("minTotal", chosen.min_total), _cents("maxTotal", chosen.max_total)
+    low, high = filter_cents("minTotal", chosen.min_total), filter_cents("maxTotal", chosen.max_total)
     if low is not None and high is not None and low > high:
         raise bad_input("filter.minTotal must not exceed filter.maxTotal")
     placed_from, placed_to = _utc(chosen.placed_from), _utc(chosen.placed_to)
@@ -137,18 +125,6 @@ def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _cents(name: str, value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        amount = PyDecimal(value)
-    except InvalidOperation:
-        raise bad_input(f"filter.{name} must be a decimal number such as 19.99") from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
-        raise bad_input(f"filter.{name} must be a non-negative amount with at most 2 decimals")
-    return int(amount * 100)
-
-
 MAX_BUCKETS = 1_000
 APPROXIMATE_LENGTH = {
     Interval.HOUR: timedelta(hours=1),
@@ -175,10 +151,12 @@ async def sales_report(
     await wait_for_token(read, "orders", consistent_with)
     figures = await read_model_call(read.sales.report(start, end, chosen.value))
     return SalesReport(
-        total_revenue=money(figures.revenue_cents),
+        total_revenue=decimal_from_cents(figures.revenue_cents),
         order_count=figures.order_count,
         buckets=[
-            SalesBucket(start=bucket.start, revenue=money(bucket.revenue_cents), order_count=bucket.order_count)
+            SalesBucket(
+                start=bucket.start, revenue=decimal_from_cents(bucket.revenue_cents), order_count=bucket.order_count
+            )
             for bucket in figures.buckets
         ],
         top_products=[
@@ -186,12 +164,8 @@ async def sales_report(
                 product_id=strawberry.ID(to_global_id("Product", product.product_id)),
                 name=product.name,
                 units_sold=product.units_sold,
-                revenue=money(product.revenue_cents),
+                revenue=decimal_from_cents(product.revenue_cents),
             )
             for product in figures.top_products
         ],
     )
-
-
-def money(cents: int) -> Decimal:
-    return Decimal(f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}")

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as PyDecimal
-from decimal import InvalidOperation
-
 import strawberry
 
 from api.context import Context
 from api.errors import bad_input
 from api.ids import to_global_id
 from api.pagination import decode_position, encode_cursor, page_size
-from api.queries._read import parse_id, read_model_call, selects, wait_for_token
-from api.types.node import PageInfo
+from api.queries._read import filter_cents, paging, parse_id, read_model_call, selects, wait_for_token
 from api.types.products import (
     Highlight,
     Product,
@@ -27,7 +23,6 @@ from read_model.search._product_criteria import ProductCriteria
 MAX_QUERY_LENGTH = 256
 MAX_FILTER_VALUES = 50
 MAX_FILTER_VALUE_LENGTH = 100
-CENT = PyDecimal("0.01")
 MAX_SUGGESTION_PREFIX = 100
 DEFAULT_SUGGESTIONS = 10
 MAX_SUGGESTIONS = 20
@@ -56,21 +51,16 @@ async def products(
     consistent_with: str | None = None,
 ) -> ProductConnection:
     criteria = criteria_of(query, filter, sort)
-    settings = info.context.settings
-    backward = last is not None or before is not None
-    if backward and (first is not None or after is not None):
-        raise bad_input("page forward (first, after) or backward (last, before), not both at once")
-    size = page_size(last if backward else first, default=settings.default_page_size, maximum=settings.max_page_size)
-    cursor = before if backward else after
-    search_after, snapshot = (None, None) if cursor is None else decode_position(cursor)
+    page_of = paging(info, first, after, last, before)
+    search_after, snapshot = (None, None) if page_of.cursor is None else decode_position(page_of.cursor)
     read = info.context.read
     await wait_for_token(read, PROJECTION, consistent_with)
     page = await read_model_call(
         read.products.search(
             criteria,
-            size=size,
+            size=page_of.size,
             search_after=search_after,
-            backward=backward,
+            backward=page_of.backward,
             with_facets=selects(info, "facets"),
             with_spelling=selects(info, "didYouMean"),
             snapshot=snapshot,
@@ -86,12 +76,7 @@ async def products(
     ]
     return ProductConnection(
         edges=edges,
-        page_info=PageInfo(
-            has_next_page=cursor is not None if backward else page.has_more,
-            has_previous_page=page.has_more if backward else cursor is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
+        page_info=page_of.page_info([edge.cursor for edge in edges], page.has_more),
         total_count=page.total,
         facet_counts=page.facets,
         did_you_mean=page.did_you_mean,
@@ -105,7 +90,7 @@ def criteria_of(query: str | None, filter: ProductFilter | None, sort: list[Prod
         raise bad_input(f"query must be at most {MAX_QUERY_LENGTH} characters")
     chosen = filter or ProductFilter()
     values = {facet: _facet_values(facet, getattr(chosen, facet)) for facet in ("brands", "categories", "tags")}
-    low, high = _cents("minPrice", chosen.min_price), _cents("maxPrice", chosen.max_price)
+    low, high = filter_cents("minPrice", chosen.min_price), filter_cents("maxPrice", chosen.max_price)
     if low is not None and high is not None and low > high:
         raise bad_input("filter.minPrice must not exceed filter.maxPrice")
     fields = [entry.field.value for entry in sort or []]
@@ -135,18 +120,6 @@ def _facet_values(name: str, values: list[str] | None) -> tuple[str, ...]:
     if any(len(value) > MAX_FILTER_VALUE_LENGTH for value in values):
         raise bad_input(f"filter.{name} values must be at most {MAX_FILTER_VALUE_LENGTH} characters")
     return tuple(dict.fromkeys(values))
-
-
-def _cents(name: str, value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        amount = PyDecimal(value)
-    except InvalidOperation:
-        raise bad_input(f"filter.{name} must be a decimal number such as 19.99") from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
-        raise bad_input(f"filter.{name} must be a non-negative amount with at most 2 decimals")
-    return int(amount * 100)
 
 
 async def product_suggestions(

@@ -10,7 +10,7 @@ import strawberry
 from api.ids import to_global_id
 from api.types.enums import ProductSortField, ProductStatus, SortDirection
 from api.types.node import Node, PageInfo
-from api.types.scalars import Decimal
+from api.types.scalars import Decimal, decimal_from_cents
 from read_model.search.products import FacetCount, FacetCounts
 
 
@@ -120,7 +120,7 @@ def _facets(root: strawberry.Parent[ProductConnection]) -> ProductFacets:
         categories=values(counts.categories),
         tags=values(counts.tags),
         price_ranges=[
-            RangeBucket(from_=_money(bucket.from_cents), to=_money(bucket.to_cents), count=bucket.count)
+            RangeBucket(from_=_or_none(bucket.from_cents), to=_or_none(bucket.to_cents), count=bucket.count)
             for bucket in counts.price_ranges
         ],
     )
@@ -147,5 +147,5 @@ class ProductConnection:
     )
 
 
-def _money(cents: int | None) -> Decimal | None:
-    return None if cents is None else Decimal(f"{cents // 100}.{cents % 100:02d}")
+def _or_none(cents: int | None) -> Decimal | None:
+    return None if cents is None else decimal_from_cents(cents)
