@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from read_model.search._sorting import unique_sort
+
 # Price range facet buckets, in cents: [from, to).
 PRICE_BUCKETS: tuple[tuple[int | None, int | None], ...] = (
     (None, 1_000),
@@ -44,14 +46,8 @@ class ProductCriteria:
 
 
 def sort_clauses(criteria: ProductCriteria, *, reverse: bool = False) -> list[dict[str, Any]]:
-    """The sort, ending with the id as a tie-breaker so that every position in it is unique."""
-    chosen = criteria.sort or (("RELEVANCE", None),)
-    clauses = []
-    for field, direction in chosen:
-        order = direction or DEFAULT_DIRECTIONS[field]
-        clauses.append({SORT_FIELDS[field]: _flip(order) if reverse else order})
-    clauses.append({"id": "desc" if reverse else "asc"})
-    return clauses
+    """The sort (best match first by default), ending with the id."""
+    return unique_sort(criteria.sort or (("RELEVANCE", None),), SORT_FIELDS, DEFAULT_DIRECTIONS, reverse=reverse)
 
 
 def base_filters(criteria: ProductCriteria) -> list[dict[str, Any]]:
@@ -101,7 +97,3 @@ def facet_aggregations(criteria: ProductCriteria) -> dict[str, Any]:
 
 def _all(filters: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
-
-
-def _flip(order: str) -> str:
-    return "asc" if order == "desc" else "desc"

@@ -12,6 +12,7 @@ from read_model.errors import SearchUnavailable
 from read_model.indexes import CUSTOMERS, ORDERS, IndexNames
 from read_model.projections import Document
 from read_model.search._snapshots import Snapshots
+from read_model.search._sorting import unique_sort
 
 SORT_FIELDS = {"PLACED_AT": "placed_at", "TOTAL": "total_cents"}
 DEFAULT_DIRECTIONS = {"PLACED_AT": "desc", "TOTAL": "desc"}
@@ -145,13 +146,4 @@ def _filters(criteria: OrderCriteria) -> list[dict[str, Any]]:
 
 
 def _sort(criteria: OrderCriteria, *, reverse: bool) -> list[dict[str, Any]]:
-    clauses = []
-    for field, direction in criteria.sort or (("PLACED_AT", None),):
-        order = direction or DEFAULT_DIRECTIONS[field]
-        clauses.append({SORT_FIELDS[field]: _flip(order) if reverse else order})
-    clauses.append({"id": "desc" if reverse else "asc"})
-    return clauses
-
-
-def _flip(order: str) -> str:
-    return "asc" if order == "desc" else "desc"
+    return unique_sort(criteria.sort or (("PLACED_AT", None),), SORT_FIELDS, DEFAULT_DIRECTIONS, reverse=reverse)
