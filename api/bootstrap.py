@@ -170,5 +170,6 @@ def build_rebuilder(settings: Settings) -> RebuildProcess:
         store_for=store_for,
         checkpoint_prefix=settings.index_prefix,
         batch_size=settings.projector_batch_size,
+        switch_over=process.lease.switch_over,
     )
     return RebuildProcess(rebuilder, process)

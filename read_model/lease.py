@@ -8,6 +8,8 @@ connection ends, so a crashed or killed projector is replaced within a poll inte
 from __future__ import annotations
 
 import abc
+import contextlib
+from collections.abc import Iterator
 
 
 class AbstractLease(abc.ABC):
@@ -20,6 +22,12 @@ class AbstractLease(abc.ABC):
 
     @abc.abstractmethod
     def release(self) -> None: ...
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Held while the projector applies a round of batches; a rebuild's switch-over waits for it, and
+        holds the next one off (see `read_model/rebuild.py`)."""
+        yield
 
 
 class SoleWriter(AbstractLease):

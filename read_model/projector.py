@@ -113,7 +113,8 @@ class Projector:
         Projections usually stand at the same checkpoint: the outbox is then read once for all of them.
         """
         reads: dict[Checkpoint, list[OutboxRecord]] = {}
-        return [self._run_batch(projection, reads) for projection in self._projections]
+        with self._lease.batch():
+            return [self._run_batch(projection, reads) for projection in self._projections]
 
     def run_until_caught_up(self) -> int:
         """Apply batches until every projection has applied all committed events; returns records read."""

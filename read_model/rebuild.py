@@ -1,16 +1,18 @@
 """Rebuilding a projection with zero downtime: a new index filled from the start of the outbox, then the alias.
 
 While the rebuild fills a new concrete index from position zero, the live index keeps serving queries and
-the live projector keeps writing to it. Once the rebuild has caught up, the alias moves to the new index
-in one atomic request, and the rebuild catches up once more: an event the live projector applied to the
-old index between the rebuild's last read and the swap reaches the new index too, and from then on the
-live projector writes to the new index through the alias. Both writers may touch the same documents for a
-moment; versions and conflict re-folding make that safe. The previous index is kept for a rollback.
+the live projector keeps writing to it. Once the rebuild has caught up, it closes the projector's batch
+gate (a PostgreSQL advisory lock the projector holds shared for each round): the live projector finishes
+its round and waits; the rebuild takes in what it applied meanwhile, moves the alias to the new index in
+one atomic request, and opens the gate. From then on the live projector writes to the new index through
+the alias. No query sees the new index lacking what the old one showed. The previous index is kept for a
+rollback.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,7 +75,9 @@ class Rebuilder:
         checkpoint_prefix: str,
         batch_size: int = 500,
         clock: Callable[[], float] = time.monotonic,
+        switch_over: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> None:
+        self._switch_over = switch_over
         self._admin = admin
         self._reader = reader
         self._checkpoints = checkpoints
@@ -105,8 +109,11 @@ class Rebuilder:
         events = self._catch_up(
             projector, lambda done: progress(Progress(projection.name, done, total, self._clock() - started))
         )
-        previous = self._admin.swap_alias(projection.index, index)
-        events += projector.run_until_caught_up()
+        # The live projector pauses between two rounds while the rebuild takes in what it applied meanwhile
+        # and the alias moves: no moment when the new index lacks what the old one showed.
+        with self._switch_over():
+            events += projector.run_until_caught_up()
+            previous = self._admin.swap_alias(projection.index, index)
         progress(Progress(projection.name, events, max(total, events), self._clock() - started))
         return Rebuilt(projection.name, index, previous, events, self._clock() - started)
 

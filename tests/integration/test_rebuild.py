@@ -10,7 +10,6 @@ import threading
 import uuid
 from dataclasses import dataclass
 
-import pytest
 import sqlalchemy as sa
 from elasticsearch import ApiError, Elasticsearch
 
@@ -100,12 +99,6 @@ def test_a_rebuild_switches_indexes_without_failed_queries_or_an_empty_index_and
             assert sources(es, f"{index_prefix}{index}") == sources(es, f"{fresh}{index}"), index
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect: between the alias swap and the rebuild's last catch-up, the products the live "
-    "projector indexed into the old index in the last moments are missing from the new one for a few "
-    "milliseconds (the fix: the live projector performs the swap between its batches)",
-)
 def test_a_rebuild_never_hides_a_product_even_for_a_moment(
     engine: sa.Engine, settings: Settings, es: Elasticsearch, index_prefix: str
 ) -> None:
