@@ -43,6 +43,14 @@ class Snapshots:
         body_of: dict[str, Any] = response.body
         return body_of, str(body_of.get("pit_id", snapshot))
 
+    def for_next_page(self, snapshot: str, *, first_page: bool, has_more: bool) -> str | None:
+        """The snapshot the page's cursors carry; `None`, and the snapshot closed, when a first page held
+        everything: nobody will page through it."""
+        if first_page and not has_more:
+            self.done(snapshot)
+            return None
+        return snapshot
+
     def done(self, snapshot: str) -> None:
         """Close `snapshot` without making the caller wait: it expires anyway if this fails."""
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
+from elasticsearch import AsyncElasticsearch
 
-from read_model.errors import SearchUnavailable
 from read_model.indexes import CUSTOMERS, ORDERS, IndexNames
 from read_model.projections import Document
+from read_model.search._lookup import get_document
 from read_model.search._snapshots import Snapshots
 from read_model.search._sorting import unique_sort
 
@@ -39,17 +39,6 @@ class OrderPage:
     has_more: bool
     status_counts: dict[str, int]
     snapshot: str | None = None
-
-
-async def get_document(client: AsyncElasticsearch, index: str, doc_id: str) -> Document | None:
-    try:
-        response = await client.get(index=index, id=doc_id)
-    except NotFoundError:
-        return None
-    except (ApiError, TransportError) as exc:
-        raise SearchUnavailable(f"lookup in {index} failed: {exc}") from exc
-    source: Document = response["_source"]
-    return source
 
 
 class CustomerSearch:
@@ -99,10 +88,7 @@ class OrderSearch:
         if backward:
             hits.reverse()
         counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["statuses"]["buckets"]}
-        page_snapshot: str | None = snapshot
-        if first_page and len(raw) <= size:
-            self._snapshots.done(snapshot)
-            page_snapshot = None
+        page_snapshot = self._snapshots.for_next_page(snapshot, first_page=first_page, has_more=len(raw) > size)
         return OrderPage(hits, response["hits"]["total"]["value"], len(raw) > size, counts, page_snapshot)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from read_model.errors import SearchUnavailable
 from read_model.indexes import PRODUCTS, IndexNames
 from read_model.projections import Document
+from read_model.search._lookup import get_document
 from read_model.search._product_criteria import (
     ProductCriteria,
     base_filters,
@@ -82,14 +83,7 @@ class ProductSearch:
         self._snapshots = Snapshots(client, self._alias)
 
     async def get(self, product_id: str) -> Document | None:
-        try:
-            response = await self._client.get(index=self._alias, id=product_id)
-        except NotFoundError:
-            return None
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"product lookup failed: {exc}") from exc
-        source: Document = response["_source"]
-        return source
+        return await get_document(self._client, self._alias, product_id)
 
     async def suggest(self, prefix: str, *, size: int) -> list[Document]:
         """Up to `size` active products whose name or SKU starts with `prefix`, best first. From 4 characters
@@ -150,10 +144,7 @@ class ProductSearch:
         first_page = snapshot is None and search_after is None
         response, snapshot = await self._snapshots.search(body, snapshot, what="product search")
         raw_hits = response["hits"]["hits"]
-        page_snapshot: str | None = snapshot
-        if first_page and len(raw_hits) <= size:
-            self._snapshots.done(snapshot)  # everything fitted on one page: nobody will page through it
-            page_snapshot = None
+        page_snapshot = self._snapshots.for_next_page(snapshot, first_page=first_page, has_more=len(raw_hits) > size)
         hits = [ProductHit(hit["_source"], hit["sort"], hit.get("highlight", {})) for hit in raw_hits[:size]]
         if backward:
             hits.reverse()
