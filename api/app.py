@@ -1,4 +1,4 @@
-"""The ASGI application: GraphQL (with GraphiQL in development) and health routes on Starlette."""
+"""The ASGI application: GraphQL (with GraphiQL when introspection is on), health, metrics, on Starlette."""
 
 from __future__ import annotations
 
@@ -7,37 +7,30 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 
-from api import bootstrap
-from api.context import Context
+from api import bootstrap, graphiql_page
+from api.graphql_view import TwofoldGraphQL
 from api.health import healthz, readyz
-from api.metrics import metrics
+from api.metrics import Metrics, metrics
 from api.migrate import head_revision
+from api.observation import RequestObserver
 from api.schema import build_schema
-from api.settings import Environment, Settings
-
-
-class TwofoldGraphQL(GraphQL[Context, None]):
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        state = request.app.state
-        assert isinstance(request, Request)  # subscriptions are not served
-        return Context(settings=state.settings, read=state.read_model, command_bus=state.command_bus, request=request)
+from api.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application; its lifespan builds the engine, clients and bus from `settings` (default: env)."""
     settings = settings or Settings.from_env()
+    app_metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = bootstrap.create_engine(settings)
         search_client = bootstrap.create_async_search_client(settings)
         app.state.settings = settings
+        app.state.metrics = app_metrics
         app.state.engine = engine
         app.state.search_client = search_client
         app.state.head_revision = head_revision()
@@ -50,16 +43,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
             engine.dispose()
 
     graphql = TwofoldGraphQL(
-        build_schema(),
-        graphql_ide="graphiql" if settings.environment is Environment.DEVELOPMENT else None,
+        build_schema(settings, app_metrics),
+        # GraphiQL needs introspection: the two go on and off together (on in development, off in production).
+        graphql_ide="graphiql" if settings.introspection else None,
         allow_queries_via_get=False,
     )
+    routes = [
+        # Every method reaches the view, so that a wrong one gets its JSON 405 rather than a bare one.
+        Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics),
+    ]
+    if settings.introspection:
+        routes.append(Route("/graphiql/{name}", graphiql_page.asset))
     return Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics),
-        ],
+        routes=routes,
+        middleware=[Middleware(RequestObserver, metrics=app_metrics, max_body_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )

@@ -1,16 +1,23 @@
-"""The `twofold` command line: serve the API, run the projector, migrate, manage dead letters, export the schema."""
+"""The `twofold` command line: serve, project, rebuild, status, dead letters, migrate, token, seed, export-schema.
+
+Every command and sub-command answers `--help`. Logs are JSON lines on standard error (api/logs.py);
+what a command reports to its user (tables, tokens, summaries) goes to standard output.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
-from api.settings import Settings, SettingsError
+from api import logs
+from api.settings import Environment, Settings, SettingsError, jwt_secret
 
 logger = logging.getLogger("twofold")
 
@@ -49,13 +56,30 @@ def main(argv: list[str] | None = None) -> int:
     export = commands.add_parser("export-schema", help="print the served GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
 
+    token = commands.add_parser(
+        "token", help="print a signed bearer token for development (secret: TWOFOLD_JWT_SECRET)"
+    )
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--role", choices=["admin"], help="a token for an admin")
+    who.add_argument("--customer", metavar="ID", help="a token for this customer (its global id or UUID)")
+    token.add_argument("--subject", default="dev-admin", help="the admin token's 'sub' (default: dev-admin)")
+    token.add_argument("--hours", type=float, default=12.0, help="hours until the token expires (default: 12)")
+
+    seed = commands.add_parser(
+        "seed", help="write demo products, customers and orders through the command bus, with a progress bar"
+    )
+    seed.add_argument("--products", type=_count, default=200, help="products to create (default: 200)")
+    seed.add_argument("--customers", type=_count, default=50, help="customers to register (default: 50)")
+    seed.add_argument("--orders", type=_count, default=300, help="orders to place and move along (default: 300)")
+    seed.add_argument("--seed", type=int, help="random seed, for the same data again (default: random)")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing unless nothing was ever written")
+
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # One line per Elasticsearch request drowns everything else; failures still surface as warnings.
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logs.configure()
     if args.command == "export-schema":
         return _export_schema(args.output)
+    if args.command == "token":
+        return _token(args)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -67,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         return _project(settings)
     if args.command == "migrate":
         return _migrate(settings)
-    if args.command in ("dead-letters", "status", "rebuild") and not _schema_is_current(settings):
+    if args.command in ("dead-letters", "status", "rebuild", "seed") and not _schema_is_current(settings):
         return 1
+    if args.command == "seed":
+        return _seed(settings, args)
     if args.command == "dead-letters":
         return _dead_letters(settings, args)
     if args.command == "status":
@@ -85,9 +111,78 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     from api.app import create_app
 
     bind_host, bind_port = host or settings.host, port or settings.port
-    print(f"GraphiQL: http://{bind_host}:{bind_port}/graphql", flush=True)
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")
+    if settings.introspection:
+        print(f"GraphiQL: http://{bind_host}:{bind_port}/graphql", flush=True)
+    # Our own request log (api/observation.py) replaces uvicorn's access log; its other lines stay, as JSON.
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_config=None, access_log=False)
     return 0
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 10_000_000:
+        raise argparse.ArgumentTypeError("must be between 0 and 10000000")
+    return value
+
+
+def _token(args: argparse.Namespace) -> int:
+    from api.auth import Role, customer_id_of, mint_token
+    from api.ids import to_global_id
+
+    try:
+        production = os.environ.get("TWOFOLD_ENV", "") == Environment.PRODUCTION.value
+        secret = jwt_secret(os.environ, production=production)
+    except SettingsError as exc:
+        print(f"twofold: {exc}", file=sys.stderr)
+        return 2
+    if not 0 < args.hours <= 24 * 366:
+        print("twofold token: --hours must be more than 0 and at most a year", file=sys.stderr)
+        return 2
+    if args.customer is not None:
+        customer_id = customer_id_of(args.customer)
+        if customer_id is None:
+            print(f"twofold token: {args.customer!r} is not a customer id", file=sys.stderr)
+            return 2
+        role, subject = Role.CUSTOMER, to_global_id("Customer", customer_id)
+    else:
+        role, subject = Role.ADMIN, args.subject
+    print(mint_token(secret, role=role, subject=subject, ttl=timedelta(hours=args.hours)))
+    return 0
+
+
+def _seed(settings: Settings, args: argparse.Namespace) -> int:
+    from api.bootstrap import build_command_bus, create_engine
+    from api.progress import ProgressBar
+    from api.seed import Seeder
+    from read_model.rebuild import Progress
+    from write_model.adapters.readiness import store_is_empty
+
+    engine = create_engine(settings)
+    try:
+        if args.if_empty and not store_is_empty(engine):
+            print("seed: the store already holds data; nothing seeded (--if-empty)")
+            return 0
+        bars: dict[str, ProgressBar] = {}
+
+        def show(label: str, progress: Progress) -> None:
+            bar = bars.get(label)
+            if bar is None:
+                for finished in bars.values():
+                    finished.finish()
+                bar = bars[label] = ProgressBar(label, unit=label)
+            bar.show(progress)
+
+        seeded = Seeder(build_command_bus(engine), seed=args.seed).run(args.products, args.customers, args.orders, show)
+        for bar in bars.values():
+            bar.finish()
+        print(
+            f"seed: {seeded.products} products, {seeded.customers} customers and {seeded.orders} orders"
+            f" in {seeded.seconds:.1f} s ({seeded.refused} commands refused by the domain, as random"
+            " orders sometimes are); the projector indexes them as they commit"
+        )
+        return 0
+    finally:
+        engine.dispose()
 
 
 def _project(settings: Settings) -> int:

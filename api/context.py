@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from api.auth import Actor
 from api.settings import Settings
 from read_model.consistency import ConsistencyWaiter
 from read_model.search.events import EventSearch
@@ -36,3 +37,5 @@ class Context:
     # module, stay free of the write model; mutation resolvers narrow it (api/mutations/_dispatch.py).
     command_bus: object
     request: Request
+    actor: Actor
+    request_id: str

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
-from strawberry.schema.config import StrawberryConfig
+from collections.abc import Callable
 
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from api.limits import limit_extensions
+from api.metrics import Metrics
 from api.mutations import customers as customer_mutations
 from api.mutations import orders as order_mutations
 from api.mutations import products as product_mutations
+from api.observation import OperationObserver
 from api.queries import events as event_queries
 from api.queries import node as node_queries
 from api.queries import orders as order_queries
 from api.queries import products as product_queries
+from api.settings import Settings
 from api.types.customers import Customer
 from api.types.errors import (
     DuplicateEmail,
@@ -58,8 +66,33 @@ class Mutation:
     cancel_order = strawberry.mutation(resolver=order_mutations.cancel_order)
 
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+class TwofoldSchema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        """Logs only the unexpected errors: a coded error or a bad document is the client's, not a fault."""
+        unexpected = [
+            error
+            for error in errors
+            if error.path is not None
+            and error.original_error is not None
+            and not isinstance(error.original_error, GraphQLError)
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> strawberry.Schema:
+    """The served schema; with `settings`, with its limits, introspection switch and error policy."""
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = []
+    max_operations = 1
+    if settings is not None:
+        observed = metrics or Metrics()
+        max_operations = settings.max_operations
+        # Factories, not instances: Strawberry gives each operation its own extension objects.
+        extensions += limit_extensions(settings)
+        extensions.append(lambda: OperationObserver(metrics=observed, mask_internal_errors=settings.production))
+    # Bounded caches, shared across requests (keyed by maxsize inside Strawberry).
+    extensions += [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
+    return TwofoldSchema(
         query=Query,
         mutation=Mutation,
         # Types reachable only through interfaces or unions must be named to appear in the schema.
@@ -76,7 +109,6 @@ def build_schema() -> strawberry.Schema:
             ProductUnavailable,
             InvalidTransition,
         ],
-        # Bounded caches, shared across requests (keyed by maxsize inside Strawberry).
-        extensions=[lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)],
-        config=StrawberryConfig(scalar_map=SCALARS),
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALARS, batching_config={"max_operations": max_operations}),
     )

@@ -7,6 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Development only: production refuses to start without TWOFOLD_JWT_SECRET (see `Settings.from_env`).
+DEVELOPMENT_JWT_SECRET = "twofold-development-secret-do-not-use-in-production"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -32,14 +36,27 @@ class Settings:
     projector_batch_bytes: int = 8 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
+    jwt_secret: str = DEVELOPMENT_JWT_SECRET
+    introspection: bool = True
+    max_body_bytes: int = 64 * 1024
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_operations: int = 10
+
+    @property
+    def production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        environment = _environment(env.get("TWOFOLD_ENV", Environment.DEVELOPMENT.value))
+        production = environment is Environment.PRODUCTION
         settings = cls(
             database_url=_required(env, "DATABASE_URL"),
             elasticsearch_url=_required(env, "ELASTICSEARCH_URL"),
-            environment=_environment(env.get("TWOFOLD_ENV", Environment.DEVELOPMENT.value)),
+            environment=environment,
             index_prefix=env.get("TWOFOLD_INDEX_PREFIX", "twofold_"),
             consistency_timeout_seconds=_number(env, "TWOFOLD_CONSISTENCY_TIMEOUT", 5.0, 0.0, 60.0),
             default_page_size=int(_number(env, "TWOFOLD_DEFAULT_PAGE_SIZE", 20, 1, 1000)),
@@ -50,6 +67,13 @@ class Settings:
             projector_batch_bytes=int(_number(env, "TWOFOLD_PROJECTOR_BATCH_BYTES", 8 * 1024 * 1024, 1024, 2**31)),
             host=env.get("TWOFOLD_HOST", "127.0.0.1"),
             port=int(_number(env, "TWOFOLD_PORT", 8000, 1, 65535)),
+            jwt_secret=jwt_secret(env, production=production),
+            introspection=_flag(env, "TWOFOLD_INTROSPECTION", default=not production),
+            max_body_bytes=int(_number(env, "TWOFOLD_MAX_BODY_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024)),
+            max_depth=int(_number(env, "TWOFOLD_MAX_DEPTH", 12, 2, 100)),
+            max_aliases=int(_number(env, "TWOFOLD_MAX_ALIASES", 30, 1, 1000)),
+            max_tokens=int(_number(env, "TWOFOLD_MAX_TOKENS", 2000, 100, 100_000)),
+            max_operations=int(_number(env, "TWOFOLD_MAX_OPERATIONS", 10, 1, 100)),
         )
         if settings.default_page_size > settings.max_page_size:
             raise SettingsError("TWOFOLD_DEFAULT_PAGE_SIZE must not exceed TWOFOLD_MAX_PAGE_SIZE")
@@ -68,6 +92,31 @@ def sqlalchemy_url(database_url: str) -> str:
         if database_url.startswith(scheme):
             return "postgresql+psycopg://" + database_url[len(scheme) :]
     return database_url
+
+
+def jwt_secret(env: Mapping[str, str], *, production: bool) -> str:
+    """TWOFOLD_JWT_SECRET; in development a fixed, public default stands in when it is not set."""
+    secret = env.get("TWOFOLD_JWT_SECRET", "")
+    if not secret:
+        if production:
+            raise SettingsError("TWOFOLD_JWT_SECRET must be set in production (32 characters or more)")
+        return DEVELOPMENT_JWT_SECRET
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"TWOFOLD_JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+    if production and secret == DEVELOPMENT_JWT_SECRET:
+        raise SettingsError("TWOFOLD_JWT_SECRET must not be the public development secret in production")
+    return secret
+
+
+def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "on", "yes"):
+        return True
+    if raw in ("0", "false", "off", "no"):
+        return False
+    raise SettingsError(f"{name} must be on or off (1/0, true/false), not {raw!r}")
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

@@ -145,7 +145,7 @@ class FakeUnitOfWork(AbstractUnitOfWork):
                     aggregate_version=version,
                     event_type=event_type(event),
                     payload=encode_payload(event),
-                    metadata={"actor": self.context.actor, "correlation_id": self.context.correlation_id},
+                    metadata={"actor": self.context.actor, "request_id": self.context.request_id},
                     occurred_at=datetime.now(UTC),
                 )
             )

@@ -86,6 +86,8 @@ class OrderAction(Command):
     order_id: UUID
     expected_version: int | None = None
     reason: str | None = None
+    # Set when a customer acts for themself: the order must then be theirs. None: staff acting on any order.
+    on_behalf_of: UUID | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,6 +24,7 @@ from write_model.commands import (
     ShipOrder,
     UpdateProductDetails,
 )
+from write_model.domain import errors
 from write_model.domain.customers import Customer
 from write_model.domain.orders import LineRequest, Order, check_reason, merge_lines
 from write_model.domain.products import Product
@@ -107,6 +108,8 @@ def move_order(command: OrderAction, uow: AbstractUnitOfWork, *, clock: Clock) -
     """The lifecycle commands: `PayOrder`, `ShipOrder`, `DeliverOrder` and `CancelOrder`."""
     reason = check_reason(command.reason)
     order = uow.orders.get(command.order_id)
+    if command.on_behalf_of is not None and command.on_behalf_of != order.customer_id:
+        raise errors.NotYours("Order", order.id)
     order.check_version(command.expected_version)
     now = clock()
     match command:

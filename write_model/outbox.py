@@ -22,6 +22,6 @@ class CommandContext:
     """Who asked for a command and why, recorded as the metadata of every event it causes."""
 
     actor: str
-    correlation_id: str
+    request_id: str
     causation_id: str | None = None
     idempotency_key: str | None = None

@@ -6,13 +6,11 @@ resolver lists exactly the errors its union allows. Unexpected failures become t
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import strawberry
 from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 
 from api.consistency import encode_token
 from api.context import Context
@@ -27,14 +25,6 @@ from write_model.outbox import CommandContext
 from write_model.results import Changed
 from write_model.unit_of_work import StoreUnavailable
 
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def request_id(request: Request) -> str:
-    """The client's X-Request-ID when it is a sane token, else a fresh one."""
-    header = request.headers.get("x-request-id", "")
-    return header if _REQUEST_ID.fullmatch(header) else str(uuid.uuid4())
-
 
 async def dispatch(
     info: strawberry.Info[Context, None], command: Command, *, idempotency_key: str | None = None
@@ -48,9 +38,7 @@ async def dispatch(
     if not isinstance(bus, CommandBus):
         raise TypeError("the context carries no command bus")
     context = CommandContext(
-        actor="anonymous",
-        correlation_id=request_id(info.context.request),
-        idempotency_key=idempotency_key,
+        actor=info.context.actor.label, request_id=info.context.request_id, idempotency_key=idempotency_key
     )
     try:
         return await run_in_threadpool(bus.handle, command, context)
@@ -133,6 +121,10 @@ def insufficient_stock(error: errors.InsufficientStock) -> gql.InsufficientStock
 
 def product_unavailable(error: errors.ProductUnavailable) -> gql.ProductUnavailable:
     return gql.ProductUnavailable(message=str(error), code=error.code, product_id=_global("Product", error.product_id))
+
+
+def not_yours(error: errors.NotYours) -> GraphQLError:
+    return graphql_error(error.code, str(error))
 
 
 def invalid_transition(error: errors.InvalidTransition) -> gql.InvalidTransition:

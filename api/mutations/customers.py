@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from api.context import Context
-from api.ids import to_global_id
+from api.ids import from_global_id, to_global_id
 from api.mutations._dispatch import dispatch, duplicate_email, token_of, validation_failed
 from api.queries import orders as order_queries
 from api.types import errors as gql
@@ -30,7 +30,9 @@ class RegisterCustomerInput:
 async def _customer_after_write(
     root: strawberry.Parent[CustomerChanged], info: strawberry.Info[Context, None]
 ) -> Customer | None:
-    return await order_queries.customer(info, root.customer_id, root.consistency_token)
+    # Whoever was allowed to register the customer may see what they registered (anonymous callers included).
+    customer_id = from_global_id(root.customer_id, "Customer")[1]
+    return await order_queries.customer_record(info, customer_id, root.consistency_token)
 
 
 @strawberry.type

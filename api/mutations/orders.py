@@ -7,6 +7,7 @@ from typing import Annotated
 
 import strawberry
 
+from api import permissions
 from api.context import Context
 from api.errors import bad_input
 from api.ids import to_global_id
@@ -17,6 +18,7 @@ from api.mutations._dispatch import (
     insufficient_stock,
     invalid_transition,
     not_found,
+    not_yours,
     product_unavailable,
     token_of,
     validation_failed,
@@ -89,8 +91,11 @@ OrderActionResult = Annotated[
 
 
 async def place_order(info: strawberry.Info[Context, None], input: PlaceOrderInput) -> PlaceOrderResult:
+    actor = permissions.signed_in(info)
     ids = IdFields()
     customer_id = ids.decode("customerId", input.customer_id, "Customer")
+    if not actor.is_admin and not ids.errors:
+        permissions.admin_or_customer(info, customer_id)
     lines = tuple(
         OrderLineRequest(
             product_id=ids.decode(f"lines[{index}].productId", line.product_id, "Product"), quantity=line.quantity
@@ -118,10 +123,12 @@ async def pay_order(info: strawberry.Info[Context, None], input: OrderActionInpu
 
 
 async def ship_order(info: strawberry.Info[Context, None], input: OrderActionInput) -> OrderActionResult:
+    permissions.admin(info)
     return await _act(info, input, ShipOrder)
 
 
 async def deliver_order(info: strawberry.Info[Context, None], input: OrderActionInput) -> OrderActionResult:
+    permissions.admin(info)
     return await _act(info, input, DeliverOrder)
 
 
@@ -132,13 +139,16 @@ async def cancel_order(info: strawberry.Info[Context, None], input: OrderActionI
 async def _act(
     info: strawberry.Info[Context, None], input: OrderActionInput, action: type[OrderAction]
 ) -> OrderActionResult:
+    """Run a lifecycle action; a customer's runs on their own orders only (the handler checks the owner)."""
+    actor = permissions.signed_in(info)
     order_id = decode_or_not_found(input.id, "Order")
     if isinstance(order_id, gql.NotFound):
         return order_id
+    command = action(
+        order_id=order_id, expected_version=input.expected_version, reason=input.reason, on_behalf_of=actor.customer_id
+    )
     try:
-        changed = await dispatch(
-            info, action(order_id=order_id, expected_version=input.expected_version, reason=input.reason)
-        )
+        changed = await dispatch(info, command)
     except errors.ValidationFailed as error:
         # The contract's union has no ValidationFailed: the only field to get wrong here is `reason`.
         raise bad_input("; ".join(f"{f.field} {f.message}" for f in error.fields)) from None
@@ -148,6 +158,8 @@ async def _act(
         return version_conflict(error)
     except errors.InvalidTransition as error:
         return invalid_transition(error)
+    except errors.NotYours as error:
+        raise not_yours(error) from None
     return _order_changed(changed)
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import strawberry
 
+from api import permissions
 from api.context import Context
 from api.ids import to_global_id
 from api.mutations._dispatch import (
@@ -111,6 +112,7 @@ ChangeProductResult = Annotated[
 
 
 async def create_product(info: strawberry.Info[Context, None], input: CreateProductInput) -> CreateProductResult:
+    permissions.admin(info)
     command = CreateProduct(
         sku=input.sku,
         name=input.name,
@@ -184,6 +186,7 @@ async def _change(
     info: strawberry.Info[Context, None], global_id: str, command_for: Callable[[UUID], Command]
 ) -> ChangeProductResult:
     """Run the command `command_for` builds for the product `global_id` names, and map its outcome."""
+    permissions.admin(info)
     product_id = decode_or_not_found(global_id, "Product")
     if isinstance(product_id, gql.NotFound):
         return product_id

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from api import permissions
 from api.context import Context
 from api.errors import bad_input
 from api.ids import InvalidId, from_global_id, to_global_id
@@ -27,12 +28,20 @@ async def events(
     after: str | None = None,
     consistent_with: str | None = None,
 ) -> EventConnection:
+    actor = permissions.signed_in(info)
     aggregate = None
     if aggregate_id is not None:
         try:
-            aggregate = str(from_global_id(aggregate_id)[1])
+            aggregate_type, raw_id = from_global_id(aggregate_id)
         except InvalidId as exc:
             raise bad_input(str(exc)) from None
+        aggregate = str(raw_id)
+        if not actor.is_admin:
+            await _check_own_aggregate(info, aggregate_type, aggregate)
+    elif not actor.is_admin:
+        raise permissions.forbidden(
+            "A customer reads the events of their own customer record or orders: pass aggregateId."
+        )
     chosen = tuple(dict.fromkeys(types or []))
     if len(chosen) > MAX_TYPES or any(not 1 <= len(name) <= MAX_TYPE_LENGTH for name in chosen):
         raise bad_input(f"types takes at most {MAX_TYPES} event type names of 1 to {MAX_TYPE_LENGTH} characters")
@@ -61,6 +70,20 @@ async def events(
     )
 
 
+async def _check_own_aggregate(info: strawberry.Info[Context, None], aggregate_type: str, aggregate_id: str) -> None:
+    """Lets a customer through to the events of their own customer record and their own orders only."""
+    if aggregate_type == "Customer":
+        permissions.admin_or_customer(info, aggregate_id)
+        return
+    if aggregate_type == "Order":
+        document = await read_model_call(info.context.read.orders.get(aggregate_id))
+        # An order the read model does not show yet is nobody's as far as this caller can prove.
+        if document is not None:
+            permissions.admin_or_customer(info, document["customer"]["id"])
+            return
+    raise permissions.forbidden("A customer reads the events of their own customer record or orders only.")
+
+
 def _record(doc: dict[str, Any]) -> EventRecord:
     return EventRecord(
         position=f"{doc['transaction_id']}:{doc['position']}",
@@ -74,6 +97,7 @@ def _record(doc: dict[str, Any]) -> EventRecord:
 
 
 async def projections(info: strawberry.Info[Context, None]) -> list[ProjectionStatus]:
+    permissions.admin(info)
     states = await read_model_call(info.context.read.projections.all())
     return [
         ProjectionStatus(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
+from uuid import UUID
 
 import strawberry
 
+from api import permissions
 from api.context import Context
 from api.errors import bad_input
 from api.ids import to_global_id
@@ -34,8 +37,16 @@ MAX_QUERY_LENGTH = 256
 async def customer(
     info: strawberry.Info[Context, None], id: strawberry.ID, consistent_with: str | None = None
 ) -> Customer | None:
-    read = info.context.read
     customer_id = parse_id(id, "Customer")
+    permissions.admin_or_customer(info, customer_id)
+    return await customer_record(info, customer_id, consistent_with)
+
+
+async def customer_record(
+    info: strawberry.Info[Context, None], customer_id: UUID, consistent_with: str | None
+) -> Customer | None:
+    """The customer, for a caller already allowed to see it."""
+    read = info.context.read
     await wait_for_token(read, "customers", consistent_with)
     document = await read_model_call(read.customers.get(str(customer_id)))
     return None if document is None else Customer.from_document(document)
@@ -44,11 +55,16 @@ async def customer(
 async def order(
     info: strawberry.Info[Context, None], id: strawberry.ID, consistent_with: str | None = None
 ) -> Order | None:
-    read = info.context.read
     order_id = parse_id(id, "Order")
+    actor = permissions.signed_in(info)
+    read = info.context.read
     await wait_for_token(read, "orders", consistent_with)
     document = await read_model_call(read.orders.get(str(order_id)))
-    return None if document is None else Order.from_document(document)
+    if document is None:
+        return None
+    if not actor.is_admin:
+        permissions.admin_or_customer(info, document["customer"]["id"])
+    return Order.from_document(document)
 
 
 async def orders(
@@ -62,7 +78,13 @@ async def orders(
     before: str | None = None,
     consistent_with: str | None = None,
 ) -> OrderConnection:
+    actor = permissions.signed_in(info)
     criteria = order_criteria(query, filter, sort)
+    if not actor.is_admin:
+        # A customer searches their own orders only, whatever the filter says.
+        if criteria.customer_id is not None:
+            permissions.admin_or_customer(info, criteria.customer_id)
+        criteria = replace(criteria, customer_id=str(actor.customer_id))
     page_of = paging(info, first, after, last, before)
     read = info.context.read
     await wait_for_token(read, "orders", consistent_with)
@@ -141,6 +163,7 @@ async def sales_report(
     interval: Interval | None = None,
     consistent_with: str | None = None,
 ) -> SalesReport:
+    permissions.admin(info)
     start, end = _as_utc(from_), _as_utc(to)
     if start >= end:
         raise bad_input("from must be before to")

@@ -99,7 +99,7 @@ def measure(
     writing.set()
 
     def write() -> None:
-        context = CommandContext(actor="bench", correlation_id="lag")
+        context = CommandContext(actor="bench", request_id="lag")
         started = time.monotonic()
         count = int(args.rate * args.seconds)
         for i in range(count):

@@ -85,7 +85,7 @@ def seed(url: str) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     """Products with plenty of stock and customers, created through the write model itself."""
     engine = bootstrap.create_engine(Settings(database_url=url, elasticsearch_url=os.environ["ELASTICSEARCH_URL"]))
     bus = bootstrap.build_command_bus(engine)
-    context = CommandContext(actor="bench", correlation_id="seed")
+    context = CommandContext(actor="bench", request_id="seed")
     products = [
         bus.handle(
             commands.CreateProduct(
@@ -303,7 +303,7 @@ def place_order_sql(connection: psycopg.Connection, customer_id: uuid.UUID, line
                 },
             )
         )
-        metadata = json.dumps({"actor": "bench", "correlation_id": str(uuid.uuid4()), "causation_id": None})
+        metadata = json.dumps({"actor": "bench", "request_id": str(uuid.uuid4()), "causation_id": None})
         with connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO outbox (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,"

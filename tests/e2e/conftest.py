@@ -2,21 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from api.auth import Role, mint_token
+from api.ids import to_global_id
 from api.settings import Settings
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+# The servers these tests start sign and check tokens with this secret.
+SECRET = "e2e-secret-for-tests-only-0123456789abcdef"
+
+
+def admin_token() -> str:
+    return mint_token(SECRET, role=Role.ADMIN, subject="e2e-admin", ttl=timedelta(hours=1))
+
+
+def customer_token(customer_id: str) -> str:
+    """A token for the customer `customer_id` (a global id or a UUID)."""
+    subject = customer_id if "-" not in customer_id else to_global_id("Customer", customer_id)
+    return mint_token(SECRET, role=Role.CUSTOMER, subject=subject, ttl=timedelta(hours=1))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def as_admin() -> dict[str, str]:
+    return bearer(admin_token())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -47,9 +71,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-@pytest.fixture
-def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
-    """Base URL of a running API with a running projector, both on this test's database and indexes."""
+@contextlib.contextmanager
+def running_service(settings: Settings, logs: Path, **extra_env: str) -> Iterator[str]:
+    """Starts `twofold project` and `twofold serve` on `settings`; yields the API's base URL once it is ready."""
     port = free_port()
     env = {
         **os.environ,
@@ -58,8 +82,9 @@ def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
         "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
         "TWOFOLD_PORT": str(port),
         "TWOFOLD_PROJECTOR_POLL_INTERVAL": "0.2",
+        "TWOFOLD_JWT_SECRET": SECRET,
+        **extra_env,
     }
-    logs = OUTPUT / "e2e" / request.node.name
     processes = [start(["project"], env, logs / "project.log"), start(["serve"], env, logs / "serve.log")]
     base = f"http://127.0.0.1:{port}"
     try:
@@ -82,12 +107,22 @@ def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
             stop(process)
 
 
+@pytest.fixture
+def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Base URL of a running API with a running projector, both on this test's database and indexes."""
+    with running_service(settings, OUTPUT / "e2e" / request.node.name) as base:
+        yield base
+
+
 class GraphQLClient:
-    def __init__(self, base: str) -> None:
+    """Posts GraphQL requests with `token` (none: anonymous) and expects HTTP 200."""
+
+    def __init__(self, base: str, token: str | None = None) -> None:
         self.url = f"{base}/graphql"
+        self.headers = {} if token is None else bearer(token)
 
     def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = httpx.post(self.url, json={"query": query, "variables": variables}, timeout=30)
+        response = httpx.post(self.url, json={"query": query, "variables": variables}, headers=self.headers, timeout=30)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -95,4 +130,5 @@ class GraphQLClient:
 
 @pytest.fixture
 def gql(server: str) -> GraphQLClient:
-    return GraphQLClient(server)
+    """An admin's client: allowed everything."""
+    return GraphQLClient(server, admin_token())

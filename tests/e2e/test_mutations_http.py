@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from api.ids import to_global_id
 from api.settings import Settings
-from tests.e2e.conftest import GraphQLClient
+from tests.e2e.conftest import GraphQLClient, as_admin
 from tests.e2e.test_products_http import CREATE, error_codes, product_input
 
 ERRORS = """
@@ -225,7 +225,10 @@ def test_ten_concurrent_retries_with_one_key_get_ten_identical_answers(server: s
 
     def post(_: int) -> dict[str, Any]:
         response = httpx.post(
-            f"{server}/graphql", json={"query": PLACE, "variables": {"input": order_input}}, timeout=30
+            f"{server}/graphql",
+            json={"query": PLACE, "variables": {"input": order_input}},
+            headers=as_admin(),
+            timeout=30,
         )
         assert response.status_code == 200
         result: dict[str, Any] = response.json()["data"]["placeOrder"]
@@ -273,7 +276,7 @@ def test_the_order_lifecycle_over_http(gql: GraphQLClient, server: str, settings
     response = httpx.post(
         f"{server}/graphql",
         json={"query": ACTION % "cancelOrder", "variables": {"input": {"id": second, "reason": "changed my mind"}}},
-        headers={"X-Request-ID": "req-cancel-42"},
+        headers={"X-Request-ID": "req-cancel-42", **as_admin()},
         timeout=30,
     )
     cancelled = response.json()["data"]["cancelOrder"]
@@ -294,7 +297,8 @@ def test_the_order_lifecycle_over_http(gql: GraphQLClient, server: str, settings
             ).scalar_one()
     finally:
         engine.dispose()
-    assert metadata["correlation_id"] == "req-cancel-42"
+    assert metadata["request_id"] == "req-cancel-42"
+    assert metadata["actor"] == "admin:e2e-admin"
 
 
 def test_each_change_mutation_answers_not_found_and_version_conflict(gql: GraphQLClient) -> None:

@@ -42,12 +42,38 @@ def test_projection_status_is_published_and_reported(gql: GraphQLClient, setting
 
 def test_the_projectors_figures_are_prometheus_metrics(server: str, gql: GraphQLClient) -> None:
     gql(CREATE, input=product_input())
+    samples = scrape(server)
+    assert samples["twofold_search_up"] == 1
+    for projection in ("products", "customers", "orders", "events"):
+        assert samples[f'twofold_projection_dead_letters{{projection="{projection}"}}'] == 0
+        assert f'twofold_projection_lag_seconds{{projection="{projection}"}}' in samples
+    assert samples['twofold_projection_position{projection="products"}'] > 0
+
+
+def test_requests_are_counted_and_timed_by_operation_and_their_errors_by_code(server: str, gql: GraphQLClient) -> None:
+    for _ in range(3):
+        gql("query Catalog { products { totalCount } }")
+    gql('query Lookup { product(id: "not-an-id") { id } }')
+    anonymous = GraphQLClient(server)
+    assert httpx.post(anonymous.url, json={"query": "query Mine { orders { totalCount } }"}).status_code == 401
+    assert httpx.post(anonymous.url, content=b"{", headers={"content-type": "application/json"}).status_code == 400
+
+    samples = scrape(server)
+    assert samples['twofold_graphql_operations_total{operation="Catalog",outcome="ok"}'] == 3
+    assert samples['twofold_graphql_operation_duration_seconds_count{operation="Catalog"}'] == 3
+    assert samples['twofold_graphql_operation_duration_seconds_sum{operation="Catalog"}'] > 0
+    assert samples['twofold_graphql_operations_total{operation="Lookup",outcome="error"}'] == 1
+    assert samples['twofold_graphql_errors_total{code="BAD_USER_INPUT"}'] == 1
+    assert samples['twofold_graphql_errors_total{code="UNAUTHENTICATED"}'] == 1
+    assert samples['twofold_graphql_errors_total{code="BAD_REQUEST"}'] == 1
+    assert samples['twofold_http_requests_total{route="/graphql",status="401"}'] == 1
+
+
+def scrape(server: str) -> dict[str, float]:
     response = httpx.get(f"{server}/metrics", timeout=10)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    samples = dict(line.rsplit(" ", 1) for line in response.text.splitlines() if not line.startswith("#"))
-    assert samples["twofold_search_up"] == "1"
-    for projection in ("products", "customers", "orders", "events"):
-        assert samples[f'twofold_projection_dead_letters{{projection="{projection}"}}'] == "0"
-        assert f'twofold_projection_lag_seconds{{projection="{projection}"}}' in samples
-    assert int(samples['twofold_projection_position{projection="products"}']) > 0
+    return {
+        name: float(value)
+        for name, value in (line.rsplit(" ", 1) for line in response.text.splitlines() if not line.startswith("#"))
+    }

@@ -14,7 +14,7 @@ from write_model.outbox import CommandContext
 
 def write_a_shop(bus: CommandBus, writers: int = 10, steps: int = 25) -> None:
     """`writers` threads registering customers, creating and restocking products, placing and moving orders."""
-    context = CommandContext(actor="writer", correlation_id="w")
+    context = CommandContext(actor="writer", request_id="w")
     products = [
         bus.handle(
             commands.CreateProduct(

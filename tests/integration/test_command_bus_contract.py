@@ -25,7 +25,7 @@ from write_model.domain.errors import (
 from write_model.outbox import CommandContext
 from write_model.results import Changed
 
-CONTEXT = CommandContext(actor="contract", correlation_id="c-1")
+CONTEXT = CommandContext(actor="contract", request_id="c-1")
 
 
 @pytest.fixture(params=["fake", "postgres"])
@@ -59,7 +59,7 @@ def place(bus: CommandBus, customer: uuid.UUID, *lines: tuple[uuid.UUID, int], k
         customer_id=customer,
         lines=tuple(commands.OrderLineRequest(product_id=product, quantity=quantity) for product, quantity in lines),
     )
-    context = CommandContext(actor="contract", correlation_id="c-2", idempotency_key=key)
+    context = CommandContext(actor="contract", request_id="c-2", idempotency_key=key)
     return bus.handle(command, context)
 
 

@@ -28,7 +28,7 @@ from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
 
-CONTEXT = CommandContext(actor="tester", correlation_id="dead-letters")
+CONTEXT = CommandContext(actor="tester", request_id="dead-letters")
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
 
-CONTEXT = CommandContext(actor="tester", correlation_id="failover")
+CONTEXT = CommandContext(actor="tester", request_id="failover")
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "failover"
 
 

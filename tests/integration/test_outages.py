@@ -22,7 +22,7 @@ from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
 
-CONTEXT = CommandContext(actor="tester", correlation_id="outage")
+CONTEXT = CommandContext(actor="tester", request_id="outage")
 
 
 def create(bus: CommandBus) -> uuid.UUID:

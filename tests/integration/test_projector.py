@@ -24,7 +24,7 @@ from write_model.commands import CreateProduct
 from write_model.events import encode_payload
 from write_model.outbox import CommandContext
 
-CONTEXT = CommandContext(actor="tester", correlation_id="corr")
+CONTEXT = CommandContext(actor="tester", request_id="corr")
 
 
 def insert_created_event(connection: psycopg.Connection[Any], sku: str) -> uuid.UUID:

@@ -53,7 +53,7 @@ def rebuild_under_load(engine: sa.Engine, settings: Settings, es: Elasticsearch,
                     problems.append(str(exc))
 
         def keep_writing() -> None:
-            context = CommandContext(actor="writer", correlation_id="rebuild")
+            context = CommandContext(actor="writer", request_id="rebuild")
             while not stop.wait(0.02):  # about 50 writes a second
                 sku = f"RB-{uuid.uuid4().hex[:10]}"
                 bus.handle(commands.CreateProduct(sku=sku, name="R", brand="B", category="C", price="2"), context)

@@ -44,7 +44,7 @@ def test_a_service_restart_under_load_loses_nothing_and_the_lag_recovers(
     stop = threading.Event()
 
     def write() -> None:
-        context = CommandContext(actor="chaos", correlation_id=service)
+        context = CommandContext(actor="chaos", request_id=service)
         while not stop.wait(0.02):
             sku = f"CH-{uuid.uuid4().hex[:10]}"
             try:

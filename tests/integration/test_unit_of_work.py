@@ -17,11 +17,11 @@ from write_model.domain.products import Product
 from write_model.outbox import CommandContext
 from write_model.results import Outcome
 
-CONTEXT = CommandContext(actor="tester", correlation_id="corr-42")
+CONTEXT = CommandContext(actor="tester", request_id="corr-42")
 
 
 def keyed_context() -> CommandContext:
-    return CommandContext(actor="tester", correlation_id="corr-42", idempotency_key=f"key-{uuid.uuid4()}")
+    return CommandContext(actor="tester", request_id="corr-42", idempotency_key=f"key-{uuid.uuid4()}")
 
 
 def unique_sku() -> str:
@@ -75,7 +75,7 @@ def test_a_created_product_and_its_event_are_committed_together(engine: sa.Engin
     assert event.payload["schema_version"] == 1
     assert event.metadata == {
         "actor": "tester",
-        "correlation_id": "corr-42",
+        "request_id": "corr-42",
         "causation_id": None,
         "idempotency_key": context.idempotency_key,
     }

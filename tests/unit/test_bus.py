@@ -14,7 +14,7 @@ from write_model.outbox import CommandContext
 from write_model.results import Outcome
 from write_model.unit_of_work import AbstractUnitOfWork
 
-CONTEXT = CommandContext(actor="test", correlation_id="corr-1")
+CONTEXT = CommandContext(actor="test", request_id="corr-1")
 
 
 def command(**overrides: object) -> CreateProduct:
@@ -82,7 +82,7 @@ def test_a_command_without_a_handler_is_a_programming_error() -> None:
 
 
 def keyed(key: str) -> CommandContext:
-    return CommandContext(actor="test", correlation_id="corr-2", idempotency_key=key)
+    return CommandContext(actor="test", request_id="corr-2", idempotency_key=key)
 
 
 def test_a_repeated_idempotency_key_returns_the_first_result_and_writes_nothing() -> None:

@@ -13,7 +13,7 @@ from tests.fakes import FakeStore, fake_command_bus
 from write_model import commands
 from write_model.outbox import CommandContext
 
-CONTEXT = CommandContext(actor="t", correlation_id="c")
+CONTEXT = CommandContext(actor="t", request_id="c")
 
 
 def history() -> list[OutboxRecord]:

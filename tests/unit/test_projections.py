@@ -26,7 +26,7 @@ from tests.fakes import (
 from write_model import commands
 from write_model.outbox import CommandContext
 
-CONTEXT = CommandContext(actor="t", correlation_id="c")
+CONTEXT = CommandContext(actor="t", request_id="c")
 PROJECTIONS = [ProductProjection(), CustomerProjection(), OrderProjection(), EventProjection()]
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.settings import Environment, Settings, SettingsError, sqlalchemy_url
+from api.settings import DEVELOPMENT_JWT_SECRET, Environment, Settings, SettingsError, sqlalchemy_url
 
+SECRET = "a-production-secret-of-enough-length-42"
 BASE = {"DATABASE_URL": "postgresql://u@127.0.0.1:5432/db", "ELASTICSEARCH_URL": "http://127.0.0.1:9200"}
 
 
@@ -11,9 +12,21 @@ def test_defaults_and_overrides() -> None:
     settings = Settings.from_env(BASE)
     assert settings.environment is Environment.DEVELOPMENT
     assert settings.consistency_timeout_seconds == 5.0
-    custom = Settings.from_env({**BASE, "TWOFOLD_ENV": "production", "TWOFOLD_MAX_PAGE_SIZE": "50"})
+    assert settings.jwt_secret == DEVELOPMENT_JWT_SECRET
+    assert settings.introspection is True
+    custom = Settings.from_env(
+        {**BASE, "TWOFOLD_ENV": "production", "TWOFOLD_MAX_PAGE_SIZE": "50", "TWOFOLD_JWT_SECRET": SECRET}
+    )
     assert custom.environment is Environment.PRODUCTION
     assert custom.max_page_size == 50
+    assert custom.jwt_secret == SECRET
+    assert custom.introspection is False
+
+
+def test_introspection_can_be_turned_on_in_production_and_off_in_development() -> None:
+    production = {**BASE, "TWOFOLD_ENV": "production", "TWOFOLD_JWT_SECRET": SECRET}
+    assert Settings.from_env({**production, "TWOFOLD_INTROSPECTION": "on"}).introspection is True
+    assert Settings.from_env({**BASE, "TWOFOLD_INTROSPECTION": "off"}).introspection is False
 
 
 @pytest.mark.parametrize(
@@ -25,6 +38,14 @@ def test_defaults_and_overrides() -> None:
         ({**BASE, "TWOFOLD_MAX_PAGE_SIZE": "0"}, "must be between"),
         ({**BASE, "TWOFOLD_DEFAULT_PAGE_SIZE": "60", "TWOFOLD_MAX_PAGE_SIZE": "50"}, "must not exceed"),
         ({**BASE, "TWOFOLD_INDEX_PREFIX": "Upper_"}, "lowercase"),
+        ({**BASE, "TWOFOLD_ENV": "production"}, "TWOFOLD_JWT_SECRET must be set in production"),
+        ({**BASE, "TWOFOLD_JWT_SECRET": "short"}, "at least 32 characters"),
+        (
+            {**BASE, "TWOFOLD_ENV": "production", "TWOFOLD_JWT_SECRET": DEVELOPMENT_JWT_SECRET},
+            "must not be the public development secret",
+        ),
+        ({**BASE, "TWOFOLD_INTROSPECTION": "maybe"}, "must be on or off"),
+        ({**BASE, "TWOFOLD_MAX_DEPTH": "1"}, "TWOFOLD_MAX_DEPTH must be between"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:

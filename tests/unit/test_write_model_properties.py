@@ -16,7 +16,7 @@ from write_model.domain.errors import DomainError
 from write_model.domain.orders import OrderStatus
 from write_model.outbox import CommandContext
 
-CONTEXT = CommandContext(actor="property", correlation_id="p")
+CONTEXT = CommandContext(actor="property", request_id="p")
 ORDER_EVENT_STATUS = {
     "OrderPlaced": OrderStatus.PLACED,
     "OrderPaid": OrderStatus.PAID,

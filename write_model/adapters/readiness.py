@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from write_model.adapters.tables import outbox
+
 
 def check_database(engine: sa.Engine, expected_revision: str) -> tuple[bool, str]:
     """(ready, detail). Never raises: an unreachable database is an answer, not an error."""
@@ -16,3 +18,9 @@ def check_database(engine: sa.Engine, expected_revision: str) -> tuple[bool, str
     if revision != expected_revision:
         return False, f"schema at {revision}, expected {expected_revision}: run `twofold migrate`"
     return True, f"schema at {revision}"
+
+
+def store_is_empty(engine: sa.Engine) -> bool:
+    """Whether nothing was ever written: the outbox, which is never truncated, holds no event."""
+    with engine.connect() as connection:
+        return connection.execute(sa.select(sa.exists().select_from(outbox))).scalar() is False

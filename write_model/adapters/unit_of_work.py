@@ -78,7 +78,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         metadata = json.dumps(
             {
                 "actor": self.context.actor,
-                "correlation_id": self.context.correlation_id,
+                "request_id": self.context.request_id,
                 "causation_id": self.context.causation_id,
                 "idempotency_key": self.context.idempotency_key,
             }

@@ -61,6 +61,18 @@ class NotFound(DomainError):
 
 
 @dataclass
+class NotYours(DomainError):
+    """A customer acted on an order of another customer's."""
+
+    aggregate_type: str
+    id: UUID
+    code: str = "FORBIDDEN"
+
+    def __post_init__(self) -> None:
+        super().__init__(f"This {self.aggregate_type} belongs to another customer.")
+
+
+@dataclass
 class VersionConflict(DomainError):
     """The command expected the aggregate at `expected_version`, but it has moved on to `actual_version`."""
 

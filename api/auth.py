@@ -1,0 +1,115 @@
+"""Who is asking: bearer JWTs (HS256) and the actor they stand for.
+
+A token names a role, `admin` or `customer`; a customer's `sub` is their customer id. No token at all is the
+anonymous actor. A token that is present but malformed, expired or badly signed is never taken for
+anonymous: the request is refused with 401 before anything runs (api/app.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import jwt
+
+from api.ids import InvalidId, from_global_id
+
+ALGORITHM = "HS256"
+# Tokens are checked with this much slack on `exp` and `iat`, for clocks a little apart.
+LEEWAY_SECONDS = 30
+
+
+class Role(StrEnum):
+    ANONYMOUS = "anonymous"
+    CUSTOMER = "customer"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of one request. `customer_id` is set exactly when the role is `customer`."""
+
+    role: Role
+    subject: str | None = None
+    customer_id: uuid.UUID | None = None
+
+    @property
+    def label(self) -> str:
+        """How logs and the outbox's metadata name this actor: `anonymous`, `admin:<sub>`, `customer:<id>`."""
+        return self.role.value if self.subject is None else f"{self.role.value}:{self.subject}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def owns(self, customer_id: uuid.UUID | str) -> bool:
+        """Whether this actor is the customer `customer_id` (admins own nothing; they are allowed everything)."""
+        return self.customer_id is not None and str(self.customer_id) == str(customer_id)
+
+
+ANONYMOUS = Actor(Role.ANONYMOUS)
+
+
+class InvalidToken(Exception):
+    """The bearer token cannot be trusted; the message says why, without echoing the token."""
+
+
+def actor_from_header(authorization: str | None, secret: str) -> Actor:
+    """The actor an `Authorization` header stands for: anonymous without one, else its verified token's."""
+    if authorization is None or not authorization.strip():
+        return ANONYMOUS
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("the Authorization header must be 'Bearer <token>'")
+    return actor_from_token(token.strip(), secret)
+
+
+def actor_from_token(token: str, secret: str) -> Actor:
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub", "role"]},
+            leeway=LEEWAY_SECONDS,
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("the token has expired") from None
+    except jwt.InvalidSignatureError:
+        raise InvalidToken("the token's signature is not valid") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise InvalidToken(f"the token lacks the {exc.claim!r} claim") from None
+    except jwt.InvalidTokenError:
+        raise InvalidToken("the token is malformed or not an HS256 JWT") from None
+    role, subject = claims["role"], claims["sub"]
+    if not isinstance(subject, str) or not subject:
+        raise InvalidToken("the token's 'sub' claim must be a non-empty string")
+    if role == Role.ADMIN.value:
+        return Actor(Role.ADMIN, subject=subject)
+    if role == Role.CUSTOMER.value:
+        customer_id = customer_id_of(subject)
+        if customer_id is None:
+            raise InvalidToken("a customer token's 'sub' must be the customer's id") from None
+        return Actor(Role.CUSTOMER, subject=subject, customer_id=customer_id)
+    raise InvalidToken("the token's 'role' claim must be 'admin' or 'customer'")
+
+
+def customer_id_of(text: str) -> uuid.UUID | None:
+    """The customer id in `text`: a Customer global id (as the API shows it) or a bare UUID; else None."""
+    try:
+        return from_global_id(text, "Customer")[1]
+    except InvalidId:
+        pass
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+def mint_token(secret: str, *, role: Role, subject: str, ttl: timedelta, now: datetime | None = None) -> str:
+    """A signed token for `role` and `subject` (a customer's id for `customer`), valid for `ttl`."""
+    issued = now or datetime.now(UTC)
+    claims = {"sub": subject, "role": role.value, "iat": issued, "exp": issued + ttl}
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)

@@ -1,0 +1,28 @@
+// Starts GraphiQL against this server's /graphql. `?query=` in the page's URL opens with that query.
+// Tokens go in the Headers tab: {"Authorization": "Bearer <token from `twofold token`>"}.
+(function () {
+  var params = new URLSearchParams(window.location.search);
+  var fetcher = GraphiQL.createFetcher({ url: new URL("/graphql", window.location.href).toString() });
+  var welcome = [
+    "# Twofold: search the catalog. Catalog reads need no token; orders and customers do:",
+    "# run `twofold token --role admin` and put {\"Authorization\": \"Bearer <token>\"} in Headers.",
+    "query Catalog {",
+    "  products(query: \"wool\", first: 5) {",
+    "    totalCount",
+    "    edges { node { name brand price inStock } }",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+  var root = ReactDOM.createRoot(document.getElementById("graphiql"));
+  root.render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultQuery: welcome,
+      query: params.get("query") || undefined,
+      defaultEditorToolsVisibility: true,
+      isHeadersEditorEnabled: true,
+      shouldPersistHeaders: false,
+    })
+  );
+})();

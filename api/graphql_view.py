@@ -1,0 +1,119 @@
+"""The `/graphql` endpoint: Strawberry's ASGI view, with our authentication, error bodies and GraphiQL page.
+
+Every refusal is JSON in the GraphQL error shape, `{"errors": [{"message", "extensions": {"code"}}]}`:
+400 `BAD_REQUEST` (malformed JSON, no query, too many operations), 401 `UNAUTHENTICATED` (a bad token, or
+a field that needs one without it), 405 `METHOD_NOT_ALLOWED`, 415 `UNSUPPORTED_MEDIA_TYPE` (a POST that is
+not `application/json`). docs/security.md lists them with the limits.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+
+from api import graphiql_page
+from api.auth import InvalidToken, actor_from_header
+from api.context import Context
+from api.observation import observation_of
+
+_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="twofold"'}
+
+
+class TwofoldGraphQL(GraphQL[Context, None]):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            if request.method == "POST" and not _is_json(request.headers.get("content-type", "")):
+                raise HTTPException(415, "Send the GraphQL request as JSON: Content-Type: application/json.")
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = _CODES.get(exc.status_code, "BAD_REQUEST")
+            observation_of(request).error_codes.append(code)
+            response = error_response(exc.status_code, code, exc.reason)
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        assert isinstance(request, Request)  # subscriptions are not served
+        state = request.app.state
+        try:
+            actor = actor_from_header(request.headers.get("authorization"), state.settings.jwt_secret)
+        except InvalidToken as exc:
+            raise HTTPException(401, f"The bearer token was refused: {exc}.") from None
+        observation = observation_of(request)
+        observation.actor = actor.label
+        return Context(
+            settings=state.settings,
+            read=state.read_model,
+            command_bus=state.command_bus,
+            request=request,
+            actor=actor,
+            request_id=observation.request_id,
+        )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body, which must be one JSON object (an operation) or a non-empty array of them (a batch)."""
+        try:
+            parsed = super().parse_json(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "The request body is not UTF-8.") from None
+        except RecursionError:
+            raise HTTPException(400, "The request body's JSON is nested too deeply.") from None
+        if isinstance(parsed, dict) or (
+            isinstance(parsed, list) and parsed and all(isinstance(item, dict) for item in parsed)
+        ):
+            return parsed
+        raise HTTPException(400, "The body must be a JSON object, or a non-empty array of them for a batch.")
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # Queries over GET are off, so a browser's GET is always for the page, `?query=` included.
+        return bool(request.method == "GET" and "text/html" in request.headers.get("accept", ""))
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page.page()
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if _needs_token(response_data):
+            # A field that needs a token was asked for without one: HTTP says so too, the body says which.
+            response.status_code = 401
+            response.headers.update(_CHALLENGE)
+        return response
+
+
+def error_response(status: int, code: str, message: str) -> Response:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    headers = _CHALLENGE if status == 401 else None
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def _is_json(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def _needs_token(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    responses = data if isinstance(data, list) else [data]
+    return any(
+        isinstance(error, dict) and (error.get("extensions") or {}).get("code") == "UNAUTHENTICATED"
+        for response in responses
+        for error in response.get("errors") or []
+    )

@@ -1,0 +1,236 @@
+"""What each request did, for the logs and the metrics: request ids, one log line per request, body limits.
+
+`RequestObserver` wraps the whole application. It gives every request an id (the client's `X-Request-ID`
+when it is a sane token, else a fresh one), echoes it in the response, refuses bodies over the configured
+size with 413, and when the response is done writes one JSON log line: request id, operation names,
+duration, actor, outcome and status. The GraphQL layer fills in what only it knows through the request's
+`Observation` (`observation_of`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from graphql import GraphQLError
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.exceptions import MissingQueryError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+
+from api.metrics import Metrics
+
+logger = logging.getLogger("twofold.requests")
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Probes and scrapes arrive every few seconds; their lines are debug, not info.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+INTERNAL_ERROR_MESSAGE = "Internal server error."
+
+
+@dataclass
+class Observation:
+    request_id: str
+    actor: str = "anonymous"
+    operations: list[str] = field(default_factory=list)
+    error_codes: list[str] = field(default_factory=list)
+
+
+def observation_of(connection: HTTPConnection) -> Observation:
+    found = connection.scope.get("state", {}).get("observation")
+    if not isinstance(found, Observation):
+        raise RuntimeError("the request passed no RequestObserver")
+    return found
+
+
+def request_id(header: str | None) -> str:
+    """The client's X-Request-ID when it is a sane token, else a fresh one."""
+    return header if header is not None and _REQUEST_ID.fullmatch(header) else str(uuid.uuid4())
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestObserver:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        connection = HTTPConnection(scope)
+        observation = Observation(request_id(connection.headers.get("x-request-id")))
+        scope.setdefault("state", {})["observation"] = observation
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def tagged_send(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status, response_started = message["status"], True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", observation.request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            declared = connection.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                raise BodyTooLarge
+            await self.app(scope, counted_receive, tagged_send)
+        except BodyTooLarge:
+            if response_started:
+                raise
+            observation.error_codes.append("PAYLOAD_TOO_LARGE")
+            await _send_json_error(
+                tagged_send, 413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_body_bytes} bytes."
+            )
+        finally:
+            self._record(scope, observation, status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, observation: Observation, status: int, seconds: float) -> None:
+        path: str = scope.get("path", "")
+        route = path if path in QUIET_PATHS or path == "/graphql" or path.startswith("/graphiql/") else "other"
+        if route.startswith("/graphiql/"):
+            route = "/graphiql"
+        self.metrics.http_requests.labels(route, str(status)).inc()
+        if status >= 400 and not observation.operations:
+            # Refused before any operation ran (bad JSON, no token, too large): count its code here.
+            for code in observation.error_codes:
+                self.metrics.errors.labels(code).inc()
+        outcome = "ok" if status < 400 and not observation.error_codes else "error"
+        logger.log(
+            logging.DEBUG if path in QUIET_PATHS else logging.INFO,
+            "%s %s %d",
+            scope.get("method", ""),
+            path,
+            status,
+            extra={
+                "request_id": observation.request_id,
+                "method": scope.get("method", ""),
+                "path": path,
+                "status": status,
+                "operation": ",".join(observation.operations) or None,
+                "duration_ms": round(seconds * 1000, 2),
+                "actor": observation.actor,
+                "outcome": outcome,
+                "error_codes": sorted(set(observation.error_codes)),
+            },
+        )
+
+
+async def _send_json_error(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class OperationObserver(SchemaExtension):
+    """Gives every error of an operation a code, hides internals when asked, and records the operation.
+
+    Codes: the resolver's own (`FORBIDDEN`, `BAD_USER_INPUT`, ...); `GRAPHQL_PARSE_FAILED` and
+    `GRAPHQL_VALIDATION_FAILED` for a document that does not parse or validate (the limits on depth,
+    aliases and tokens among them); `INTERNAL_SERVER_ERROR` for anything unexpected, whose message is
+    replaced by a generic one when `mask_internal_errors` is on (production).
+    """
+
+    def __init__(self, *, metrics: Metrics, mask_internal_errors: bool) -> None:
+        self.metrics = metrics
+        self.mask_internal_errors = mask_internal_errors
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        except GraphQLError as error:
+            # A document that does not parse comes through here as an exception, and becomes the one error
+            # of the response as it is: code it in place.
+            self._record(started, [self._coded(error)])
+            raise
+        except (MissingQueryError, InvalidOperationTypeError, CannotGetOperationTypeError):
+            raise  # the HTTP view answers these with a 400 of its own
+        except Exception as exc:
+            # A fault before execution (a validation rule that crashed, say): a coded internal error, logged.
+            logger.exception("the operation failed before it ran", extra={"error_type": type(exc).__name__})
+            message = INTERNAL_ERROR_MESSAGE if self.mask_internal_errors else f"Internal server error: {exc}"
+            internal = GraphQLError(message, extensions={"code": "INTERNAL_SERVER_ERROR"})
+            self._record(started, [internal])
+            raise internal from exc
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+        self._record(started, result.errors if result is not None and result.errors else [])
+
+    def _record(self, started: float, errors: list[GraphQLError]) -> None:
+        execution = self.execution_context
+        codes = [str(error.extensions["code"]) for error in errors if error.extensions and "code" in error.extensions]
+        try:
+            name = execution.operation_name
+        except (AttributeError, RuntimeError, GraphQLError):  # the document did not parse
+            name = None
+        self.metrics.record_operation(name, time.perf_counter() - started, codes)
+        request = getattr(execution.context, "request", None)
+        if request is not None:
+            observation = observation_of(request)
+            observation.operations.append(self.metrics.operation_label(name))
+            observation.error_codes.extend(codes)
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        if error.extensions and "code" in error.extensions:
+            return error
+        if error.path is None:
+            # Not raised while resolving a field: the request itself is at fault, and the message says how.
+            code = (
+                "GRAPHQL_PARSE_FAILED"
+                if error.message.startswith("Syntax Error")
+                else "BAD_USER_INPUT"
+                if _is_bad_variable(error.message)
+                else "GRAPHQL_VALIDATION_FAILED"
+            )
+            error.extensions = {**(error.extensions or {}), "code": code}
+            return error
+        if not self.mask_internal_errors:
+            error.extensions = {**(error.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
+            return error
+        return GraphQLError(
+            INTERNAL_ERROR_MESSAGE,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR"},
+        )
+
+
+def _is_bad_variable(message: str) -> bool:
+    """A variable's value that does not fit its type (the document itself is fine)."""
+    return message.startswith("Variable '$") and any(
+        phrase in message for phrase in ("has invalid value", "got invalid value", "was not provided")
+    )

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import strawberry
+from prometheus_client import generate_latest
+
+from api.errors import graphql_error
+from api.metrics import MAX_OPERATION_LABELS, Metrics
+from api.observation import INTERNAL_ERROR_MESSAGE, OperationObserver
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def fine(self) -> int:
+        return 1
+
+    @strawberry.field
+    def echo(self, n: int) -> int:
+        return n
+
+    @strawberry.field
+    def broken(self) -> int:
+        raise RuntimeError("connection to postgresql://admin:hunter2@db failed")
+
+    @strawberry.field
+    def refused(self) -> int:
+        raise graphql_error("FORBIDDEN", "Only an admin may do this.")
+
+
+def run(query: str, *, mask: bool, metrics: Metrics | None = None) -> list[tuple[str, str]]:
+    observed = metrics or Metrics()
+    schema = strawberry.Schema(
+        Query, extensions=[lambda: OperationObserver(metrics=observed, mask_internal_errors=mask)]
+    )
+    result = asyncio.run(schema.execute(query))
+    return [(error.message, (error.extensions or {}).get("code", "")) for error in result.errors or []]
+
+
+def test_an_unexpected_error_is_coded_and_masked_when_asked() -> None:
+    assert run("{ broken }", mask=True) == [(INTERNAL_ERROR_MESSAGE, "INTERNAL_SERVER_ERROR")]
+    [(message, code)] = run("{ broken }", mask=False)
+    assert code == "INTERNAL_SERVER_ERROR"
+    assert "hunter2" in message  # development shows the fault; production never does
+
+
+def test_expected_errors_keep_their_code_and_message_even_when_masking() -> None:
+    assert run("{ refused }", mask=True) == [("Only an admin may do this.", "FORBIDDEN")]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ fine ", "GRAPHQL_PARSE_FAILED"),
+        ("{ nothing }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query($n: Int!) { fine }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query($n: Int!) { echo(n: $n) }", "BAD_USER_INPUT"),
+    ],
+)
+def test_a_bad_document_gets_a_code_that_says_so(query: str, code: str) -> None:
+    assert [found for _, found in run(query, mask=True)] == [code]
+
+
+def test_operations_are_counted_by_name_outcome_and_error_code() -> None:
+    metrics = Metrics()
+    run("query Good { fine }", mask=True, metrics=metrics)
+    run("query Bad { refused }", mask=True, metrics=metrics)
+    run("{ fine }", mask=True, metrics=metrics)
+    text = generate_latest(metrics.registry).decode()
+    assert 'twofold_graphql_operations_total{operation="Good",outcome="ok"} 1.0' in text
+    assert 'twofold_graphql_operations_total{operation="Bad",outcome="error"} 1.0' in text
+    assert 'twofold_graphql_operations_total{operation="anonymous",outcome="ok"} 1.0' in text
+    assert 'twofold_graphql_errors_total{code="FORBIDDEN"} 1.0' in text
+    assert 'twofold_graphql_operation_duration_seconds_count{operation="Good"} 1.0' in text
+
+
+def test_operation_names_cannot_grow_the_metrics_without_bound() -> None:
+    metrics = Metrics()
+    labels = {metrics.operation_label(f"Op{number}") for number in range(MAX_OPERATION_LABELS + 50)}
+    assert len(labels) == MAX_OPERATION_LABELS + 1
+    assert "other" in labels
+    assert metrics.operation_label("not a name!") == "other"
