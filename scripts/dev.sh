@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's two entry points and their shared set-up (called by the Makefile).
 #
-#   scripts/dev.sh run    set up, migrate, start the projector and the API; prints the GraphiQL URL
+#   scripts/dev.sh run    set up, migrate, seed demo data into an empty store (TWOFOLD_SEED_DEMO=0: don't),
+#                         start the projector and the API; prints the GraphiQL URL
 #   scripts/dev.sh test   set up, then every check: format, lint, types, import contracts, schema, pytest
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
 #   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search  a benchmark (scripts/bench/*.py)
@@ -18,6 +19,8 @@ SHARED=${TWOFOLD_SHARED_DIR:-$ROOT/../shared}
 
 say() { printf 'dev: %s\n' "$*" >&2; }
 die() { printf 'dev: ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/_apt.sh
+. "$ROOT/scripts/_apt.sh"
 
 find_python() {
   local candidate
@@ -48,6 +51,26 @@ ensure_venv() {
   echo "$want" >"$stamp"
 }
 
+# GraphiQL's browser assets, from the npm registry (api/graphiql/package-lock.json): the API serves them
+# itself, so the page needs no CDN. Reinstalled only when the lock file changes.
+ensure_graphiql_assets() {
+  local dir=$ROOT/api/graphiql want stamp
+  command -v npm >/dev/null || apt_install nodejs npm
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  stamp=$dir/node_modules/.twofold-installed
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  say "installing GraphiQL's assets (npm ci)"
+  (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) || die "npm ci failed in $dir"
+  echo "$want" >"$stamp"
+}
+
+# The GraphiQL test drives Debian's chromium (never a browser downloaded by a test tool).
+ensure_browser() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
 ensure_services() {
   scripts/services.sh up
   eval "$(scripts/services.sh env)"
@@ -56,12 +79,17 @@ ensure_services() {
 
 cmd_setup() {
   ensure_venv
+  ensure_graphiql_assets
   ensure_services
 }
 
 cmd_run() {
   cmd_setup
   "$VENV/bin/twofold" migrate
+  if [ "${TWOFOLD_SEED_DEMO:-1}" != "0" ]; then
+    # A newcomer's first query finds something: a small demo set, only into a store nothing was written to.
+    "$VENV/bin/twofold" seed --if-empty --products 200 --customers 30 --orders 150 --seed 1
+  fi
   "$VENV/bin/twofold" project &
   local projector=$!
   trap 'kill "$projector" 2>/dev/null; wait "$projector" 2>/dev/null' EXIT
@@ -91,6 +119,7 @@ cmd_test() {
   else
     say "skipping the public-contract check: $SHARED/tools/check_contract.py not found"
   fi
+  ensure_browser
   say "pytest"
   "$bin/pytest" "$@"
 }

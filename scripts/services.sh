@@ -29,24 +29,12 @@ LOCAL_ELASTICSEARCH_URL="http://127.0.0.1:${ES_PORT}"
 say() { printf 'services: %s\n' "$*" >&2; }
 die() { printf 'services: ERROR: %s\n' "$*" >&2; exit 1; }
 
-is_root() { [ "$(id -u)" -eq 0 ]; }
+# shellcheck source=scripts/_apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/_apt.sh"
 
 # Runs a command as the user that owns the servers' files.
 as_service_user() {
   if is_root; then runuser -u "$SERVICE_USER" -- "$@"; else "$@"; fi
-}
-
-APT_UPDATED=0
-apt_install() {
-  is_root || die "missing: $* — install it with: sudo apt-get install -y $*"
-  command -v apt-get >/dev/null || die "missing: $* — and apt-get is not available to install it"
-  if [ "$APT_UPDATED" -eq 0 ]; then
-    say "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-    APT_UPDATED=1
-  fi
-  say "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 ensure_service_user() {

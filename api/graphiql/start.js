@@ -1,4 +1,5 @@
-// Starts GraphiQL against this server's /graphql. `?query=` in the page's URL opens with that query.
+// Starts GraphiQL against this server's /graphql. `?query=` and `?headers=` in the page's URL open it with
+// that query and those request headers (JSON).
 // Tokens go in the Headers tab: {"Authorization": "Bearer <token from `twofold token`>"}.
 (function () {
   var params = new URLSearchParams(window.location.search);
@@ -9,7 +10,7 @@
     "query Catalog {",
     "  products(query: \"wool\", first: 5) {",
     "    totalCount",
-    "    edges { node { name brand price inStock } }",
+    "    edges { node { name brand price stock } }",
     "  }",
     "}",
     "",
@@ -20,6 +21,7 @@
       fetcher: fetcher,
       defaultQuery: welcome,
       query: params.get("query") || undefined,
+      headers: params.get("headers") || undefined,
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,

@@ -1,0 +1,127 @@
+"""The `twofold` command line: help everywhere, development tokens, and demo data through the command bus."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from api.auth import Role, actor_from_token
+from api.ids import to_global_id
+from api.settings import Settings
+from tests.conftest import cli_env, fresh_database
+
+SECRET = "cli-test-secret-0123456789abcdef-xyz"
+COMMANDS = [
+    [],
+    ["serve"],
+    ["project"],
+    ["rebuild"],
+    ["status"],
+    ["dead-letters"],
+    ["dead-letters", "list"],
+    ["dead-letters", "retry"],
+    ["dead-letters", "skip"],
+    ["migrate"],
+    ["token"],
+    ["seed"],
+    ["export-schema"],
+]
+
+
+def twofold(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture
+def database_url(server_database_url: str) -> Iterator[str]:
+    """A database of each test's own: the seed's counts are over everything in it."""
+    with fresh_database(server_database_url) as url:
+        yield url
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "twofold")
+def test_every_command_answers_help(command: list[str]) -> None:
+    shown = twofold(*command, "--help")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("usage: twofold")
+
+
+def test_token_mints_admin_and_customer_tokens_the_api_accepts(settings: Settings) -> None:
+    env = cli_env(settings, TWOFOLD_JWT_SECRET=SECRET)
+    admin = twofold("token", "--role", "admin", env=env)
+    assert admin.returncode == 0, admin.stderr
+    assert actor_from_token(admin.stdout.strip(), SECRET).role is Role.ADMIN
+
+    customer_id = uuid.uuid4()
+    for given in (str(customer_id), to_global_id("Customer", customer_id)):
+        minted = twofold("token", "--customer", given, env=env)
+        assert minted.returncode == 0, minted.stderr
+        assert actor_from_token(minted.stdout.strip(), SECRET).customer_id == customer_id
+
+    refused = twofold("token", "--customer", "nobody", env=env)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert "not a customer id" in refused.stderr
+    production = twofold("token", "--role", "admin", env={**env, "TWOFOLD_ENV": "production", "TWOFOLD_JWT_SECRET": ""})
+    assert production.returncode == 2
+    assert "TWOFOLD_JWT_SECRET must be set in production" in production.stderr
+
+
+def counts(settings: Settings) -> dict[str, int]:
+    engine = sa.create_engine(settings.sqlalchemy_url)
+    try:
+        with engine.connect() as connection:
+            return {
+                table: connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+                for table in ("products", "customers", "orders")
+            }
+    finally:
+        engine.dispose()
+
+
+def test_seed_writes_demo_data_through_the_commands_and_only_into_an_empty_store_when_asked(
+    settings: Settings,
+) -> None:
+    env = cli_env(settings)
+    seeded = twofold(
+        "seed", "--if-empty", "--products", "12", "--customers", "4", "--orders", "10", "--seed", "7", env=env
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    for label, total in (("products", 12), ("customers", 4), ("orders", 10)):
+        assert re.search(rf"^{label} +\[#+\] {total}/{total} {label}", seeded.stderr, re.MULTILINE), seeded.stderr
+    written = counts(settings)
+    assert (written["products"], written["customers"]) == (12, 4)
+    assert 0 < written["orders"] <= 10
+    assert f"{written['orders']} orders" in seeded.stdout
+
+    again = twofold("seed", "--if-empty", "--products", "5", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "nothing seeded" in again.stdout
+    assert counts(settings) == written
+
+    more = twofold("seed", "--products", "3", "--customers", "1", "--orders", "0", env=env)
+    assert more.returncode == 0, more.stderr
+    assert counts(settings) == {**written, "products": 15, "customers": 5}
+
+    engine = sa.create_engine(settings.sqlalchemy_url)
+    try:
+        with engine.connect() as connection:
+            actors = connection.execute(sa.text("SELECT DISTINCT metadata->>'actor' FROM outbox")).scalars().all()
+            statuses = connection.execute(sa.text("SELECT DISTINCT status FROM orders")).scalars().all()
+    finally:
+        engine.dispose()
+    assert actors == ["seed"]
+    assert len(statuses) > 1  # orders are moved along their lifecycle, not all left as placed
+
+
+def test_seed_refuses_bad_quantities(settings: Settings) -> None:
+    refused = twofold("seed", "--products", "-1", env=cli_env(settings))
+    assert refused.returncode == 2
+    assert "must be between 0 and 10000000" in refused.stderr
