@@ -12,7 +12,7 @@ import uuid
 import strawberry
 from graphql import GraphQLError
 
-from api.auth import Actor
+from api.auth import Actor, Role
 from api.context import Context
 from api.errors import graphql_error
 
@@ -20,7 +20,7 @@ from api.errors import graphql_error
 def signed_in(info: strawberry.Info[Context, None]) -> Actor:
     """The caller, who must have sent a valid token."""
     actor = info.context.actor
-    if actor.customer_id is None and not actor.is_admin:
+    if actor.role is Role.ANONYMOUS:
         raise unauthenticated()
     return actor
 

@@ -37,7 +37,7 @@ async def events(
             raise bad_input(str(exc)) from None
         aggregate = str(raw_id)
         if not actor.is_admin:
-            await _check_own_aggregate(info, aggregate_type, aggregate)
+            await _check_own_aggregate(info, aggregate_type, aggregate, consistent_with)
     elif not actor.is_admin:
         raise permissions.forbidden(
             "A customer reads the events of their own customer record or orders: pass aggregateId."
@@ -70,12 +70,16 @@ async def events(
     )
 
 
-async def _check_own_aggregate(info: strawberry.Info[Context, None], aggregate_type: str, aggregate_id: str) -> None:
+async def _check_own_aggregate(
+    info: strawberry.Info[Context, None], aggregate_type: str, aggregate_id: str, consistent_with: str | None
+) -> None:
     """Lets a customer through to the events of their own customer record and their own orders only."""
     if aggregate_type == "Customer":
         permissions.admin_or_customer(info, aggregate_id)
         return
     if aggregate_type == "Order":
+        # The owner is on the order's document: with a token, wait until that projection has the order too.
+        await wait_for_token(info.context.read, "orders", consistent_with)
         document = await read_model_call(info.context.read.orders.get(aggregate_id))
         # An order the read model does not show yet is nobody's as far as this caller can prove.
         if document is not None:

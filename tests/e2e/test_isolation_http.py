@@ -128,6 +128,14 @@ def test_a_customer_reads_and_acts_on_their_own_orders(server: str) -> None:
         t=a.written,
     )
     assert events["data"]["events"]["totalCount"] == 1
+    # Straight after placing, with the write's token: the ownership check waits for the order too.
+    second = place(a.client, a.id, (product, 1))
+    fresh = a.client(
+        "query($id: ID, $t: String) { events(aggregateId: $id, consistentWith: $t) { edges { node { type } } } }",
+        id=second["orderId"],
+        t=second["consistencyToken"],
+    )
+    assert fresh["data"]["events"]["edges"] == [{"node": {"type": "OrderPlaced"}}]
     paid = a.client(
         "mutation($id: ID!) { payOrder(input: {id: $id}) { ... on OrderChanged { status order { status } } } }",
         id=a.order,
