@@ -7,10 +7,12 @@ defaults and the errors each limit answers with.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
-from graphql import GraphQLSyntaxError, SelectionSetNode, Visitor, visit
+from graphql import DocumentNode, GraphQLSyntaxError, SelectionSetNode, Source, Visitor, visit
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -31,30 +33,42 @@ class _EmptySelections(Visitor):
             self.found = node
 
 
+@functools.lru_cache(maxsize=1000)
+def _empty_selection_at(query: str, document: DocumentNode) -> int | None:
+    """Where the first empty selection set of `document` starts; cached, as the parser's own cache is."""
+    visitor = _EmptySelections()
+    visit(document, visitor)
+    return None if visitor.found is None or visitor.found.loc is None else visitor.found.loc.start
+
+
 class RejectEmptySelectionSets(SchemaExtension):
     """`{ }` selects nothing; the parser lets it through, and the depth limit would trip over it."""
 
     def on_parse(self) -> Iterator[None]:
         yield
-        document = self.execution_context.graphql_document
-        if document is None:
+        execution = self.execution_context
+        if execution.graphql_document is None or execution.query is None:
             return
-        visitor = _EmptySelections()
-        visit(document, visitor)
-        if visitor.found is not None and visitor.found.loc is not None:
-            raise GraphQLSyntaxError(
-                visitor.found.loc.source, visitor.found.loc.start, "A selection set must select at least one field."
-            )
+        start = _empty_selection_at(execution.query, execution.graphql_document)
+        if start is not None:
+            raise GraphQLSyntaxError(Source(execution.query), start, "A selection set must select at least one field.")
 
 
 def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    """The extensions that enforce `settings`' limits, as factories (one instance per operation)."""
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        RejectEmptySelectionSets,
-        lambda: QueryDepthLimiter(max_depth=settings.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+    """The extensions that enforce `settings`' limits, as factories (one instance per operation).
+
+    Strawberry's depth and alias limiters build a new validation rule class per instance; a new class per
+    request defeats the validation cache (its key holds the rules) and costs a full validation each time.
+    So the rules are built once here, and each operation gets an extension that merely adds them.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     if not settings.introspection:
-        extensions.append(DisableIntrospection)
-    return extensions
+        rules += DisableIntrospection().validation_rules
+    return [
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        RejectEmptySelectionSets,
+        lambda: AddValidationRules(rules),
+    ]

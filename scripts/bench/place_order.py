@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -39,11 +39,14 @@ import psycopg
 from _common import OUTPUT, ROOT, fresh_database, median, percentile, write_result
 
 from api import bootstrap
+from api.auth import Role, mint_token
 from api.ids import to_global_id
 from api.settings import Settings
 from write_model import commands
 from write_model.outbox import CommandContext
 
+BENCH_SECRET = "bench-secret-0123456789abcdef-0123456789"  # noqa: S105 (a throwaway server of its own)
+ADMIN_TOKEN = mint_token(BENCH_SECRET, role=Role.ADMIN, subject="bench", ttl=timedelta(hours=6))
 PRODUCTS = 500
 CUSTOMERS = 200
 LINES = 3
@@ -113,7 +116,13 @@ def run_rounds(
 ) -> list[Round]:
     port = free_port()
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_PORT": str(port), "TWOFOLD_INDEX_PREFIX": "bench_"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "TWOFOLD_PORT": str(port),
+        "TWOFOLD_INDEX_PREFIX": "bench_",
+        "TWOFOLD_JWT_SECRET": BENCH_SECRET,
+    }
     with (OUTPUT / "place_order_serve.log").open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -141,8 +150,9 @@ class KeepAliveClient:
     """A minimal HTTP/1.1 client on one keep-alive connection: the load generator shares the machine with
     the server, so it must cost as little CPU as possible (httpx costs about as much as the server)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, authorization: str = "") -> None:
         self._port = port
+        self._authorization = f"Authorization: {authorization}\r\n" if authorization else ""
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -151,7 +161,7 @@ class KeepAliveClient:
             self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self._port)
         head = (
             f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self._port}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
+            f"{self._authorization}Content-Length: {len(body)}\r\n\r\n"
         ).encode()
         self._writer.write(head + body)
         status_and_headers = await self._reader.readuntil(b"\r\n\r\n")
@@ -175,7 +185,8 @@ async def run_http(
     async def worker(seed: int) -> None:
         nonlocal failures
         rng = random.Random(seed)
-        client = KeepAliveClient(port)
+        # Placing orders for any customer takes an admin: the bench plays the shop's back office.
+        client = KeepAliveClient(port, f"Bearer {ADMIN_TOKEN}")
         try:
             while time.perf_counter() < deadline:
                 order = {
