@@ -153,9 +153,10 @@ def _token(args: argparse.Namespace) -> int:
 def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from api.bootstrap import build_command_bus, create_engine
     from api.progress import ProgressBar
-    from api.seed import Seeder
+    from api.seed import DemoData, Seeder, bus_writer
     from read_model.rebuild import Progress
     from write_model.adapters.readiness import store_is_empty
+    from write_model.outbox import CommandContext
 
     engine = create_engine(settings)
     try:
@@ -172,7 +173,9 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
                 bar = bars[label] = ProgressBar(label, unit=label)
             bar.show(progress)
 
-        seeded = Seeder(build_command_bus(engine), seed=args.seed).run(args.products, args.customers, args.orders, show)
+        data = DemoData(args.seed)
+        write = bus_writer(build_command_bus(engine), CommandContext(actor="seed", request_id=f"seed-{data.tag}"))
+        seeded = Seeder(write, data).run(args.products, args.customers, args.orders, show)
         for bar in bars.values():
             bar.finish()
         print(

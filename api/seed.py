@@ -61,25 +61,82 @@ class Seeded:
 
 
 ProgressCallback = Callable[[str, Progress], None]
+# Runs one command; the new or changed aggregate's id, or None when the domain refused the command.
+Writer = Callable[[Command], uuid.UUID | None]
+
+
+def bus_writer(bus: CommandBus, context: CommandContext) -> Writer:
+    """A writer that sends each command through `bus`, one transaction each, as the API does."""
+
+    def write(command: Command) -> uuid.UUID | None:
+        try:
+            return bus.handle(command, context).aggregate_id
+        except errors.DomainError:
+            # Demo orders are drawn at random: some want more than is left, as real ones do.
+            return None
+
+    return write
+
+
+class DemoData:
+    """The commands that make believable demo data: the same ones again for the same `seed`."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._random = random.Random(seed)  # noqa: S311 (demo data, not secrets)
+        self.tag = f"{self._random.getrandbits(24):06x}"
+
+    def product(self, number: int) -> CreateProduct:
+        pick = self._random.choice
+        category = pick(list(CATEGORIES))
+        (low, high), things = CATEGORIES[category]
+        thing, material, color, brand = pick(things), pick(MATERIALS), pick(COLORS), pick(BRANDS)
+        features = self._random.sample(FEATURES, 2)
+        price = Decimal(self._random.randint(low, high)) + Decimal(pick(("0.00", "0.50", "0.95", "0.99")))
+        return CreateProduct(
+            sku=f"{category[:3].upper()}-{self.tag}-{number:06d}",
+            name=f"{brand} {material} {thing}",
+            brand=brand,
+            category=category,
+            price=str(price),
+            description=f"A {features[0]} {thing.lower()} in {color.lower()} {material.lower()}: {features[1]}.",
+            tags=(material.lower(), color.lower(), *(feature.replace(" ", "-") for feature in features)),
+            initial_stock=self._random.randint(20, 400),
+        )
+
+    def customer(self, number: int) -> RegisterCustomer:
+        first, last = self._random.choice(FIRST_NAMES), self._random.choice(LAST_NAMES)
+        email = f"{first}.{last}.{self.tag}.{number}@example.com".lower()
+        return RegisterCustomer(name=f"{first} {last}", email=email)
+
+    def order(self, products: list[uuid.UUID], customers: list[uuid.UUID]) -> PlaceOrder:
+        chosen = self._random.sample(products, min(len(products), self._random.randint(1, 4)))
+        lines = tuple(OrderLineRequest(product_id=p, quantity=self._random.randint(1, 3)) for p in chosen)
+        return PlaceOrder(customer_id=self._random.choice(customers), lines=lines)
+
+    def moves(self, order_id: uuid.UUID) -> list[Command]:
+        """A realistic spread of statuses: most orders paid, many shipped and delivered, a few cancelled."""
+        roll = self._random.random()
+        if roll < 0.1:
+            return [CancelOrder(order_id=order_id, reason="Changed my mind")]
+        steps = (PayOrder, ShipOrder, DeliverOrder)[: 0 if roll < 0.3 else 1 if roll < 0.5 else 2 if roll < 0.7 else 3]
+        return [step(order_id=order_id) for step in steps]
 
 
 class Seeder:
-    """Writes `products`, `customers` and `orders` of demo data through `bus`."""
+    """Writes `products`, `customers` and `orders` of demo data with `write`."""
 
-    def __init__(self, bus: CommandBus, *, seed: int | None = None) -> None:
-        self._bus = bus
-        self._random = random.Random(seed)  # noqa: S311 (demo data, not secrets)
-        self._tag = f"{self._random.getrandbits(24):06x}"
-        self._context = CommandContext(actor="seed", request_id=f"seed-{self._tag}")
+    def __init__(self, write: Writer, data: DemoData) -> None:
+        self._write = write
+        self._data = data
         self.refused = 0
 
     def run(self, products: int, customers: int, orders: int, progress: ProgressCallback) -> Seeded:
         started = time.monotonic()
-        product_ids = self._each("products", products, self._product, progress)
-        customer_ids = self._each("customers", customers, self._customer, progress)
+        product_ids = self._each("products", products, lambda n: self._handle(self._data.product(n)), progress)
+        customer_ids = self._each("customers", customers, lambda n: self._handle(self._data.customer(n)), progress)
         placed = 0
         if product_ids and customer_ids:
-            placed = len(self._each("orders", orders, lambda n: self._order(n, product_ids, customer_ids), progress))
+            placed = len(self._each("orders", orders, lambda _: self._order(product_ids, customer_ids), progress))
         return Seeded(len(product_ids), len(customer_ids), placed, self.refused, time.monotonic() - started)
 
     def _each(
@@ -94,52 +151,14 @@ class Seeder:
         return written
 
     def _handle(self, command: Command) -> uuid.UUID | None:
-        try:
-            return self._bus.handle(command, self._context).aggregate_id
-        except errors.DomainError:
-            # Demo orders are drawn at random: some want more than is left, as real ones do.
+        written = self._write(command)
+        if written is None:
             self.refused += 1
-            return None
+        return written
 
-    def _product(self, number: int) -> uuid.UUID | None:
-        pick = self._random.choice
-        category = pick(list(CATEGORIES))
-        (low, high), things = CATEGORIES[category]
-        thing, material, color, brand = pick(things), pick(MATERIALS), pick(COLORS), pick(BRANDS)
-        features = self._random.sample(FEATURES, 2)
-        price = Decimal(self._random.randint(low, high)) + Decimal(pick(("0.00", "0.50", "0.95", "0.99")))
-        return self._handle(
-            CreateProduct(
-                sku=f"{category[:3].upper()}-{self._tag}-{number:06d}",
-                name=f"{brand} {material} {thing}",
-                brand=brand,
-                category=category,
-                price=str(price),
-                description=f"A {features[0]} {thing.lower()} in {color.lower()} {material.lower()}: {features[1]}.",
-                tags=(material.lower(), color.lower(), *(feature.replace(" ", "-") for feature in features)),
-                initial_stock=self._random.randint(20, 400),
-            )
-        )
-
-    def _customer(self, number: int) -> uuid.UUID | None:
-        first, last = self._random.choice(FIRST_NAMES), self._random.choice(LAST_NAMES)
-        email = f"{first}.{last}.{self._tag}.{number}@example.com".lower()
-        return self._handle(RegisterCustomer(name=f"{first} {last}", email=email))
-
-    def _order(self, number: int, products: list[uuid.UUID], customers: list[uuid.UUID]) -> uuid.UUID | None:
-        chosen = self._random.sample(products, min(len(products), self._random.randint(1, 4)))
-        lines = tuple(OrderLineRequest(product_id=p, quantity=self._random.randint(1, 3)) for p in chosen)
-        order_id = self._handle(PlaceOrder(customer_id=self._random.choice(customers), lines=lines))
+    def _order(self, products: list[uuid.UUID], customers: list[uuid.UUID]) -> uuid.UUID | None:
+        order_id = self._handle(self._data.order(products, customers))
         if order_id is not None:
-            self._move_along(order_id)
+            for move in self._data.moves(order_id):
+                self._handle(move)
         return order_id
-
-    def _move_along(self, order_id: uuid.UUID) -> None:
-        """A realistic spread of statuses: most orders paid, many shipped and delivered, a few cancelled."""
-        roll = self._random.random()
-        if roll < 0.1:
-            self._handle(CancelOrder(order_id=order_id, reason="Changed my mind"))
-            return
-        steps = (PayOrder, ShipOrder, DeliverOrder)[: 0 if roll < 0.3 else 1 if roll < 0.5 else 2 if roll < 0.7 else 3]
-        for step in steps:
-            self._handle(step(order_id=order_id))
