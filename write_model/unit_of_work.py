@@ -38,13 +38,14 @@ class AbstractRepository(abc.ABC, Generic[A]):
     def __init__(self) -> None:
         self.seen: list[A] = []
         self._identity: dict[UUID, A] = {}
-        self._added: set[UUID] = set()
+        # New aggregates, with the version their first write stored (they may change again before commit).
+        self._added: dict[UUID, int] = {}
 
     def add(self, aggregate: A) -> None:
         """Stage a new aggregate (written at once, so uniqueness errors surface here)."""
         self._add(aggregate)
         self._track(aggregate)
-        self._added.add(aggregate.id)
+        self._added[aggregate.id] = aggregate.version
 
     def get(self, id: UUID, *, lock: bool = True) -> A:
         """The aggregate, locked for this transaction unless `lock=False`; `NotFound` when there is none."""
@@ -67,8 +68,12 @@ class AbstractRepository(abc.ABC, Generic[A]):
         self._identity[aggregate.id] = aggregate
 
     def save_changes(self) -> None:
-        """Write the new state of every loaded aggregate that recorded events, in one round trip."""
-        changed = [a for a in self.seen if a.pending_events and a.id not in self._added]
+        """Write the new state of every aggregate that changed since it was loaded or added, in one round trip."""
+        changed = []
+        for aggregate in self.seen:
+            stored = self._added.get(aggregate.id, aggregate.version - len(aggregate.pending_events))
+            if aggregate.version > stored:
+                changed.append((aggregate, stored))
         if changed:
             self._update_all(changed)
 
@@ -79,9 +84,9 @@ class AbstractRepository(abc.ABC, Generic[A]):
     def _get_many(self, ids: list[UUID], *, lock: bool) -> dict[UUID, A]: ...
 
     @abc.abstractmethod
-    def _update_all(self, aggregates: list[A]) -> None:
-        """Store each aggregate's state, provided its stored version is still the one it was loaded at
-        (`version - len(pending_events)`)."""
+    def _update_all(self, changes: list[tuple[A, int]]) -> None:
+        """Store each aggregate's state, provided the version stored for it is still the one given with it
+        (the version it was loaded at, or the one its first write stored)."""
 
 
 class AbstractProductRepository(AbstractRepository[Product]):

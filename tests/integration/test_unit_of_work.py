@@ -82,6 +82,23 @@ def test_a_created_product_and_its_event_are_committed_together(engine: sa.Engin
     assert (int(event.txid), event.position) == (changed.position.transaction_id, changed.position.position)
 
 
+def test_an_aggregate_changed_again_after_being_added_is_stored_with_its_last_state(engine: sa.Engine) -> None:
+    # One command per transaction never does this; a loader running many commands in one transaction does.
+    product = new_product(unique_sku())
+    with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+        uow.products.add(product)
+        uow.products.get(product.id).restock(4, now=datetime.now(UTC))
+        uow.commit(Outcome(product.id, product.version, None))
+    with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+        stored = uow.products.get(product.id, lock=False)
+    assert (stored.version, stored.stock) == (2, 5)
+    _, events = rows_for(engine, product.id)
+    assert [(event.aggregate_version, event.event_type) for event in events] == [
+        (1, "ProductCreated"),
+        (2, "ProductRestocked"),
+    ]
+
+
 def test_a_handler_that_fails_after_writing_leaves_neither_row_nor_event(engine: sa.Engine) -> None:
     product = new_product(unique_sku())
 

@@ -136,14 +136,10 @@ class _PostgresRepository(AbstractRepository[A]):
         rows = self._connection.execute(_SELECTS[(self.table.name, lock)], {"ids": ids})
         return {row.id: self._from_row(row) for row in rows}
 
-    def _update_all(self, aggregates: list[A]) -> None:
+    def _update_all(self, changes: list[tuple[A, int]]) -> None:
         rows = [
-            {
-                "row_id": aggregate.id,
-                "loaded_version": aggregate.version - len(aggregate.pending_events),
-                **_state(aggregate, self.state_columns),
-            }
-            for aggregate in aggregates
+            {"row_id": aggregate.id, "loaded_version": stored, **_state(aggregate, self.state_columns)}
+            for aggregate, stored in changes
         ]
         result = self._connection.execute(_UPDATES[self.table.name], rows)
         if result.rowcount != len(rows):
