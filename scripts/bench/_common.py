@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
+import socket
 import statistics
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from api.migrate import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT = ROOT / "test-output" / "bench"
+# TWOFOLD_BENCH_OUTPUT moves the results elsewhere (the smoke run in the test suite uses its own folder).
+OUTPUT = Path(os.environ.get("TWOFOLD_BENCH_OUTPUT") or ROOT / "test-output" / "bench")
 
 
 def fresh_database() -> contextlib.AbstractContextManager[str]:
@@ -25,6 +32,15 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
 
 
+# The quantiles a latency distribution is kept at, for the report's charts.
+QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
+
+
+def distribution(seconds: list[float]) -> list[tuple[float, float]]:
+    """(quantile, milliseconds) at `QUANTILES`, of latencies given in seconds."""
+    return [(quantile, round(percentile(seconds, quantile) * 1000, 3)) for quantile in QUANTILES]
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
@@ -34,3 +50,58 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     path = OUTPUT / f"{name}.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
     return path
+
+
+class KeepAliveClient:
+    """A minimal HTTP/1.1 client on one keep-alive connection: the load generator shares the machine with
+    the server, so it must cost as little CPU as possible (httpx costs about as much as the server)."""
+
+    def __init__(self, port: int, authorization: str = "") -> None:
+        self._port = port
+        self._authorization = f"Authorization: {authorization}\r\n" if authorization else ""
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def post_json(self, path: str, body: bytes) -> tuple[int, bytes]:
+        if self._reader is None or self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self._port)
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self._port}\r\nContent-Type: application/json\r\n"
+            f"{self._authorization}Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self._writer.write(head + body)
+        status_and_headers = await self._reader.readuntil(b"\r\n\r\n")
+        lines = status_and_headers.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
+        return status, await self._reader.readexactly(length)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, server: subprocess.Popen[bytes] | None = None, *, post: bytes | None = None) -> None:
+    """Waits until `url` answers 200 (to a GET, or to a JSON POST of `post`), failing if `server` exits."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server is not None and server.poll() is not None:
+            raise SystemExit(f"the server exited with {server.returncode}; see its log under {OUTPUT}")
+        try:
+            response = (
+                httpx.get(url, timeout=1)
+                if post is None
+                else httpx.post(url, content=post, headers={"content-type": "application/json"}, timeout=1)
+            )
+            if response.status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within 30 s; see the logs under {OUTPUT}")

@@ -21,7 +21,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from _common import OUTPUT, ROOT, fresh_database, percentile, write_result
+from _common import OUTPUT, ROOT, distribution, fresh_database, percentile, write_result
 from elasticsearch import Elasticsearch
 
 from api import bootstrap
@@ -78,6 +78,7 @@ def main() -> None:
             "max": round(max(lags, default=0.0) * 1000, 1),
         },
         "goal_ms": {"p50": 700, "p99": 1500},
+        "distribution_ms": distribution(lags),
     }
     path = write_result("lag", result)
     lag: dict[str, float] = result["lag_ms"]  # type: ignore[assignment]

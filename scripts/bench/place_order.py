@@ -23,7 +23,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,9 +33,19 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import httpx
 import psycopg
-from _common import OUTPUT, ROOT, fresh_database, median, percentile, write_result
+from _common import (
+    OUTPUT,
+    ROOT,
+    KeepAliveClient,
+    distribution,
+    free_port,
+    fresh_database,
+    median,
+    percentile,
+    wait_until_up,
+    write_result,
+)
 
 from api import bootstrap
 from api.auth import Role, mint_token
@@ -144,35 +153,6 @@ def run_rounds(
 
 def random_lines(products: list[uuid.UUID], rng: random.Random) -> list[tuple[uuid.UUID, int]]:
     return [(product, rng.randint(1, 3)) for product in rng.sample(products, LINES)]
-
-
-class KeepAliveClient:
-    """A minimal HTTP/1.1 client on one keep-alive connection: the load generator shares the machine with
-    the server, so it must cost as little CPU as possible (httpx costs about as much as the server)."""
-
-    def __init__(self, port: int, authorization: str = "") -> None:
-        self._port = port
-        self._authorization = f"Authorization: {authorization}\r\n" if authorization else ""
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def post_json(self, path: str, body: bytes) -> tuple[int, bytes]:
-        if self._reader is None or self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self._port)
-        head = (
-            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self._port}\r\nContent-Type: application/json\r\n"
-            f"{self._authorization}Content-Length: {len(body)}\r\n\r\n"
-        ).encode()
-        self._writer.write(head + body)
-        status_and_headers = await self._reader.readuntil(b"\r\n\r\n")
-        lines = status_and_headers.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        length = next(int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:"))
-        return status, await self._reader.readexactly(length)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
 
 
 async def run_http(
@@ -328,7 +308,12 @@ def place_order_sql(connection: psycopg.Connection, customer_id: uuid.UUID, line
         connection.execute("SELECT pg_notify('twofold_outbox', '')")
 
 
+# Every round's latencies by side, pooled for the report's distribution chart.
+POOLED: dict[str, list[float]] = {"psycopg": [], "http": []}
+
+
 def summarize(side: str, latencies: list[float], failures: int, seconds: float) -> Round:
+    POOLED[side] += latencies
     return Round(side, len(latencies), seconds, failures, median(latencies) * 1000, percentile(latencies, 0.99) * 1000)
 
 
@@ -348,6 +333,7 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
         "psycopg_orders_per_second": round(plain, 1),
         "ratio": round(http / plain, 3),
         "goal": 0.40,
+        "distribution_ms": {side: distribution(values) for side, values in POOLED.items()},
         "machine": {"cpus": os.cpu_count()},
     }
     path = write_result("place_order", result)
@@ -357,26 +343,6 @@ def report(rounds: list[Round], args: argparse.Namespace) -> None:
         print(f"| {r.side} | {r.per_second:.1f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.failures} |")
     print(f"\nmedian: http {http:.1f}/s, psycopg {plain:.1f}/s, ratio {http / plain:.0%} (goal ≥ 40%)")
     print(f"written to {path}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"twofold serve exited with {server.returncode}; see {OUTPUT / 'place_order_serve.log'}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("twofold serve did not come up within 30 s")
 
 
 if __name__ == "__main__":

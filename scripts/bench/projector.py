@@ -114,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--name", default="projector", help="result file name under test-output/bench/")
     args = parser.parse_args()
     es = Elasticsearch(os.environ["ELASTICSEARCH_URL"], request_timeout=60)
     rounds: list[dict[str, object]] = []
@@ -141,7 +142,7 @@ def main() -> None:
     loader_rate = median([r["per_second"] for r in rounds if r["side"] == "loader"])  # type: ignore[misc]
     projector_rate = median([r["per_second"] for r in rounds if r["side"] == "projector"])  # type: ignore[misc]
     path = write_result(
-        "projector",
+        args.name,
         {
             "benchmark": "projector vs plain streaming_bulk loader, same ProductCreated documents",
             "measured_at": datetime.now(UTC).isoformat(),

@@ -1,10 +1,11 @@
 """Benchmark: `products` search latency through GraphQL over HTTP against the same Elasticsearch request
 sent directly with the Python client, in the same run, at a fixed rate.
 
-    scripts/dev.sh bench-search [--products 5000] [--rate 50] [--seconds 20] [--rounds 2]
+    scripts/dev.sh bench-search [--products 10000] [--rate 50] [--seconds 20] [--rounds 2]
 
-A fresh database and index hold `--products` products (ProductCreated events projected by the projector).
-Each request searches a query word with one brand filter and asks for the facets (20 products per page):
+A fresh database holds the benchmarks' data set (scripts/bench/dataset.py: `--products` products and as many
+orders), indexed by the projector. Each request searches a word of the catalog with one brand filter and
+asks for the facets (20 products per page):
 
 - `graphql`: `POST /graphql` to one `twofold serve` process; it opens a point in time for the search (so
   that the client could page through it consistently), runs the search, and closes the point in time in the
@@ -23,23 +24,35 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
-from _common import OUTPUT, ROOT, fresh_database, median, percentile, write_result
-from elasticsearch import AsyncElasticsearch, Elasticsearch
-from projector import run_projector, seed
+from _common import (
+    OUTPUT,
+    ROOT,
+    distribution,
+    free_port,
+    fresh_database,
+    median,
+    percentile,
+    wait_until_up,
+    write_result,
+)
+from dataset import drop_indexes, load
+from elasticsearch import AsyncElasticsearch
 
+from api.seed import BRANDS
 from read_model.indexes import PRODUCTS
 from read_model.search._product_criteria import ProductCriteria
 from read_model.search.products import search_body
 
-WORDS = ("lamp", "mug", "kettle", "chair")
+# Words of the data set's product names (api/seed.py), so that every search finds something to rank.
+WORDS = ("sweater", "kettle", "tent", "lamp", "boot", "notebook", "jacket", "headphones", "wool", "linen")
 QUERY = """
 query($q: String, $filter: ProductFilter) {
   products(query: $q, filter: $filter, first: 20) {
@@ -54,7 +67,7 @@ query($q: String, $filter: ProductFilter) {
 
 def requests(count: int, seed_value: int) -> list[tuple[str, str]]:
     rng = random.Random(seed_value)
-    return [(rng.choice(WORDS), f"Brand {rng.randrange(50)}") for _ in range(count)]
+    return [(rng.choice(WORDS), rng.choice(BRANDS)) for _ in range(count)]
 
 
 async def open_loop(rate: float, work: list[tuple[str, str]], send) -> list[float]:  # type: ignore[no-untyped-def]
@@ -96,96 +109,94 @@ async def run_direct(url: str, alias: str, rate: float, work: list[tuple[str, st
         return await open_loop(rate, work, send)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--products", type=int, default=5000)
-    parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--rounds", type=int, default=2)
-    args = parser.parse_args()
+def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int) -> dict[str, Any]:
+    """Search latency over the products already indexed under `prefix` (the database at `url` is the API's)."""
     es_url = os.environ["ELASTICSEARCH_URL"]
-    prefix = f"search{uuid.uuid4().hex[:8]}_"
     alias = f"{prefix}{PRODUCTS.name}"
-    count = int(args.rate * args.seconds)
-    rounds: list[dict[str, object]] = []
-    with fresh_database() as url:
-        seed(url, args.products)
-        run_projector(url, prefix)
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix, "TWOFOLD_PORT": str(port)}
-        OUTPUT.mkdir(parents=True, exist_ok=True)
-        with (OUTPUT / "search_serve.log").open("wb") as log:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz")
-            asyncio.run(run_graphql(port, args.rate, requests(100, 0)))  # warm up both
-            asyncio.run(run_direct(es_url, alias, args.rate, requests(100, 0)))
-            for number in range(args.rounds):
-                work = requests(count, number + 1)
-                for side in ("direct", "graphql"):
-                    if side == "direct":
-                        latencies = asyncio.run(run_direct(es_url, alias, args.rate, work))
-                    else:
-                        latencies = asyncio.run(run_graphql(port, args.rate, work))
-                    row = {
-                        "side": side,
-                        "requests": len(latencies),
-                        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-                        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-                    }
-                    rounds.append(row)
-                    print(f"| {side} | {row['p50_ms']} ms | {row['p99_ms']} ms |")
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-            with Elasticsearch(es_url) as es:
-                names = list(es.indices.get(index=f"{prefix}*", expand_wildcards="all"))
-                if names:
-                    es.indices.delete(index=",".join(names))
+    count = int(rate * seconds)
+    rows: list[dict[str, Any]] = []
+    pooled: dict[str, list[float]] = {"direct": [], "graphql": []}
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix, "TWOFOLD_PORT": str(port)}
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with (OUTPUT / "search_serve.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+        asyncio.run(run_graphql(port, rate, requests(100, 0)))  # warm up both
+        asyncio.run(run_direct(es_url, alias, rate, requests(100, 0)))
+        for number in range(rounds):
+            work = requests(count, number + 1)
+            for side in ("direct", "graphql"):
+                if side == "direct":
+                    latencies = asyncio.run(run_direct(es_url, alias, rate, work))
+                else:
+                    latencies = asyncio.run(run_graphql(port, rate, work))
+                pooled[side] += latencies
+                row = {
+                    "side": side,
+                    "requests": len(latencies),
+                    "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+                    "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+                }
+                rows.append(row)
+                print(f"| {side} | {row['p50_ms']} ms | {row['p99_ms']} ms |", flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
 
     def side(name: str, key: str) -> float:
-        return median([float(r[key]) for r in rounds if r["side"] == name])  # type: ignore[arg-type]
+        return median([float(r[key]) for r in rows if r["side"] == name])
 
-    result = {
+    return {
         "benchmark": "products search (query, one filter, facets): GraphQL over HTTP vs the direct request",
         "measured_at": datetime.now(UTC).isoformat(),
-        "products": args.products,
-        "rate_per_second": args.rate,
-        "seconds_per_round": args.seconds,
-        "rounds": rounds,
+        "rate_per_second": rate,
+        "seconds_per_round": seconds,
+        "rounds": rows,
         "graphql_p50_ms": side("graphql", "p50_ms"),
         "graphql_p99_ms": side("graphql", "p99_ms"),
         "direct_p50_ms": side("direct", "p50_ms"),
         "direct_p99_ms": side("direct", "p99_ms"),
+        "distribution_ms": {name: distribution(values) for name, values in pooled.items()},
         "goal": "p50 <= direct + 3 ms, p99 <= direct + 8 ms",
     }
-    path = write_result("search", result)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--name", default="search", help="result file name under test-output/bench/")
+    args = parser.parse_args()
+    prefix = f"search{uuid.uuid4().hex[:8]}_"
+    with fresh_database() as url:
+        try:
+            loaded = load(url, prefix, args.products, args.products)
+            result = measure(url, prefix, rate=args.rate, seconds=args.seconds, rounds=args.rounds)
+        finally:
+            drop_indexes(prefix)
+    result["products"] = loaded.products
+    result["dataset"] = {
+        "products": loaded.products,
+        "customers": loaded.customers,
+        "orders": loaded.orders,
+        "events": loaded.events,
+        "load_seconds": round(loaded.load_seconds, 1),
+        "project_seconds": round(loaded.project_seconds, 1),
+        "projected_events_per_second": round(loaded.events_per_second, 1),
+    }
+    path = write_result(args.name, result)
     print(
         f"\nmedian: graphql p50 {result['graphql_p50_ms']} ms / p99 {result['graphql_p99_ms']} ms;"
         f" direct p50 {result['direct_p50_ms']} ms / p99 {result['direct_p99_ms']} ms"
         " (goals: p50 ≤ direct + 3 ms, p99 ≤ direct + 8 ms)"
     )
     print(f"written to {path}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit(f"twofold serve did not come up; see {OUTPUT / 'search_serve.log'}")
 
 
 if __name__ == "__main__":

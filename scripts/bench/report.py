@@ -1,0 +1,254 @@
+"""The benchmark report: one JSON file, a markdown summary and PNG charts, from `suite.py`'s results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+PLAIN = FuncFormatter(lambda value, _: f"{value:g}")
+GRAPHQL, BASELINE, GOAL = "#c2185b", "#455a64", "#2e7d32"
+
+
+def write_report(report: dict[str, Any], *, json_path: Path, markdown_path: Path, charts: Path) -> list[Path]:
+    charts.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(report, indent=2) + "\n")
+    drawn = [
+        _ratios(report["results"], charts / "ratios.png"),
+        _latencies(report["results"], charts / "latency.png"),
+        _lag(report["results"]["lag"], charts / "lag.png"),
+        _scaling(report["results"], charts / "scaling.png"),
+    ]
+    markdown_path.write_text(_markdown(report, markdown_path.parent, drawn))
+    return [json_path, markdown_path, *drawn]
+
+
+def ratios(results: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(what, measured ratio, goal) of every throughput comparison."""
+    return [
+        ("placeOrder: HTTP / psycopg", results["place_order"]["ratio"], 0.40),
+        ("projector / loader, 10k", results["projector_10k"]["ratio"], 0.60),
+        ("projector / loader, 100k", results["projector_100k"]["ratio"], 0.60),
+        ("{ __typename }: GraphQL / Starlette", results["trivial"]["ratio"], 0.35),
+    ]
+
+
+def _ratios(results: dict[str, Any], path: Path) -> Path:
+    rows = ratios(results)
+    figure, axes = plt.subplots(figsize=(8, 3.2))
+    names = [name for name, _, _ in rows]
+    axes.barh(names, [ratio * 100 for _, ratio, _ in rows], color=GRAPHQL, label="measured")
+    for index, (_, ratio, goal) in enumerate(rows):
+        axes.plot(
+            [goal * 100] * 2, [index - 0.4, index + 0.4], color=GOAL, linewidth=3, label="goal" if index == 0 else None
+        )
+        axes.text(ratio * 100 + 1, index, f"{ratio:.0%}", va="center")
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("throughput, % of the baseline measured in the same run")
+    axes.invert_yaxis()
+    axes.legend(loc="lower right")
+    axes.set_title("Throughput against each baseline (higher is better)")
+    return _save(figure, path)
+
+
+def _curve(axes: Any, distribution: list[list[float]], label: str, color: str) -> None:
+    axes.plot([q * 100 for q, _ in distribution], [ms for _, ms in distribution], marker="o", label=label, color=color)
+
+
+def _latencies(results: dict[str, Any], path: Path) -> Path:
+    panels = [
+        ("placeOrder, concurrency 8 (closed loop)", results["place_order"],
+         ("http", "HTTP + GraphQL"), ("psycopg", "psycopg")),
+        ("{ __typename }, concurrency 8 (closed loop)", results["trivial"],
+         ("graphql", "GraphQL"), ("plain", "Starlette")),
+        (f"products search, {results['search_10k']['products']:,} products", results["search_10k"],
+         ("graphql", "GraphQL"), ("direct", "direct")),
+        (f"products search, {results['search_100k']['products']:,} products", results["search_100k"],
+         ("graphql", "GraphQL"), ("direct", "direct")),
+    ]  # fmt: skip
+    figure, grid = plt.subplots(2, 2, figsize=(11, 7.5))
+    for axes, (title, result, (ours, our_label), (base, base_label)) in zip(grid.flat, panels, strict=True):
+        _curve(axes, result["distribution_ms"][ours], our_label, GRAPHQL)
+        _curve(axes, result["distribution_ms"][base], base_label, BASELINE)
+        axes.set_yscale("log")
+        axes.yaxis.set_major_formatter(PLAIN)
+        axes.yaxis.set_minor_formatter(NullFormatter())
+        axes.set_xlabel("percentile")
+        axes.set_ylabel("latency, ms (log)")
+        axes.set_title(title, fontsize=10)
+        axes.grid(True, which="both", alpha=0.3)
+        axes.legend()
+    figure.suptitle("Latency distributions, each against its baseline (search: open loop, queueing included)")
+    return _save(figure, path)
+
+
+def _lag(result: dict[str, Any], path: Path) -> Path:
+    figure, axes = plt.subplots(figsize=(8, 4))
+    _curve(axes, result["distribution_ms"], f"lag at {result['target_rate']:g} writes/s", GRAPHQL)
+    for quantile, goal in ((50, result["goal_ms"]["p50"]), (99, result["goal_ms"]["p99"])):
+        axes.plot([quantile], [goal], marker="_", markersize=30, color=GOAL, linestyle="none",
+                  label="goals (p50, p99)" if quantile == 50 else None)  # fmt: skip
+    axes.set_xlabel("percentile")
+    axes.set_ylabel("commit to searchable, ms")
+    axes.set_title("Commit-to-searchable lag")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    return _save(figure, path)
+
+
+def _scaling(results: dict[str, Any], path: Path) -> Path:
+    small, large = results["search_10k"], results["search_100k"]
+    sizes = [f"{small['products']:,}", f"{large['products']:,}"]
+    figure, (search, projector) = plt.subplots(1, 2, figsize=(11, 4))
+    for side, color in (("graphql", GRAPHQL), ("direct", BASELINE)):
+        for percentile, style in (("p50", "-"), ("p99", "--")):
+            key = f"{side}_{percentile}_ms"
+            search.plot(sizes, [small[key], large[key]], style, marker="o", color=color, label=f"{side} {percentile}")
+    search.set_xlabel("products in the index")
+    search.set_ylabel("latency, ms")
+    search.set_title("Search latency by catalog size")
+    search.legend()
+    search.grid(True, alpha=0.3)
+    p_small, p_large = results["projector_10k"], results["projector_100k"]
+    event_sizes = [f"{p_small['events']:,}", f"{p_large['events']:,}"]
+    projector.plot(event_sizes, [p_small["projector_events_per_second"], p_large["projector_events_per_second"]],
+                   marker="o", color=GRAPHQL, label="projector, products only")  # fmt: skip
+    projector.plot(event_sizes, [p_small["loader_events_per_second"], p_large["loader_events_per_second"]],
+                   marker="o", color=BASELINE, label="streaming_bulk loader")  # fmt: skip
+    projector.set_xlabel("ProductCreated events")
+    projector.set_ylabel("events per second")
+    projector.set_title("Projector throughput by outbox size")
+    projector.set_ylim(bottom=0)
+    projector.legend()
+    projector.grid(True, alpha=0.3)
+    return _save(figure, path)
+
+
+def _save(figure: Any, path: Path) -> Path:
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
+    r = report["results"]
+    place, trivial, lag = r["place_order"], r["trivial"], r["lag"]
+    p10, p100, s10, s100 = r["projector_10k"], r["projector_100k"], r["search_10k"], r["search_100k"]
+    link = {path.stem: path.relative_to(folder).as_posix() for path in charts}
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {report['measured_at']} by `make bench` (`scripts/bench/suite.py`, {report['mode']} run) on a"
+        f" machine of {report['machine']['cpus']} cores, in {report['total_seconds'] / 60:.1f} minutes. Every"
+        " figure is set against a baseline measured in the same run, on the same machine, right before or after"
+        " it (rounds alternate where there are several). Raw figures: `benchmarks.json`; each step's own"
+        " output: `test-output/bench/`. PostgreSQL, Elasticsearch, the API, the projector and the load"
+        " generator all share the two cores, as they do on this machine kind.",
+        "",
+        "## Summary",
+        "",
+        "| what | measured | baseline | result | goal | |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| `placeOrder` throughput | {place['http_orders_per_second']:,.0f}/s"
+        f" | psycopg {place['psycopg_orders_per_second']:,.0f}/s"
+        f" | {place['ratio']:.0%} | ≥ 40% | {_met(place['ratio'] >= 0.40)} |",
+    ]
+    for projector in (p10, p100):
+        lines.append(
+            f"| projector throughput, {projector['events']:,} events"
+            f" | {projector['projector_events_per_second']:,.0f}/s"
+            f" | loader {projector['loader_events_per_second']:,.0f}/s | {projector['ratio']:.0%} | ≥ 60%"
+            f" | {_met(projector['ratio'] >= 0.60)} |"
+        )
+    lines += [
+        f"| commit-to-searchable lag at {lag['target_rate']:g}/s | p50 {lag['lag_ms']['p50']:,.0f} ms, p99"
+        f" {lag['lag_ms']['p99']:,.0f} ms | — | — | p50 ≤ 700 ms, p99 ≤ 1,500 ms"
+        f" | {_met(lag['lag_ms']['p50'] <= 700 and lag['lag_ms']['p99'] <= 1500)} |",
+    ]
+    for search in (s10, s100):
+        extra50 = search["graphql_p50_ms"] - search["direct_p50_ms"]
+        extra99 = search["graphql_p99_ms"] - search["direct_p99_ms"]
+        lines.append(
+            f"| `products` search, {search['products']:,} products, {search['rate_per_second']:g}/s"
+            f" | p50 {search['graphql_p50_ms']:,.1f} ms, p99 {search['graphql_p99_ms']:,.1f} ms"
+            f" | direct p50 {search['direct_p50_ms']:,.1f} ms, p99 {search['direct_p99_ms']:,.1f} ms"
+            f" | +{extra50:,.1f} ms / +{extra99:,.1f} ms | +3 ms / +8 ms | {_met(extra50 <= 3 and extra99 <= 8)} |"
+        )
+    lines += [
+        f"| trivial query throughput | {trivial['graphql_per_second']:,.0f}/s | Starlette"
+        f" {trivial['plain_per_second']:,.0f}/s | {trivial['ratio']:.0%} | ≥ 35% | {_met(trivial['ratio'] >= 0.35)} |",
+        "",
+        f"![throughput ratios]({link['ratios']})",
+        "",
+        f"![latency distributions]({link['latency']})",
+        "",
+        "## The data set",
+        "",
+        "`scripts/bench/dataset.py`: the demo catalog's commands (`api/seed.py`: brands, materials, categories"
+        " with their price ranges, descriptions, tags, stock; customers; orders of 1 to 4 lines, then paid,"
+        " shipped, delivered or cancelled in a realistic spread), with ids, clock and every choice drawn from one"
+        " seeded generator, so the same size gives the same data. They run through the real handlers,"
+        " aggregates and repositories into the outbox, a thousand commands per transaction (loading is not what"
+        " is measured). Then the projector, with all four projections as `twofold project` runs them, indexes"
+        " the whole outbox:",
+        "",
+        "| products | customers | orders | outbox events | load | projection | projected events/s |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for search in (s10, s100):
+        d = search["dataset"]
+        lines.append(
+            f"| {d['products']:,} | {d['customers']:,} | {d['orders']:,} | {d['events']:,}"
+            f" | {d['load_seconds']:,.0f} s | {d['project_seconds']:,.0f} s | {d['projected_events_per_second']:,.0f} |"
+        )
+    lines += [
+        "",
+        "## How each figure was measured",
+        "",
+        f"**`placeOrder`** (`place_order.py`): {place['concurrency']} closed-loop clients place orders of"
+        f" {place['lines_per_order']} lines as fast as answers come, for {place['seconds_per_round']:g} s per round,"
+        " alternating with the baseline: the same transaction written by hand in psycopg (read the customer, lock"
+        " the products in id order, update stock, insert the order and its events, notify). The API side is one"
+        " `twofold serve` process with an admin token, every layer on: token check, limits, metrics, the request"
+        " log line.",
+        "",
+        "**Projector** (`projector.py`): the same outbox of `ProductCreated` events indexed twice into fresh"
+        " indexes: by a plain `helpers.streaming_bulk` loader (one query in commit order, chunks of 500, one"
+        " refresh) and by the projector from position zero (batches of 500: read below the transaction horizon,"
+        " fetch current documents, fold, bulk with external versions, refresh, checkpoint, publish status).",
+        "",
+        f"**Lag** (`lag.py`): one open-loop writer creates products through the command bus at"
+        f" {lag['target_rate']:g}/s for {lag['seconds']:g} s while `twofold project` runs; a poller searches every"
+        " 20 ms for the SKUs written and not yet found. A product's lag runs from its commit to the first search"
+        f" that found it. {lag['writes']:,} writes, {lag['never_found']} never found.",
+        "",
+        f"![lag]({link['lag']})",
+        "",
+        "**Search** (`search.py`): on the data set above, each request searches a catalog word with one brand"
+        " filter and all facets, 20 per page. Open loop: requests start on a fixed schedule whether or not"
+        " earlier ones finished, and latency runs from the scheduled start, so queueing counts. GraphQL side:"
+        " `POST /graphql` to one `twofold serve`, which also opens a point in time for the search (so the client"
+        " can page consistently) and closes it in the background. Baseline: the same request body sent directly"
+        " to Elasticsearch with the async Python client. Rounds alternate.",
+        "",
+        f"**Trivial query** (`trivial.py`): `{{ __typename }}` posted to `twofold serve` against a Starlette route"
+        " that parses the JSON body and returns the same bytes, one uvicorn worker each (httptools, uvloop, no"
+        f" access log), {trivial['concurrency']} closed-loop keep-alive clients.",
+        "",
+        "**Scaling**: search latency and projector throughput at the two sizes.",
+        "",
+        f"![scaling]({link['scaling']})",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,97 @@
+"""`make bench`: every benchmark in one run, then one report: JSON, markdown and charts.
+
+    .venv/bin/python scripts/bench/suite.py [--smoke]
+
+Runs, one after the other (two cores: nothing else runs beside a benchmark), each against its baseline in
+the same run:
+
+1. `place_order.py` — `placeOrder` over HTTP vs plain psycopg with the same SQL;
+2. `trivial.py` — `{ __typename }` vs a plain Starlette JSON route, one worker each;
+3. `lag.py` — commit-to-searchable lag at 200 writes/s;
+4. `projector.py` at 10k and 100k events — the projector vs a plain `streaming_bulk` loader;
+5. `search.py` at 10k and 100k products — the benchmarks' data set (`dataset.py`: as many orders as
+   products, written through the real handlers and projected by all four projections), then `products`
+   search through GraphQL vs the direct Elasticsearch request, open loop at a fixed rate.
+
+The full run writes `docs/benchmarks.json`, `docs/benchmarks.md` and `docs/benchmarks/*.png`. `--smoke`
+runs every step with tiny sizes and writes the same report under `test-output/bench-smoke/`: the test
+suite runs it, so the benchmarks cannot rot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+FULL = {
+    "place_order": ["--rounds", "3", "--seconds", "15"],
+    "trivial": ["--rounds", "3", "--seconds", "10"],
+    "lag": ["--rate", "200", "--seconds", "30"],
+    "projector_10k": ["--events", "10000", "--rounds", "2"],
+    "projector_100k": ["--events", "100000", "--rounds", "1"],
+    "search_10k": ["--products", "10000", "--rate", "10", "--seconds", "30", "--rounds", "2"],
+    "search_100k": ["--products", "100000", "--rate", "10", "--seconds", "30", "--rounds", "2"],
+}
+SMOKE = {
+    "place_order": ["--rounds", "1", "--seconds", "1"],
+    "trivial": ["--rounds", "1", "--seconds", "1"],
+    "lag": ["--rate", "50", "--seconds", "2"],
+    "projector_10k": ["--events", "300", "--rounds", "1"],
+    "projector_100k": ["--events", "600", "--rounds", "1"],
+    "search_10k": ["--products", "200", "--rate", "10", "--seconds", "1", "--rounds", "1"],
+    "search_100k": ["--products", "400", "--rate", "10", "--seconds", "1", "--rounds", "1"],
+}
+SCRIPTS = {name: name.split("_1")[0] for name in FULL}  # projector_10k -> projector.py, search_100k -> search.py
+
+
+def run_all(steps: dict[str, list[str]], output: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    env = {**os.environ, "TWOFOLD_BENCH_OUTPUT": str(output)}
+    for name, args in steps.items():
+        script = SCRIPTS[name]
+        extra = ["--name", name] if script in ("projector", "search") else []
+        print(f"\n== {name}: {script}.py {' '.join(args + extra)}", flush=True)
+        started = time.monotonic()
+        subprocess.run([sys.executable, str(HERE / f"{script}.py"), *args, *extra], cwd=ROOT, env=env, check=True)
+        result = json.loads((output / f"{name}.json").read_text())
+        result["wall_seconds"] = round(time.monotonic() - started, 1)
+        results[name] = result
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, report under test-output/bench-smoke/")
+    args = parser.parse_args()
+    output = ROOT / "test-output" / ("bench-smoke" if args.smoke else "bench")
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results = run_all(SMOKE if args.smoke else FULL, output)
+    report = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "mode": "smoke" if args.smoke else "full",
+        "machine": {"cpus": os.cpu_count()},
+        "total_seconds": round(time.monotonic() - started, 1),
+        "results": results,
+    }
+    from report import write_report  # matplotlib loads only once there is something to draw
+
+    where = output if args.smoke else ROOT / "docs"
+    written = write_report(report, json_path=where / "benchmarks.json", markdown_path=where / "benchmarks.md",
+                           charts=where / "benchmarks")  # fmt: skip
+    print(f"\nreport: {', '.join(str(path.relative_to(ROOT)) for path in written)}")
+    print(f"total: {report['total_seconds'] / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()
