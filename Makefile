@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test setup services-up services-down schema bench-place-order bench-projector bench-lag bench-search chaos
+.PHONY: run test setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector
 	scripts/dev.sh run
@@ -16,10 +16,13 @@ services-down:  ## stop the local PostgreSQL and Elasticsearch
 schema:  ## rewrite api/schema.graphql from the served schema
 	.venv/bin/twofold export-schema --output api/schema.graphql
 
+bench:  ## every benchmark against its baseline, then docs/benchmarks.md with charts (about 20 min)
+	scripts/dev.sh bench
+
 bench-place-order:  ## placeOrder over HTTP vs plain psycopg at concurrency 8 (test-output/bench/)
 	scripts/dev.sh bench-place-order
 
-chaos:  ## kill -9 the projector 20 times mid-batch, then compare every index with a rebuild from scratch
+chaos:  ## 20 kill -9 of the projector, delayed commits, a poison event, service restarts; summary table
 	scripts/dev.sh chaos
 
 bench-projector:  ## projector throughput vs a plain streaming_bulk loader (test-output/bench/)

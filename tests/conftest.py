@@ -7,7 +7,9 @@ Each session migrates a fresh database of its own; each test gets its own index 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -17,6 +19,7 @@ from elasticsearch import Elasticsearch
 
 from api.migrate import scratch_database
 from api.settings import Settings
+from tests.integration._chaos import RECORDS as CHAOS_RECORDS
 
 
 def _required_env(name: str) -> str:
@@ -96,3 +99,28 @@ def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
         "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
         **overrides,
     }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    shutil.rmtree(CHAOS_RECORDS, ignore_errors=True)  # the summary is of this run only
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The chaos summary table: faults injected, events written, events lost, one row per fault test run."""
+    rows = [json.loads(path.read_text()) for path in sorted(CHAOS_RECORDS.glob("*.json"))]
+    if not rows:
+        return
+    header = "| scenario | faults | injected | events written | events lost |"
+    table = [header, "| --- | --- | --- | --- | --- |"] + [
+        f"| {row['scenario']} | {row['faults']} | {row['injected']}"
+        f" | {row['events_written']:,} | {row['events_lost']} |"
+        for row in rows
+    ]
+    totals = {key: sum(row[key] for row in rows) for key in ("injected", "events_written", "events_lost")}
+    table.append(f"| **all** | | {totals['injected']} | {totals['events_written']:,} | **{totals['events_lost']}** |")
+    summary = CHAOS_RECORDS.parent
+    (summary / "summary.md").write_text("\n".join(table) + "\n")
+    (summary / "summary.json").write_text(json.dumps({"rows": rows, "totals": totals}, indent=2) + "\n")
+    terminalreporter.section("chaos summary (test-output/chaos/summary.md)")
+    for line in table:
+        terminalreporter.write_line(line)

@@ -24,6 +24,7 @@ from read_model.projections import Document
 from read_model.projections.products import ProductProjection
 from read_model.projector import PoisonSuspected, Projector
 from tests.conftest import cli_env, fresh_database
+from tests.integration._chaos import record
 from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
@@ -56,7 +57,7 @@ def until(condition: Any, seconds: float = 15.0) -> None:
 
 
 def test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed(
-    projector: bootstrap.ProjectorProcess, bus: CommandBus, es: Elasticsearch, index_prefix: str
+    projector: bootstrap.ProjectorProcess, bus: CommandBus, es: Elasticsearch, index_prefix: str, database_url: str
 ) -> None:
     broken = {"yes"}
     poisoned = create(bus, "POISONED")
@@ -105,6 +106,15 @@ def test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed(
     finally:
         stop.set()
         thread.join()
+    with psycopg.connect(database_url) as connection:
+        written = connection.execute("SELECT count(*) FROM outbox").fetchone()[0]  # type: ignore[index]
+    record(
+        "a poison event parked, the others flowing, then retried once fixed",
+        faults="poison event",
+        injected=1,
+        events_written=written,
+        events_lost=projector.dead_letters.count_open(f"{index_prefix}products"),
+    )
 
 
 def test_the_dead_letters_command_lists_skips_and_retries(

@@ -13,11 +13,13 @@ import sqlalchemy as sa
 from elasticsearch import Elasticsearch
 
 from api import bootstrap
+from tests.integration._chaos import record
 from tests.integration._shop import write_a_shop
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from write_model.bus import CommandBus
 
 INDEXES = ("products", "customers", "orders", "events")
+DELAYED_COMMITS = [0]  # how many commits were held open, for the chaos summary
 
 
 class DelayedCommitUnitOfWork(SqlAlchemyUnitOfWork):
@@ -25,6 +27,7 @@ class DelayedCommitUnitOfWork(SqlAlchemyUnitOfWork):
     commit in another order than the one their positions were taken in."""
 
     def _commit_transaction(self) -> None:
+        DELAYED_COMMITS[0] += 1
         time.sleep(random.uniform(0, 0.03))
         super()._commit_transaction()
 
@@ -68,6 +71,13 @@ def test_concurrent_writers_committing_out_of_order_lose_nothing(
         }
         events = connection.execute("SELECT count(*) FROM outbox").fetchone()[0]  # type: ignore[index]
 
+    record(
+        "concurrent writers committing out of order under a running projector",
+        faults="delayed commit",
+        injected=DELAYED_COMMITS[0],
+        events_written=events,
+        events_lost=events - len(sources(es, index_prefix, "events")),
+    )
     indexed_products = sources(es, index_prefix, "products")
     assert {id: source["version"] for id, (_, source) in indexed_products.items()} == product_versions
     indexed_orders = sources(es, index_prefix, "orders")

@@ -1,0 +1,46 @@
+"""`make bench` in miniature: every benchmark step and the report run, so none of them can rot.
+
+The figures of so small a run mean nothing; what is checked is that every step ran against its baseline
+and that the report (JSON, markdown, charts) was written from what they measured.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = ROOT / "test-output" / "bench-smoke"
+STEPS = ("place_order", "trivial", "lag", "projector_10k", "projector_100k", "search_10k", "search_100k")
+
+
+def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
+    finished = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench" / "suite.py"), "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    report = json.loads((REPORT / "benchmarks.json").read_text())
+    assert report["mode"] == "smoke"
+    results = report["results"]
+    assert set(results) == set(STEPS)
+    assert results["place_order"]["http_orders_per_second"] > 0
+    assert results["place_order"]["psycopg_orders_per_second"] > 0
+    assert all(row["failures"] == 0 for row in results["place_order"]["rounds"])
+    assert results["trivial"]["graphql_per_second"] > 0
+    assert results["lag"]["never_found"] == 0
+    for size in ("projector_10k", "projector_100k"):
+        assert results[size]["projector_events_per_second"] > 0
+    for size in ("search_10k", "search_100k"):
+        assert results[size]["dataset"]["products"] > 0
+        assert results[size]["graphql_p50_ms"] > 0
+    markdown = (REPORT / "benchmarks.md").read_text()
+    for chart in ("ratios", "latency", "lag", "scaling"):
+        assert (REPORT / "benchmarks" / f"{chart}.png").stat().st_size > 10_000
+        assert f"benchmarks/{chart}.png" in markdown
