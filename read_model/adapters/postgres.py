@@ -25,7 +25,9 @@ T = TypeVar("T")
 # Rows of transactions that have all finished (the horizon is the oldest running transaction), after the
 # checkpoint, in commit order, at most `limit` of them and, beyond the first, no more than `max_bytes` of
 # payload and metadata together (as JSON text, the size they have on the wire and in memory, not the
-# compressed size on disk). Uses the (transaction_id, position) index.
+# compressed size on disk). Uses the (transaction_id, position) index. The inner ORDER BY names the table's
+# columns: the select list's `transaction_id` is the bigint cast, and ordering by it sorted the whole backlog
+# (and ran the window over all of it) for every batch, so catching up took time quadratic in the backlog.
 READ_AFTER = """
 SELECT transaction_id, position, aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,
        occurred_at
@@ -37,7 +39,7 @@ SELECT transaction_id, position, aggregate_type, aggregate_id, aggregate_version
           FROM outbox
          WHERE (transaction_id, position) > (%(transaction_id)s::text::xid8, %(position)s)
            AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-         ORDER BY transaction_id, position
+         ORDER BY outbox.transaction_id, outbox.position
          LIMIT %(limit)s) AS batch
  WHERE running_bytes - bytes < %(max_bytes)s
  ORDER BY transaction_id, position
