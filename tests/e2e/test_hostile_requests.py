@@ -40,6 +40,7 @@ class Case:
     headers: dict[str, str] = field(default_factory=lambda: dict(JSON))
     method: str = "POST"
     message: str = ""
+    chunked: bool = False  # sent without Content-Length, so only counting the body as it streams can stop it
 
     @classmethod
     def query(cls, name: str, query: str, status: int, code: str, message: str = "", **variables: object) -> Case:
@@ -85,6 +86,13 @@ CASES = [
     Case("PUT", 405, "METHOD_NOT_ALLOWED", b"{}", method="PUT"),
     Case("a query over GET", 400, "BAD_REQUEST", method="GET", headers={"accept": "application/json"}),
     Case("1 MB query", 413, "PAYLOAD_TOO_LARGE", json.dumps({"query": "{" + " " * 1_000_000 + "}"}).encode()),
+    Case(
+        "1 MB query, chunked",
+        413,
+        "PAYLOAD_TOO_LARGE",
+        json.dumps({"query": "{" + " " * 1_000_000 + "}"}).encode(),
+        chunked=True,
+    ),
     Case("11 operations in a batch", 400, "BAD_REQUEST", json.dumps([{"query": PRODUCTS}] * 11).encode()),
     Case.query("depth 50", DEEP, 200, "GRAPHQL_VALIDATION_FAILED", "exceeds maximum operation depth of 12"),
     Case.query("500 aliases", ALIASES, 200, "GRAPHQL_VALIDATION_FAILED", "500 aliases found. Allowed: 30"),
@@ -128,7 +136,10 @@ CASES = [
 
 
 def send(server: str, case: Case) -> httpx.Response:
-    return httpx.request(case.method, f"{server}/graphql", content=case.body, headers=case.headers, timeout=30)
+    content: bytes | Iterator[bytes] = case.body
+    if case.chunked:
+        content = iter([case.body[start : start + 16_384] for start in range(0, len(case.body), 16_384)])
+    return httpx.request(case.method, f"{server}/graphql", content=content, headers=case.headers, timeout=30)
 
 
 def codes_of(response: httpx.Response) -> list[str]:
