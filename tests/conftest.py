@@ -12,6 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -53,6 +54,18 @@ def elasticsearch_url() -> str:
 def fresh_database(server_database_url: str) -> contextlib.AbstractContextManager[str]:
     """The URL of a new database migrated to head, dropped afterwards."""
     return scratch_database(server_database_url, "twofold_test")
+
+
+def own_database() -> Any:
+    """A `database_url` fixture that gives each test of a module a database of its own, for tests that count
+    or compare everything in it. Use as `database_url = own_database()`, with a comment saying why."""
+
+    @pytest.fixture
+    def database_url(server_database_url: str) -> Iterator[str]:
+        with fresh_database(server_database_url) as url:
+            yield url
+
+    return database_url
 
 
 @pytest.fixture(scope="session")

@@ -17,18 +17,15 @@ import pytest
 
 from api.auth import Role, mint_token
 from api.settings import Settings
-from tests.conftest import fresh_database
+from tests.conftest import own_database
 from tests.e2e.conftest import OUTPUT, SECRET, GraphQLClient, admin_token, bearer, running_service
 
 JSON = {"content-type": "application/json"}
 PRODUCTS = "{ products(first: 1) { totalCount } }"
 
 
-@pytest.fixture
-def database_url(server_database_url: str) -> Iterator[str]:
-    """A database of each test's own: the counts below are over everything in it."""
-    with fresh_database(server_database_url) as url:
-        yield url
+# A database of each test's own: the counts below are over everything in it.
+database_url = own_database()
 
 
 @dataclass(frozen=True)

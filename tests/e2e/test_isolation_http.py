@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.conftest import fresh_database
+from tests.conftest import own_database
 from tests.e2e.conftest import GraphQLClient, admin_token, customer_token
 from tests.e2e.test_mutations_http import ACTION, PLACE, create_product, place, register
 from tests.e2e.test_orders_http import CUSTOMER, ORDER
 from tests.e2e.test_products_http import CREATE, error_codes, product_input
 
-
-@pytest.fixture
-def database_url(server_database_url: str) -> Iterator[str]:
-    """A database of each test's own: the counts below are over everything in it."""
-    with fresh_database(server_database_url) as url:
-        yield url
+# A database of each test's own: the counts below are over everything in it.
+database_url = own_database()
 
 
 @dataclass(frozen=True)

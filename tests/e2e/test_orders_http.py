@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
-from tests.conftest import fresh_database
+from tests.conftest import own_database
 from tests.e2e.conftest import GraphQLClient
 from tests.e2e.test_mutations_http import ACTION, create_product, place, register
 from tests.e2e.test_products_http import error_codes
@@ -41,11 +38,8 @@ query($id: ID!, $token: String) {
 """
 
 
-@pytest.fixture
-def database_url(server_database_url: str) -> Iterator[str]:
-    """A database of each test's own: totals and counts are over every order, which must be this test's."""
-    with fresh_database(server_database_url) as url:
-        yield url
+# A database of each test's own: totals and counts are over every order, which must be this test's.
+database_url = own_database()
 
 
 def orders(gql: GraphQLClient, **variables: Any) -> dict[str, Any]:

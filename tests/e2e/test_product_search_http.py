@@ -6,13 +6,10 @@ import base64
 import itertools
 import json
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-import pytest
-
-from tests.conftest import fresh_database
+from tests.conftest import own_database
 from tests.e2e.conftest import GraphQLClient
 from tests.e2e.test_products_http import CREATE, error_codes, product_input
 
@@ -35,11 +32,8 @@ query Search($q: String, $filter: ProductFilter, $sort: [ProductSort!], $first: 
 """
 
 
-@pytest.fixture
-def database_url(server_database_url: str) -> Iterator[str]:
-    """A database of each test's own: counts and orders are over the whole catalog, which must be this one."""
-    with fresh_database(server_database_url) as url:
-        yield url
+# A database of each test's own: counts and orders are over the whole catalog, which must be this one.
+database_url = own_database()
 
 
 CATALOG = [

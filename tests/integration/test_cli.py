@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from api.auth import Role, actor_from_token
 from api.ids import to_global_id
 from api.settings import Settings
-from tests.conftest import cli_env, fresh_database
+from tests.conftest import cli_env, own_database
 
 SECRET = "cli-test-secret-0123456789abcdef-xyz"
 COMMANDS = [
@@ -40,11 +39,8 @@ def twofold(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-@pytest.fixture
-def database_url(server_database_url: str) -> Iterator[str]:
-    """A database of each test's own: the seed's counts are over everything in it."""
-    with fresh_database(server_database_url) as url:
-        yield url
+# A database of each test's own: the seed's counts are over everything in it.
+database_url = own_database()
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "twofold")

@@ -7,7 +7,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -23,7 +22,7 @@ from read_model.outbox import OutboxRecord
 from read_model.projections import Document
 from read_model.projections.products import ProductProjection
 from read_model.projector import PoisonSuspected, Projector
-from tests.conftest import cli_env, fresh_database
+from tests.conftest import cli_env, own_database
 from tests.integration._chaos import record
 from write_model import commands
 from write_model.bus import CommandBus
@@ -32,11 +31,8 @@ from write_model.outbox import CommandContext
 CONTEXT = CommandContext(actor="tester", request_id="dead-letters")
 
 
-@pytest.fixture
-def database_url(server_database_url: str) -> Iterator[str]:
-    """A database of each test's own: a poison event in the outbox would stop every other test's projector."""
-    with fresh_database(server_database_url) as url:
-        yield url
+# A database of each test's own: a poison event in the outbox would stop every other test's projector.
+database_url = own_database()
 
 
 def create(bus: CommandBus, sku: str) -> uuid.UUID:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import psycopg
-import pytest
 import sqlalchemy as sa
 from elasticsearch import Elasticsearch
 
 from api import bootstrap
-from tests.conftest import fresh_database
+from tests.conftest import own_database
 from tests.integration._chaos import record
 from tests.integration._shop import write_a_shop
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -35,12 +33,9 @@ class DelayedCommitUnitOfWork(SqlAlchemyUnitOfWork):
         super()._commit_transaction()
 
 
-@pytest.fixture
-def database_url(server_database_url: str) -> Iterator[str]:
-    """A database of each test's own: the tests compare every row of it with every indexed document, so
-    another test's rows (or its deliberately broken outbox events) must not be there."""
-    with fresh_database(server_database_url) as url:
-        yield url
+# A database of each test's own: the tests compare every row of it with every indexed document, so
+# another test's rows (or its deliberately broken outbox events) must not be there.
+database_url = own_database()
 
 
 def delayed_bus(engine: sa.Engine) -> CommandBus:
