@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,8 +21,11 @@ from api.schema import build_schema
 from api.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The application; its lifespan builds the engine, clients and bus from `settings` (default: env)."""
+def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = bootstrap.utc_now) -> Starlette:
+    """The application; its lifespan builds the engine, clients and bus from `settings` (default: env).
+
+    `clock` is the time commands are stamped with and bearer tokens are checked against.
+    """
     settings = settings or Settings.from_env()
     app_metrics = Metrics()
 
@@ -30,11 +34,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         engine = bootstrap.create_engine(settings)
         search_client = bootstrap.create_async_search_client(settings)
         app.state.settings = settings
+        app.state.clock = clock
         app.state.metrics = app_metrics
         app.state.engine = engine
         app.state.search_client = search_client
         app.state.head_revision = head_revision()
-        app.state.command_bus = bootstrap.build_command_bus(engine)
+        app.state.command_bus = bootstrap.build_command_bus(engine, clock=clock)
         app.state.read_model = bootstrap.build_read_model(settings, search_client)
         try:
             yield {}

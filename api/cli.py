@@ -127,6 +127,7 @@ def _count(text: str) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     from api.auth import Role, customer_id_of, mint_token
+    from api.bootstrap import utc_now
     from api.ids import to_global_id
 
     try:
@@ -146,7 +147,7 @@ def _token(args: argparse.Namespace) -> int:
         role, subject = Role.CUSTOMER, to_global_id("Customer", customer_id)
     else:
         role, subject = Role.ADMIN, args.subject
-    print(mint_token(secret, role=role, subject=subject, ttl=timedelta(hours=args.hours)))
+    print(mint_token(secret, role=role, subject=subject, ttl=timedelta(hours=args.hours), now=utc_now()))
     return 0
 
 

@@ -54,7 +54,9 @@ class TwofoldGraphQL(GraphQL[Context, None]):
         assert isinstance(request, Request)  # subscriptions are not served
         state = request.app.state
         try:
-            actor = actor_from_header(request.headers.get("authorization"), state.settings.jwt_secret)
+            actor = actor_from_header(
+                request.headers.get("authorization"), state.settings.jwt_secret, now=state.clock()
+            )
         except InvalidToken as exc:
             raise HTTPException(401, f"The bearer token was refused: {exc}.") from None
         observation = observation_of(request)

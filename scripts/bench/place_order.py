@@ -55,7 +55,9 @@ from write_model import commands
 from write_model.outbox import CommandContext
 
 BENCH_SECRET = "bench-secret-0123456789abcdef-0123456789"  # noqa: S105 (a throwaway server of its own)
-ADMIN_TOKEN = mint_token(BENCH_SECRET, role=Role.ADMIN, subject="bench", ttl=timedelta(hours=6))
+ADMIN_TOKEN = mint_token(
+    BENCH_SECRET, role=Role.ADMIN, subject="bench", ttl=timedelta(hours=6), now=bootstrap.utc_now()
+)
 PRODUCTS = 500
 CUSTOMERS = 200
 LINES = 3

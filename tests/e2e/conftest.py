@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +25,19 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 SECRET = "e2e-secret-for-tests-only-0123456789abcdef"
 
 
+def issued_now() -> datetime:
+    """When a token for a server these tests run is issued: that server checks it by the wall clock."""
+    return datetime.now(UTC)
+
+
 def admin_token() -> str:
-    return mint_token(SECRET, role=Role.ADMIN, subject="e2e-admin", ttl=timedelta(hours=1))
+    return mint_token(SECRET, role=Role.ADMIN, subject="e2e-admin", ttl=timedelta(hours=1), now=issued_now())
 
 
 def customer_token(customer_id: str) -> str:
     """A token for the customer `customer_id` (a global id or a UUID)."""
     subject = customer_id if "-" not in customer_id else to_global_id("Customer", customer_id)
-    return mint_token(SECRET, role=Role.CUSTOMER, subject=subject, ttl=timedelta(hours=1))
+    return mint_token(SECRET, role=Role.CUSTOMER, subject=subject, ttl=timedelta(hours=1), now=issued_now())
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -6,7 +6,9 @@ import re
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 
+import jwt
 import pytest
 import sqlalchemy as sa
 
@@ -54,13 +56,13 @@ def test_token_mints_admin_and_customer_tokens_the_api_accepts(settings: Setting
     env = cli_env(settings, TWOFOLD_JWT_SECRET=SECRET)
     admin = twofold("token", "--role", "admin", env=env)
     assert admin.returncode == 0, admin.stderr
-    assert actor_from_token(admin.stdout.strip(), SECRET).role is Role.ADMIN
+    assert actor_from_token(admin.stdout.strip(), SECRET, now=_issued_at(admin.stdout)).role is Role.ADMIN
 
     customer_id = uuid.uuid4()
     for given in (str(customer_id), to_global_id("Customer", customer_id)):
         minted = twofold("token", "--customer", given, env=env)
         assert minted.returncode == 0, minted.stderr
-        assert actor_from_token(minted.stdout.strip(), SECRET).customer_id == customer_id
+        assert actor_from_token(minted.stdout.strip(), SECRET, now=_issued_at(minted.stdout)).customer_id == customer_id
 
     refused = twofold("token", "--customer", "nobody", env=env)
     assert (refused.returncode, refused.stdout) == (2, "")
@@ -68,6 +70,13 @@ def test_token_mints_admin_and_customer_tokens_the_api_accepts(settings: Setting
     production = twofold("token", "--role", "admin", env={**env, "TWOFOLD_ENV": "production", "TWOFOLD_JWT_SECRET": ""})
     assert production.returncode == 2
     assert "TWOFOLD_JWT_SECRET must be set in production" in production.stderr
+
+
+def _issued_at(token: str) -> datetime:
+    """When the CLI says it issued `token`, checked to be valid for the default 12 hours from then."""
+    claims = jwt.decode(token.strip(), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 12 * 3600
+    return datetime.fromtimestamp(claims["iat"], UTC)
 
 
 def counts(settings: Settings) -> dict[str, int]:

@@ -6,16 +6,27 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from api.auth import ANONYMOUS, Actor, InvalidToken, Role, actor_from_header, actor_from_token, mint_token
+from api.auth import (
+    ANONYMOUS,
+    LEEWAY_SECONDS,
+    Actor,
+    InvalidToken,
+    Role,
+    actor_from_header,
+    actor_from_token,
+    mint_token,
+)
 from api.ids import to_global_id
 
 SECRET = "unit-test-secret-0123456789abcdef-xyz"
 CUSTOMER = uuid.uuid4()
+# Every token here is signed and checked against this instant, never against the wall clock.
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
 
 def test_an_admin_token_stands_for_an_admin() -> None:
-    token = mint_token(SECRET, role=Role.ADMIN, subject="ops", ttl=timedelta(minutes=5))
-    actor = actor_from_header(f"Bearer {token}", SECRET)
+    token = mint_token(SECRET, role=Role.ADMIN, subject="ops", ttl=timedelta(minutes=5), now=NOW)
+    actor = actor_from_header(f"Bearer {token}", SECRET, now=NOW)
     assert actor == Actor(Role.ADMIN, subject="ops")
     assert actor.is_admin
     assert actor.label == "admin:ops"
@@ -23,8 +34,8 @@ def test_an_admin_token_stands_for_an_admin() -> None:
 
 @pytest.mark.parametrize("subject", [to_global_id("Customer", CUSTOMER), str(CUSTOMER)])
 def test_a_customer_token_carries_the_customer_id_as_sub(subject: str) -> None:
-    token = mint_token(SECRET, role=Role.CUSTOMER, subject=subject, ttl=timedelta(minutes=5))
-    actor = actor_from_token(token, SECRET)
+    token = mint_token(SECRET, role=Role.CUSTOMER, subject=subject, ttl=timedelta(minutes=5), now=NOW)
+    actor = actor_from_token(token, SECRET, now=NOW)
     assert actor.customer_id == CUSTOMER
     assert not actor.is_admin
     assert actor.owns(CUSTOMER)
@@ -33,8 +44,8 @@ def test_a_customer_token_carries_the_customer_id_as_sub(subject: str) -> None:
 
 
 def test_no_header_is_anonymous() -> None:
-    assert actor_from_header(None, SECRET) is ANONYMOUS
-    assert actor_from_header("  ", SECRET) is ANONYMOUS
+    assert actor_from_header(None, SECRET, now=NOW) is ANONYMOUS
+    assert actor_from_header("  ", SECRET, now=NOW) is ANONYMOUS
     assert ANONYMOUS.label == "anonymous"
     assert not ANONYMOUS.owns(CUSTOMER)
 
@@ -43,7 +54,6 @@ def _signed(claims: dict[str, object], secret: str = SECRET, algorithm: str = "H
     return jwt.encode(claims, secret, algorithm=algorithm)
 
 
-NOW = datetime.now(UTC)
 GOOD = {"sub": "ops", "role": "admin", "iat": NOW, "exp": NOW + timedelta(minutes=5)}
 
 
@@ -65,4 +75,28 @@ GOOD = {"sub": "ops", "role": "admin", "iat": NOW, "exp": NOW + timedelta(minute
 )
 def test_a_token_that_cannot_be_trusted_is_refused_with_the_reason(header: str, reason: str) -> None:
     with pytest.raises(InvalidToken, match=reason):
-        actor_from_header(header, SECRET)
+        actor_from_header(header, SECRET, now=NOW)
+
+
+def test_a_token_is_good_until_its_expiry_plus_the_leeway_by_the_clock_it_is_checked_against() -> None:
+    token = mint_token(SECRET, role=Role.ADMIN, subject="ops", ttl=timedelta(minutes=5), now=NOW)
+    last_good = NOW + timedelta(minutes=5, seconds=LEEWAY_SECONDS - 1)
+    assert actor_from_token(token, SECRET, now=last_good).role is Role.ADMIN
+    with pytest.raises(InvalidToken, match="expired"):
+        actor_from_token(token, SECRET, now=last_good + timedelta(seconds=1))
+    # Years later by the wall clock, a test that owns its clock still sees a good token.
+    assert actor_from_token(token, SECRET, now=NOW + timedelta(minutes=1)).subject == "ops"
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({**GOOD, "iat": NOW + timedelta(minutes=1)}, "'iat' claim lies in the future"),
+        ({**GOOD, "nbf": NOW + timedelta(minutes=1)}, "not valid yet"),
+        ({**GOOD, "exp": "tomorrow"}, "'exp' claim must be a number"),
+        ({**GOOD, "iat": True}, "'iat' claim must be a number"),
+    ],
+)
+def test_times_in_a_token_are_checked_against_the_given_clock(claims: dict[str, object], reason: str) -> None:
+    with pytest.raises(InvalidToken, match=reason):
+        actor_from_token(_signed(claims), SECRET, now=NOW)
