@@ -10,16 +10,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 
-from graphql import DocumentNode, GraphQLSyntaxError, SelectionSetNode, Source, Visitor, visit
+from graphql import ASTValidationRule, DocumentNode, GraphQLSyntaxError, SelectionSetNode, Source, Visitor, visit
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 
+from api._document_limits import document_limits_rule
 from api.settings import Settings
 
 
@@ -54,19 +53,30 @@ class RejectEmptySelectionSets(SchemaExtension):
             raise GraphQLSyntaxError(Source(execution.query), start, "A selection set must select at least one field.")
 
 
-def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    """The extensions that enforce `settings`' limits, as factories (one instance per operation).
-
-    Strawberry's depth and alias limiters build a new validation rule class per instance; a new class per
-    request defeats the validation cache (its key holds the rules) and costs a full validation each time.
-    So the rules are built once here, and each operation gets an extension that merely adds them.
-    """
-    rules = [
-        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """The validation rules, beside GraphQL's own, that enforce `settings`' limits on depth, aliases and
+    introspection. The depth and alias rule is ours: Strawberry's skip introspection fields and follow
+    fragment spreads without memoising them."""
+    rules: list[type[ASTValidationRule]] = [
+        document_limits_rule(
+            max_depth=settings.max_depth,
+            max_introspection_depth=settings.max_introspection_depth,
+            max_aliases=settings.max_aliases,
+        ),
     ]
     if not settings.introspection:
         rules += DisableIntrospection().validation_rules
+    return rules
+
+
+def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
+    """The extensions that enforce `settings`' limits, as factories (one instance per operation).
+
+    A new validation rule class per request would defeat the validation cache (its key holds the rules) and
+    cost a full validation each time, as Strawberry's own depth and alias limiters do. So the rules are
+    built once here, and each operation gets an extension that merely adds them.
+    """
+    rules = validation_rules(settings)
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         RejectEmptySelectionSets,

@@ -40,6 +40,8 @@ class Settings:
     introspection: bool = True
     max_body_bytes: int = 64 * 1024
     max_depth: int = 12
+    # The depth of the standard introspection query (GraphiQL's and graphql-core's): 14.
+    max_introspection_depth: int = 14
     max_aliases: int = 30
     max_tokens: int = 2000
     max_operations: int = 10
@@ -71,6 +73,7 @@ class Settings:
             introspection=_flag(env, "TWOFOLD_INTROSPECTION", default=not production),
             max_body_bytes=int(_number(env, "TWOFOLD_MAX_BODY_BYTES", 64 * 1024, 1024, 64 * 1024 * 1024)),
             max_depth=int(_number(env, "TWOFOLD_MAX_DEPTH", 12, 2, 100)),
+            max_introspection_depth=int(_number(env, "TWOFOLD_MAX_INTROSPECTION_DEPTH", 14, 2, 100)),
             max_aliases=int(_number(env, "TWOFOLD_MAX_ALIASES", 30, 1, 1000)),
             max_tokens=int(_number(env, "TWOFOLD_MAX_TOKENS", 2000, 100, 100_000)),
             max_operations=int(_number(env, "TWOFOLD_MAX_OPERATIONS", 10, 1, 100)),
