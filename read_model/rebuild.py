@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from read_model.checkpoint import ORIGIN
+from read_model.checkpoint import ORIGIN, Checkpoint
 from read_model.dead_letters import AbstractDeadLetters
 from read_model.document_store import AbstractDocumentStore
 from read_model.indexes import PROJECTION_STATUS, IndexDefinition
@@ -110,19 +110,32 @@ class Rebuilder:
             projector, lambda done: progress(Progress(projection.name, done, total, self._clock() - started))
         )
         # The live projector pauses between two rounds while the rebuild takes in what it applied meanwhile
-        # and the alias moves: no moment when the new index lacks what the old one showed.
+        # and the alias moves: no moment when the new index lacks what the old one showed. What is committed
+        # after the live projector's checkpoint, it applies itself once resumed, to the new index.
         with self._switch_over():
-            events += projector.run_until_caught_up()
+            live = self._checkpoints.load(f"{self._checkpoint_prefix}{projection.name}")
+            events += self._run_to(projector, name, live)
             previous = self._admin.swap_alias(projection.index, index)
         progress(Progress(projection.name, events, max(total, events), self._clock() - started))
         return Rebuilt(projection.name, index, previous, events, self._clock() - started)
 
-    @staticmethod
-    def _catch_up(projector: Projector, report: Callable[[int], None]) -> int:
+    def _catch_up(self, projector: Projector, report: Callable[[int], None]) -> int:
+        """Apply batches until one comes back short of a full batch: the rebuild is then as close behind the
+        writers as one round. Waiting for an empty round instead would never end under steady writes."""
         done = 0
         while True:
             read = sum(result.records for result in projector.run_once())
             done += read
             report(done)
-            if read == 0:
+            if read < self._batch_size:
                 return done
+
+    def _run_to(self, projector: Projector, name: str, target: Checkpoint) -> int:
+        """Apply batches until the rebuild's checkpoint `name` has reached `target`, or nothing is left."""
+        done = 0
+        while self._checkpoints.load(name) < target:
+            read = sum(result.records for result in projector.run_once())
+            done += read
+            if read == 0:
+                break
+        return done
