@@ -1,11 +1,14 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search chaos
+.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector
 	scripts/dev.sh run
 
-test:  ## set up everything, then run every check and the whole test suite
+test:  ## set up everything, then every check and the whole suite, fastest first, stopping at the first failure
 	scripts/dev.sh test
+
+check:  ## the inner loop: static checks and the unit tests, no services (under a minute)
+	scripts/dev.sh check
 
 setup:  ## only install the Python environment and start the local services
 	scripts/dev.sh setup
@@ -33,3 +36,9 @@ bench-lag:  ## commit-to-searchable lag at 200 writes/s, checked by search (test
 
 bench-search:  ## products search latency through GraphQL vs the direct Elasticsearch request, 50/s (test-output/bench/)
 	scripts/dev.sh bench-search
+
+bench-trivial:  ## { __typename } over HTTP vs a plain Starlette JSON route, one worker each (test-output/bench/)
+	scripts/dev.sh bench-trivial
+
+bench-dataset:  ## load and project N products and N orders through the real handlers (test-output/bench/)
+	scripts/dev.sh bench-dataset

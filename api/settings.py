@@ -56,8 +56,8 @@ class Settings:
         environment = _environment(env.get("TWOFOLD_ENV", Environment.DEVELOPMENT.value))
         production = environment is Environment.PRODUCTION
         settings = cls(
-            database_url=_required(env, "DATABASE_URL"),
-            elasticsearch_url=_required(env, "ELASTICSEARCH_URL"),
+            database_url=_service_url(env, "DATABASE_URL", production=production),
+            elasticsearch_url=_service_url(env, "ELASTICSEARCH_URL", production=production),
             environment=environment,
             index_prefix=env.get("TWOFOLD_INDEX_PREFIX", "twofold_"),
             consistency_timeout_seconds=_number(env, "TWOFOLD_CONSISTENCY_TIMEOUT", 5.0, 0.0, 60.0),
@@ -122,11 +122,24 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
     raise SettingsError(f"{name} must be on or off (1/0, true/false), not {raw!r}")
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
+def local_service_urls(env: Mapping[str, str]) -> dict[str, str]:
+    """Where `scripts/services.sh` runs the local PostgreSQL and Elasticsearch (its TWOFOLD_PG_PORT and
+    TWOFOLD_ES_PORT move them): what development uses when DATABASE_URL or ELASTICSEARCH_URL is not set."""
+    pg_port = env.get("TWOFOLD_PG_PORT", "").strip() or "55432"
+    es_port = env.get("TWOFOLD_ES_PORT", "").strip() or "59200"
+    return {
+        "DATABASE_URL": f"postgresql://twofold@127.0.0.1:{pg_port}/twofold",
+        "ELASTICSEARCH_URL": f"http://127.0.0.1:{es_port}",
+    }
+
+
+def _service_url(env: Mapping[str, str], name: str, *, production: bool) -> str:
     value = env.get(name, "").strip()
-    if not value:
-        raise SettingsError(f"{name} is not set: `make run` starts local services and sets it (see README)")
-    return value
+    if value:
+        return value
+    if production:
+        raise SettingsError(f"{name} must be set in production")
+    return local_service_urls(env)[name]
 
 
 def _environment(value: str) -> Environment:

@@ -16,6 +16,13 @@ from typing import Any
 import httpx
 
 from api.migrate import scratch_database
+from api.settings import local_service_urls
+
+# The services the benchmarks run against: DATABASE_URL and ELASTICSEARCH_URL, else the local ones that
+# `make setup` starts. Set here, so that every process a benchmark starts uses the same ones.
+for _name, _url in local_service_urls(os.environ).items():
+    if not os.environ.get(_name, "").strip():
+        os.environ[_name] = _url
 
 ROOT = Path(__file__).resolve().parents[2]
 # TWOFOLD_BENCH_OUTPUT moves the results elsewhere (the smoke run in the test suite uses its own folder).

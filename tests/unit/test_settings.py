@@ -23,6 +23,16 @@ def test_defaults_and_overrides() -> None:
     assert custom.introspection is False
 
 
+def test_development_defaults_to_the_local_services_that_make_setup_starts() -> None:
+    settings = Settings.from_env({})
+    assert settings.database_url == "postgresql://twofold@127.0.0.1:55432/twofold"
+    assert settings.elasticsearch_url == "http://127.0.0.1:59200"
+    moved = Settings.from_env({"TWOFOLD_PG_PORT": "6000", "TWOFOLD_ES_PORT": "6001", "ELASTICSEARCH_URL": " "})
+    assert moved.database_url == "postgresql://twofold@127.0.0.1:6000/twofold"
+    assert moved.elasticsearch_url == "http://127.0.0.1:6001"
+    assert Settings.from_env(BASE).database_url == BASE["DATABASE_URL"]
+
+
 def test_introspection_can_be_turned_on_in_production_and_off_in_development() -> None:
     production = {**BASE, "TWOFOLD_ENV": "production", "TWOFOLD_JWT_SECRET": SECRET}
     assert Settings.from_env({**production, "TWOFOLD_INTROSPECTION": "on"}).introspection is True
@@ -32,7 +42,11 @@ def test_introspection_can_be_turned_on_in_production_and_off_in_development() -
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"ELASTICSEARCH_URL": "http://x"}, "DATABASE_URL is not set"),
+        ({"ELASTICSEARCH_URL": "http://x", "TWOFOLD_ENV": "production"}, "DATABASE_URL must be set in production"),
+        (
+            {"DATABASE_URL": "postgresql://x", "TWOFOLD_ENV": "production"},
+            "ELASTICSEARCH_URL must be set in production",
+        ),
         ({**BASE, "TWOFOLD_ENV": "staging"}, "TWOFOLD_ENV must be one of"),
         ({**BASE, "TWOFOLD_CONSISTENCY_TIMEOUT": "soon"}, "must be a number"),
         ({**BASE, "TWOFOLD_MAX_PAGE_SIZE": "0"}, "must be between"),
