@@ -3,10 +3,13 @@
 #
 #   scripts/dev.sh run    set up, migrate, seed demo data into an empty store (TWOFOLD_SEED_DEMO=0: don't),
 #                         start the projector and the API; prints the GraphiQL URL
-#   scripts/dev.sh test   set up, then every check: format, lint, types, import contracts, schema, pytest
+#   scripts/dev.sh test   set up, then every check, fastest first, stopping at the first that fails: format,
+#                         lint, types, import contracts, schema, contract; tests/unit; tests/integration; tests/e2e
+#   scripts/dev.sh check  the inner loop: the static checks and tests/unit, no services needed
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
 #   scripts/dev.sh bench  every benchmark, then the report: docs/benchmarks.{md,json}, docs/benchmarks/*.png
-#   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search  one benchmark (scripts/bench/*.py)
+#   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset
+#                         one benchmark (scripts/bench/*.py)
 #   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), delayed commits, a poison event,
 #                         real restarts of both services; ends with the summary table
 #
@@ -99,8 +102,8 @@ cmd_run() {
   "$VENV/bin/twofold" serve
 }
 
-cmd_test() {
-  cmd_setup
+# Everything that needs no service: format, lint, types, import contracts, schema, public contract.
+run_static_checks() {
   local bin=$VENV/bin
   say "ruff format --check"
   "$bin/ruff" format --check .
@@ -121,9 +124,54 @@ cmd_test() {
   else
     say "skipping the public-contract check: $SHARED/tools/check_contract.py not found"
   fi
+}
+
+# One tier of the suite; the first tier that fails stops the test command.
+run_tier() {
+  local name=$1 started=$SECONDS
+  shift
+  say "pytest $name"
+  "$VENV/bin/pytest" "$@" || die "the $name tests failed (the later tiers did not run)"
+  say "$name tests passed in $((SECONDS - started)) s"
+}
+
+# The inner loop: the static checks and the unit tests, no services (under a minute).
+cmd_check() {
+  ensure_venv
+  run_static_checks
+  run_tier unit tests/unit "$@"
+}
+
+# Fastest failures first: static checks, then tests/unit, then tests/integration, then tests/e2e. The local
+# services start in the background meanwhile, so a unit failure shows within seconds of the virtualenv.
+# With arguments, one pytest run takes them instead (`scripts/dev.sh test -k outbox -x`).
+cmd_test() {
+  ensure_venv
+  if [ $# -gt 0 ]; then
+    ensure_graphiql_assets
+    ensure_services
+    ensure_browser
+    say "pytest $*"
+    "$VENV/bin/pytest" "$@"
+    return
+  fi
+  local setup_log=$ROOT/test-output/setup.log setup
+  mkdir -p "$ROOT/test-output"
+  say "starting the local services and GraphiQL's assets in the background ($setup_log)"
+  (ensure_graphiql_assets && scripts/services.sh up) >"$setup_log" 2>&1 &
+  setup=$!
+  run_static_checks
+  run_tier unit tests/unit
+  if ! wait "$setup"; then
+    cat "$setup_log" >&2
+    die "the services did not start (see above)"
+  fi
+  cat "$setup_log" >&2
+  eval "$(scripts/services.sh env)"
+  export DATABASE_URL ELASTICSEARCH_URL
+  run_tier integration tests/integration
   ensure_browser
-  say "pytest"
-  "$bin/pytest" "$@"
+  run_tier e2e tests/e2e
 }
 
 # The long fault suite; its summary table (faults injected, events written, events lost) ends the output and
@@ -148,11 +196,14 @@ case "${1:-}" in
   setup) shift; cmd_setup "$@" ;;
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
+  check) shift; cmd_check "$@" ;;
   bench-place-order) shift; cmd_bench place_order "$@" ;;
   bench-projector) shift; cmd_bench projector "$@" ;;
   bench-lag) shift; cmd_bench lag "$@" ;;
   bench-search) shift; cmd_bench search "$@" ;;
+  bench-trivial) shift; cmd_bench trivial "$@" ;;
+  bench-dataset) shift; cmd_bench dataset "$@" ;;
   bench) shift; cmd_bench suite "$@" ;;
   chaos) shift; cmd_chaos "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search [options: --help]" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset [options: --help]" >&2; exit 2 ;;
 esac
