@@ -6,7 +6,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,8 @@ import pytest
 from api.auth import Role, mint_token
 from api.ids import to_global_id
 from api.settings import Settings
+from read_model.indexes import CUSTOMERS, EVENTS, ORDERS, PRODUCTS, PROJECTION_STATUS, IndexNames
+from tests._launcher import Child, launcher
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 # The servers these tests start sign and check tokens with this secret.
@@ -61,13 +62,12 @@ def free_port() -> int:
         return port
 
 
-def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "api.cli", *args], env=env, stdout=out, stderr=subprocess.STDOUT)
+def start(args: list[str], env: dict[str, str], log: Path) -> Child:
+    """`twofold ARGS` as a process of its own, forked from the session's warm launcher (tests/_launcher.py)."""
+    return launcher().start(args, env, log)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: Child) -> None:
     process.terminate()
     try:
         process.wait(timeout=10)
@@ -76,9 +76,20 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _projector_prepared(settings: Settings) -> bool:
+    """Whether every index the projector keeps, and its status index, exist under `settings`' prefix."""
+    names = IndexNames(settings.index_prefix)
+    return all(
+        httpx.head(f"{settings.elasticsearch_url}/{names.alias(definition)}", timeout=5).status_code == 200
+        for definition in (PRODUCTS, CUSTOMERS, ORDERS, EVENTS, PROJECTION_STATUS)
+    )
+
+
 @contextlib.contextmanager
 def running_service(settings: Settings, logs: Path, **extra_env: str) -> Iterator[str]:
-    """Starts `twofold project` and `twofold serve` on `settings`; yields the API's base URL once it is ready."""
+    """Starts `twofold project` and `twofold serve` on `settings`; yields the API's base URL once the API is
+    ready and the projector has created its indexes (both start within milliseconds of each other, so a
+    first query could otherwise come before the projector's first round)."""
     port = free_port()
     env = {
         **os.environ,
@@ -99,13 +110,13 @@ def running_service(settings: Settings, logs: Path, **extra_env: str) -> Iterato
                 if process.poll() is not None:
                     pytest.fail(f"a twofold process exited with {process.returncode}; see {logs}")
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200 and _projector_prepared(settings):
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the API did not become ready within 30 s; see {logs}")
-            time.sleep(0.1)
+                pytest.fail(f"the API and the projector were not ready within 30 s; see {logs}")
+            time.sleep(0.05)
         yield base
     finally:
         for process in processes:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from elasticsearch import Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
+from tests._launcher import launcher
 from tests.conftest import cli_env
 from tests.integration._chaos import record
 from tests.integration._indexes import INDEXES, projected_from_scratch, sources
@@ -60,10 +59,7 @@ def test_killing_the_projector_mid_batch_never_loses_or_corrupts_anything(
     for kill in range(KILLS):
         write_a_shop(bus, writers=4, steps=30)  # a fresh backlog for every round
         before = checkpoints(database_url, index_prefix)
-        with (OUTPUT / f"project-{kill}.log").open("wb") as log:
-            projector = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=subprocess.STDOUT
-            )
+        projector = launcher().start(["project"], env, OUTPUT / f"project-{kill}.log")
         # Wait until it is working through the backlog (a checkpoint moved), then kill it at a random moment.
         deadline = time.monotonic() + 30
         while checkpoints(database_url, index_prefix) == before:

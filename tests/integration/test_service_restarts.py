@@ -19,6 +19,7 @@ from elasticsearch import Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
+from tests._launcher import launcher
 from tests.conftest import cli_env
 from tests.integration._chaos import record
 from write_model import commands
@@ -36,10 +37,7 @@ def test_a_service_restart_under_load_loses_nothing_and_the_lag_recovers(
 ) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     env = cli_env(settings)
-    with (OUTPUT / f"project-{service}.log").open("wb") as log:
-        projector = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    projector = launcher().start(["project"], env, OUTPUT / f"project-{service}.log")
     bus = bootstrap.build_command_bus(engine)
     committed: list[str] = []
     stop = threading.Event()
