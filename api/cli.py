@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 
@@ -127,7 +127,6 @@ def _count(text: str) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     from api.auth import Role, customer_id_of, mint_token
-    from api.bootstrap import utc_now
     from api.ids import to_global_id
 
     try:
@@ -147,7 +146,7 @@ def _token(args: argparse.Namespace) -> int:
         role, subject = Role.CUSTOMER, to_global_id("Customer", customer_id)
     else:
         role, subject = Role.ADMIN, args.subject
-    print(mint_token(secret, role=role, subject=subject, ttl=timedelta(hours=args.hours), now=utc_now()))
+    print(mint_token(secret, role=role, subject=subject, ttl=timedelta(hours=args.hours), now=datetime.now(UTC)))
     return 0
 
 

@@ -20,6 +20,7 @@ from elasticsearch import Elasticsearch
 
 from api.migrate import scratch_database
 from api.settings import Settings
+from tests._launcher import close_launcher
 from tests.integration._chaos import RECORDS as CHAOS_RECORDS
 
 
@@ -81,18 +82,27 @@ def es(elasticsearch_url: str) -> Iterator[Elasticsearch]:
         yield client
 
 
+@contextlib.contextmanager
+def scratch_prefix(es: Elasticsearch) -> Iterator[str]:
+    """A new prefix for indexes and aliases; those named with it are deleted afterwards, by name."""
+    prefix = f"t{uuid.uuid4().hex[:10]}_"
+    try:
+        yield prefix
+    finally:
+        names = list(es.indices.get(index=f"{prefix}*", expand_wildcards="all"))
+        if names:
+            es.indices.delete(index=",".join(names))
+
+
 @pytest.fixture
 def index_prefix(es: Elasticsearch) -> Iterator[str]:
     """A prefix for this test's indexes and aliases; they are deleted afterwards, by name."""
-    prefix = f"t{uuid.uuid4().hex[:10]}_"
-    yield prefix
-    names = list(es.indices.get(index=f"{prefix}*", expand_wildcards="all"))
-    if names:
-        es.indices.delete(index=",".join(names))
+    with scratch_prefix(es) as prefix:
+        yield prefix
 
 
-@pytest.fixture
-def settings(database_url: str, elasticsearch_url: str, index_prefix: str) -> Settings:
+def settings_for(database_url: str, elasticsearch_url: str, index_prefix: str) -> Settings:
+    """The settings the tests run processes with: a short poll, a generous wait for read-your-writes."""
     return Settings(
         database_url=database_url,
         elasticsearch_url=elasticsearch_url,
@@ -101,6 +111,11 @@ def settings(database_url: str, elasticsearch_url: str, index_prefix: str) -> Se
         projector_batch_size=100,
         projector_poll_seconds=0.2,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, elasticsearch_url: str, index_prefix: str) -> Settings:
+    return settings_for(database_url, elasticsearch_url, index_prefix)
 
 
 def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
@@ -112,6 +127,10 @@ def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
         "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
         **overrides,
     }
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    close_launcher()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -125,8 +125,10 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int) 
         )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
-        asyncio.run(run_graphql(port, rate, requests(100, 0)))  # warm up both
-        asyncio.run(run_direct(es_url, alias, rate, requests(100, 0)))
+        # Warm up both with up to 100 requests: at a smoke run's rate, 100 would take longer than the run.
+        warm_up = requests(min(100, count), 0)
+        asyncio.run(run_graphql(port, rate, warm_up))
+        asyncio.run(run_direct(es_url, alias, rate, warm_up))
         for number in range(rounds):
             work = requests(count, number + 1)
             for side in ("direct", "graphql"):

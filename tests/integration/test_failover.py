@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -16,6 +14,7 @@ from elasticsearch import Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
+from tests._launcher import launcher
 from tests.conftest import cli_env
 from write_model import commands
 from write_model.bus import CommandBus
@@ -44,18 +43,24 @@ def test_a_standby_takes_over_within_ten_seconds_of_the_active_projectors_death(
 ) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     env = cli_env(settings, TWOFOLD_PROJECTOR_POLL_INTERVAL="0.2")
-    with (OUTPUT / "active.log").open("wb") as log:
-        active = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    active = launcher().start(["project"], env, OUTPUT / "active.log")
     standby = bootstrap.build_projector(settings)
+    tried = threading.Event()
+    acquire = standby.lease.acquire
+
+    def acquire_and_say_so() -> bool:
+        held = acquire()
+        tried.set()
+        return held
+
+    standby.lease.acquire = acquire_and_say_so  # type: ignore[method-assign]
     stop = threading.Event()
     thread = threading.Thread(target=standby.projector.run_forever, args=(stop,))
     try:
         first = create(bus)
         wait_for(lambda: es.exists(index=f"{index_prefix}products", id=str(first)), 30)
         thread.start()
-        time.sleep(1.5)
+        assert tried.wait(30), "the standby never asked for the lease"
         assert not standby.projector.active, "two projectors held the lease at once"
 
         os.kill(active.pid, signal.SIGKILL)

@@ -8,14 +8,16 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pytest
 import sqlalchemy as sa
 from elasticsearch import ApiError, Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
-from tests.conftest import cli_env
+from tests.conftest import cli_env, scratch_prefix, settings_for
 from tests.integration._indexes import INDEXES, projected_from_scratch, sources
 from tests.integration._shop import write_a_shop
 from write_model import commands
@@ -80,10 +82,29 @@ def rebuild_under_load(engine: sa.Engine, settings: Settings, es: Elasticsearch,
     return UnderLoad(done, counts, problems)
 
 
+@dataclass
+class Rebuilt:
+    result: UnderLoad
+    settings: Settings
+    es: Elasticsearch
+
+
+@pytest.fixture(scope="module")
+def rebuilt(database_url: str, elasticsearch_url: str) -> Iterator[Rebuilt]:
+    """One rebuild under load for the whole module: its tests check different things of the same run."""
+    with Elasticsearch(elasticsearch_url, request_timeout=30) as es, scratch_prefix(es) as prefix:
+        settings = settings_for(database_url, elasticsearch_url, prefix)
+        engine = bootstrap.create_engine(settings)
+        try:
+            yield Rebuilt(rebuild_under_load(engine, settings, es, prefix), settings, es)
+        finally:
+            engine.dispose()
+
+
 def test_a_rebuild_switches_indexes_without_failed_queries_or_an_empty_index_and_loses_nothing(
-    engine: sa.Engine, settings: Settings, es: Elasticsearch, index_prefix: str
+    rebuilt: Rebuilt,
 ) -> None:
-    result = rebuild_under_load(engine, settings, es, index_prefix)
+    result, settings, es, index_prefix = rebuilt.result, rebuilt.settings, rebuilt.es, rebuilt.settings.index_prefix
     assert result.done.returncode == 0, result.done.stderr
     assert not result.problems, result.problems[:3]
     assert result.counts, "the reader never read"
@@ -99,9 +120,7 @@ def test_a_rebuild_switches_indexes_without_failed_queries_or_an_empty_index_and
             assert sources(es, f"{index_prefix}{index}") == sources(es, f"{fresh}{index}"), index
 
 
-def test_a_rebuild_never_hides_a_product_even_for_a_moment(
-    engine: sa.Engine, settings: Settings, es: Elasticsearch, index_prefix: str
-) -> None:
-    result = rebuild_under_load(engine, settings, es, index_prefix)
+def test_a_rebuild_never_hides_a_product_even_for_a_moment(rebuilt: Rebuilt) -> None:
+    result = rebuilt.result
     assert result.done.returncode == 0, result.done.stderr
     assert all(later >= earlier for earlier, later in itertools.pairwise(result.counts)), "products vanished"
