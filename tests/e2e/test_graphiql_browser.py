@@ -7,7 +7,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, Route, sync_playwright
+from playwright.sync_api import Page, Response, Route, sync_playwright
 
 from tests.e2e.conftest import OUTPUT, GraphQLClient, admin_token
 from tests.e2e.test_products_http import CREATE, product_input
@@ -53,12 +53,26 @@ def test_graphiql_runs_a_query_offline_and_shows_the_result(server: str) -> None
             page.route("**/*", loopback_only)
             page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
             page.on("pageerror", lambda error: problems.append(str(error)))
+            introspections: list[Response] = []
+            page.on(
+                "response",
+                lambda response: (
+                    introspections.append(response)
+                    if "IntrospectionQuery" in (response.request.post_data or "")
+                    else None
+                ),
+            )
 
             shown = run_in_graphiql(
                 page, server, '{ products(query: "lantern") { totalCount edges { node { name } } } }', name
             )
             page.screenshot(path=str(SCREENSHOTS / "graphiql.png"))
             assert json.loads(shown) == {"data": {"products": {"totalCount": 1, "edges": [{"node": {"name": name}}]}}}
+            # GraphiQL loaded the schema with its own introspection query, within the depth limit.
+            assert introspections, "GraphiQL sent no introspection query"
+            schema = introspections[0].json()
+            assert "errors" not in schema, schema["errors"]
+            assert schema["data"]["__schema"]["queryType"]["name"] == "Query"
 
             # The Headers tab carries a token, as the page's welcome text tells newcomers to do.
             token = {"Authorization": f"Bearer {admin_token()}"}

@@ -70,6 +70,12 @@ def _with_token(token: str) -> dict[str, str]:
 
 
 DEEP = "{ " + "a { " * 50 + "b" + " }" * 50 + " }"
+DEEP_INTROSPECTION = '{ __type(name: "Query") { fields { type { ' + "ofType { " * 14 + "name" + " }" * 14 + " } } } }"
+FRAGMENT_FAN_OUT = (
+    "{ ...F0 } "
+    + " ".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(40))
+    + " fragment F40 on Query { __typename }"
+)
 ALIASES = "{ " + " ".join(f"a{n}: __typename" for n in range(500)) + " }"
 TOKENS = "{ products(first: 1) { " + "totalCount " * 3000 + "} }"
 ORDERS = "{ orders(first: 1) { totalCount } }"
@@ -98,6 +104,13 @@ CASES = [
     ),
     Case("11 operations in a batch", 400, "BAD_REQUEST", json.dumps([{"query": PRODUCTS}] * 11).encode()),
     Case.query("depth 50", DEEP, 200, "GRAPHQL_VALIDATION_FAILED", "exceeds maximum operation depth of 12"),
+    Case.query(
+        "17-level introspection",
+        DEEP_INTROSPECTION,
+        200,
+        "GRAPHQL_VALIDATION_FAILED",
+        "exceeds maximum introspection depth of 14",
+    ),
     Case.query("500 aliases", ALIASES, 200, "GRAPHQL_VALIDATION_FAILED", "500 aliases found. Allowed: 30"),
     Case.query("3,000 tokens", TOKENS, 200, "GRAPHQL_PARSE_FAILED", "more than 2000 tokens"),
     Case.query("an empty selection", "{ products { } }", 200, "GRAPHQL_PARSE_FAILED", "at least one field"),
@@ -172,6 +185,12 @@ def test_each_hostile_request_gets_its_documented_answer_and_the_service_stays_u
     assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
     assert GraphQLClient(server)(PRODUCTS) == {"data": {"products": {"totalCount": 0}}}
     assert GraphQLClient(server, admin_token())(ORDERS) == {"data": {"orders": {"totalCount": 0}}}
+
+
+def test_fragments_doubling_forty_times_are_answered_at_once_and_the_service_stays_up(server: str) -> None:
+    # 2**40 paths through the spreads: a limiter that followed each one never finished and froze the server.
+    assert GraphQLClient(server)(FRAGMENT_FAN_OUT) == {"data": {"__typename": "Query"}}
+    assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
 
 
 def test_a_batch_within_the_limit_runs_every_operation(server: str) -> None:
