@@ -202,7 +202,10 @@ es_up() {
   es_install
   es_configure
   say "starting Elasticsearch $ES_VERSION on $LOCAL_ELASTICSEARCH_URL (Java $(java_major "$java_home/bin/java"), heap $ES_HEAP)"
-  as_service_user env ES_JAVA_HOME="$java_home" ES_PATH_CONF="$STATE/es/config" ES_TMPDIR="$STATE/es/tmp" \
+  # TWOFOLD_ES_START_NICE: the start (the JVM warming up, about a minute of CPU) yields to whatever runs
+  # beside it, as the test command's checks do; once the node answers it runs at normal priority.
+  as_service_user nice -n "${TWOFOLD_ES_START_NICE:-0}" \
+    env ES_JAVA_HOME="$java_home" ES_PATH_CONF="$STATE/es/config" ES_TMPDIR="$STATE/es/tmp" \
     ES_JAVA_OPTS="-Xms$ES_HEAP -Xmx$ES_HEAP" \
     "$(es_home)/bin/elasticsearch" -d -p "$STATE/es/elasticsearch.pid" >"$STATE/es/launcher.log" 2>&1 ||
     die "Elasticsearch did not start; see $STATE/es/launcher.log and $STATE/es/logs/"
@@ -212,6 +215,17 @@ es_up() {
     [ "$waited" -le 120 ] || die "Elasticsearch did not answer within 120 s; see $STATE/es/logs/twofold-local.log"
     sleep 1
   done
+  es_normal_priority
+}
+
+# Every thread of the node back to priority 0 (a thread's priority is its own on Linux; raising it back
+# needs root, so as another user the node keeps the priority it started with).
+es_normal_priority() {
+  local pid
+  [ "${TWOFOLD_ES_START_NICE:-0}" != "0" ] || return 0
+  pid=$(cat "$STATE/es/elasticsearch.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && [ -d "/proc/$pid/task" ] || return 0
+  renice -n 0 -p $(ls "/proc/$pid/task") >/dev/null 2>&1 || say "Elasticsearch keeps its start priority (renice needs root)"
 }
 
 es_down() {
