@@ -15,6 +15,7 @@ import queue
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import IO
@@ -74,7 +75,23 @@ class Launcher:
     def start(self, args: list[str], env: dict[str, str], log: Path) -> Child:
         """Forks `twofold ARGS` with environment `env` and its output (both streams) in `log`."""
         log.parent.mkdir(parents=True, exist_ok=True)
-        request = json.dumps({"args": args, "env": env, "log": str(log)}) + "\n"
+        return self._fork({"args": args, "env": env, "log": str(log)})
+
+    def run(self, args: list[str], env: dict[str, str], *, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Runs `twofold ARGS` to its end, as `subprocess.run(..., capture_output=True, text=True)` would."""
+        with tempfile.TemporaryDirectory(prefix="twofold-run-") as folder:
+            out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+            child = self._fork({"args": args, "env": env, "stdout": str(out), "stderr": str(err)})
+            try:
+                code = child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+                raise
+            return subprocess.CompletedProcess(["twofold", *args], code, out.read_text(), err.read_text())
+
+    def _fork(self, request_fields: dict[str, object]) -> Child:
+        request = json.dumps(request_fields) + "\n"
         with self._lock:
             self._stdin.write(request.encode())
             self._stdin.flush()

@@ -1,8 +1,9 @@
 """The warm side of `tests/_launcher.py`: imports the service once, then forks each `twofold` process asked for.
 
 Started as `python -m tests._zygote`. It reads one JSON request a line on standard input,
-`{"args": [...], "env": {...}, "log": "path"}`, forks a child that runs `api.cli.main(args)` with that
-environment and its output in that log, and answers `{"started": pid}` on standard output. When a child
+`{"args": [...], "env": {...}, "log": "path"}` (or `"stdout"` and `"stderr"` paths apart), forks a child
+that runs `api.cli.main(args)` with that environment and its output there, and answers
+`{"started": pid}` on standard output. When a child
 ends it says `{"exited": pid, "code": n}` (a signal's number negated, as `subprocess` does). At the end of
 standard input it ends its children and exits.
 
@@ -36,11 +37,11 @@ def _run_child(request: dict[str, object], wakeup: tuple[int, int]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         for fd in wakeup:
             os.close(fd)
-        log = os.open(str(request["log"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+        out = _open_for_writing(str(request.get("stdout", request.get("log"))))
+        os.dup2(out, 1)
+        os.dup2(out if "log" in request else _open_for_writing(str(request["stderr"])), 2)
         os.environ.clear()
         os.environ.update({str(k): str(v) for k, v in dict(request["env"]).items()})  # type: ignore[call-overload]
         code = api.cli.main([str(arg) for arg in request["args"]])  # type: ignore[attr-defined]
@@ -52,6 +53,10 @@ def _run_child(request: dict[str, object], wakeup: tuple[int, int]) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _open_for_writing(path: str) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 
 
 def _say(message: dict[str, int]) -> None:

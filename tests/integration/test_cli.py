@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from api.auth import Role, actor_from_token
 from api.ids import to_global_id
 from api.settings import Settings
+from tests._launcher import launcher
 from tests.conftest import cli_env, own_database
 
 SECRET = "cli-test-secret-0123456789abcdef-xyz"
@@ -36,8 +38,14 @@ COMMANDS = [
 
 
 def twofold(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`twofold ARGS` run to its end, forked from the session's warm launcher."""
+    return launcher().run(list(args), env or dict(os.environ))
+
+
+def twofold_interpreter(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m api.cli ARGS` in a new interpreter, as a shell runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, timeout=300, check=False
     )
 
 
@@ -47,7 +55,7 @@ database_url = own_database()
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "twofold")
 def test_every_command_answers_help(command: list[str]) -> None:
-    shown = twofold(*command, "--help")
+    shown = twofold_interpreter(*command, "--help")
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("usage: twofold")
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,6 +20,7 @@ from read_model.outbox import OutboxRecord
 from read_model.projections import Document
 from read_model.projections.products import ProductProjection
 from read_model.projector import PoisonSuspected, Projector
+from tests._launcher import launcher
 from tests.conftest import cli_env, own_database
 from tests.integration._chaos import record
 from write_model import commands
@@ -131,13 +130,7 @@ def test_the_dead_letters_command_lists_skips_and_retries(
     env = cli_env(settings)
 
     def twofold(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "api.cli", "dead-letters", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        done = launcher().run(["dead-letters", *args], env)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
