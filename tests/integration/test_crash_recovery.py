@@ -20,13 +20,18 @@ from elasticsearch import Elasticsearch
 from api import bootstrap
 from api.settings import Settings
 from tests._launcher import launcher
-from tests.conftest import cli_env
+from tests.conftest import cli_env, own_database
 from tests.integration._chaos import record
 from tests.integration._indexes import INDEXES, projected_from_scratch, sources
 from tests.integration._shop import write_a_shop
 
 KILLS = int(os.environ.get("TWOFOLD_CHAOS_KILLS", "3"))
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "crash-recovery"
+
+
+# A database of its own: every index is compared with a rebuild of the whole outbox, which must be this
+# test's alone, whatever ran before it.
+database_url = own_database()
 
 
 def checkpoints(database_url: str, prefix: str) -> dict[str, tuple[int, int]]:

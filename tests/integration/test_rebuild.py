@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,7 +16,8 @@ from elasticsearch import ApiError, Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
-from tests.conftest import cli_env, scratch_prefix, settings_for
+from tests._launcher import launcher
+from tests.conftest import cli_env, fresh_database, scratch_prefix, settings_for
 from tests.integration._indexes import INDEXES, projected_from_scratch, sources
 from tests.integration._shop import write_a_shop
 from write_model import commands
@@ -65,13 +65,7 @@ def rebuild_under_load(engine: sa.Engine, settings: Settings, es: Elasticsearch,
             thread.start()
         try:
             env = cli_env(settings, TWOFOLD_PROJECTOR_BATCH_SIZE="50")
-            done = subprocess.run(
-                [sys.executable, "-m", "api.cli", "rebuild", "all"],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            done = launcher().run(["rebuild", "all"], env)
         finally:
             stop.set()
             for thread in threads:
@@ -90,9 +84,14 @@ class Rebuilt:
 
 
 @pytest.fixture(scope="module")
-def rebuilt(database_url: str, elasticsearch_url: str) -> Iterator[Rebuilt]:
-    """One rebuild under load for the whole module: its tests check different things of the same run."""
-    with Elasticsearch(elasticsearch_url, request_timeout=30) as es, scratch_prefix(es) as prefix:
+def rebuilt(server_database_url: str, elasticsearch_url: str) -> Iterator[Rebuilt]:
+    """One rebuild under load for the whole module: its tests check different things of the same run. In a
+    database of its own, so that it replays its own shop, not whatever the tests before it wrote."""
+    with (
+        fresh_database(server_database_url) as database_url,
+        Elasticsearch(elasticsearch_url, request_timeout=30) as es,
+        scratch_prefix(es) as prefix,
+    ):
         settings = settings_for(database_url, elasticsearch_url, prefix)
         engine = bootstrap.create_engine(settings)
         try:
