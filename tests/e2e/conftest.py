@@ -14,12 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
+from elasticsearch import Elasticsearch
 
 from api.auth import Role, mint_token
 from api.ids import to_global_id
 from api.settings import Settings
 from read_model.indexes import CUSTOMERS, EVENTS, ORDERS, PRODUCTS, PROJECTION_STATUS, IndexNames
 from tests._launcher import Child, launcher
+from tests.conftest import fresh_database, scratch_prefix, settings_for
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 # The servers these tests start sign and check tokens with this secret.
@@ -67,8 +69,15 @@ def start(args: list[str], env: dict[str, str], log: Path) -> Child:
     return launcher().start(args, env, log)
 
 
-def stop(process: Child) -> None:
-    process.terminate()
+def stop_all(processes: list[Child]) -> None:
+    """Asks every process to stop at once, then waits for each (killing one that does not within 10 s)."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        _wait_or_kill(process)
+
+
+def _wait_or_kill(process: Child) -> None:
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -119,8 +128,30 @@ def running_service(settings: Settings, logs: Path, **extra_env: str) -> Iterato
             time.sleep(0.05)
         yield base
     finally:
-        for process in processes:
-            stop(process)
+        stop_all(processes)
+
+
+def module_service(*, own_database: bool = False) -> tuple[Any, Any]:
+    """`settings` and `server` fixtures shared by every test of a module, for modules whose tests read only
+    what they wrote (unique SKUs, names and ids) or write nothing. Use as
+    `settings, server = module_service()`, with a comment saying why. `own_database`: the module's own
+    database rather than the session's, for tests that expect an empty store."""
+
+    @pytest.fixture(scope="module")
+    def settings(server_database_url: str, database_url: str, elasticsearch_url: str) -> Iterator[Settings]:
+        with contextlib.ExitStack() as stack:
+            url = database_url
+            if own_database:
+                url = stack.enter_context(fresh_database(server_database_url))
+            es = stack.enter_context(Elasticsearch(elasticsearch_url, request_timeout=30))
+            yield settings_for(url, elasticsearch_url, stack.enter_context(scratch_prefix(es)))
+
+    @pytest.fixture(scope="module")
+    def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
+        with running_service(settings, OUTPUT / "e2e" / request.module.__name__.rsplit(".", 1)[-1]) as base:
+            yield base
+
+    return settings, server
 
 
 @pytest.fixture

@@ -17,15 +17,24 @@ import pytest
 
 from api.auth import Role, mint_token
 from api.settings import Settings
-from tests.conftest import own_database
-from tests.e2e.conftest import OUTPUT, SECRET, GraphQLClient, admin_token, bearer, issued_now, running_service
+from tests.e2e.conftest import (
+    OUTPUT,
+    SECRET,
+    GraphQLClient,
+    admin_token,
+    bearer,
+    issued_now,
+    module_service,
+    running_service,
+)
 
 JSON = {"content-type": "application/json"}
 PRODUCTS = "{ products(first: 1) { totalCount } }"
 
 
 # A database of each test's own: the counts below are over everything in it.
-database_url = own_database()
+# One server for the module, on an empty store of its own: its tests write nothing.
+settings, server = module_service(own_database=True)
 
 
 @dataclass(frozen=True)

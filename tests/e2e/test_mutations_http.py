@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from api.ids import to_global_id
 from api.settings import Settings
-from tests.e2e.conftest import GraphQLClient, as_admin
+from tests.e2e.conftest import GraphQLClient, as_admin, module_service
 from tests.e2e.test_products_http import CREATE, error_codes, product_input
 
 ERRORS = """
@@ -61,6 +61,9 @@ mutation Act($input: OrderActionInput!) {
   }
 }
 """
+
+# One server for the module: each test reads only what it wrote (unique SKUs, emails and ids).
+settings, server = module_service()
 
 
 def change(gql: GraphQLClient, mutation: str, **fields: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import httpx
 
 from api.consistency import encode_token
 from api.migrate import head_revision
-from tests.e2e.conftest import GraphQLClient
+from tests.e2e.conftest import GraphQLClient, module_service
 
 CREATE = """
 mutation Create($input: CreateProductInput!) {
@@ -31,6 +31,9 @@ query Search($q: String, $token: String, $first: Int, $after: String) {
   }
 }
 """
+
+# One server for the module: each test reads only the products it wrote (unique SKUs and names).
+settings, server = module_service()
 
 
 def product_input(**overrides: Any) -> dict[str, Any]:
