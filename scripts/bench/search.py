@@ -109,7 +109,7 @@ async def run_direct(url: str, alias: str, rate: float, work: list[tuple[str, st
         return await open_loop(rate, work, send)
 
 
-def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int) -> dict[str, Any]:
+def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, name: str) -> dict[str, Any]:
     """Search latency over the products already indexed under `prefix` (the database at `url` is the API's)."""
     es_url = os.environ["ELASTICSEARCH_URL"]
     alias = f"{prefix}{PRODUCTS.name}"
@@ -119,7 +119,7 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int) 
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix, "TWOFOLD_PORT": str(port)}
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    with (OUTPUT / "search_serve.log").open("wb") as log:
+    with (OUTPUT / f"{name}_serve.log").open("wb") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
@@ -179,7 +179,7 @@ def main() -> None:
     with fresh_database() as url:
         try:
             loaded = load(url, prefix, args.products, args.products)
-            result = measure(url, prefix, rate=args.rate, seconds=args.seconds, rounds=args.rounds)
+            result = measure(url, prefix, rate=args.rate, seconds=args.seconds, rounds=args.rounds, name=args.name)
         finally:
             drop_indexes(prefix)
     result["products"] = loaded.products
