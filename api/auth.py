@@ -135,6 +135,5 @@ def customer_id_of(text: str) -> uuid.UUID | None:
 
 def mint_token(secret: str, *, role: Role, subject: str, ttl: timedelta, now: datetime) -> str:
     """A signed token for `role` and `subject` (a customer's id for `customer`), issued at `now`, valid for `ttl`."""
-    issued = now
-    claims = {"sub": subject, "role": role.value, "iat": issued, "exp": issued + ttl}
+    claims = {"sub": subject, "role": role.value, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)

@@ -148,15 +148,14 @@ cmd_check() {
 # services start in the background meanwhile, so a unit failure shows within seconds of the virtualenv.
 # With arguments, one pytest run takes them instead (`scripts/dev.sh test -k outbox -x`).
 cmd_test() {
-  ensure_venv
   if [ $# -gt 0 ]; then
-    ensure_graphiql_assets
-    ensure_services
+    cmd_setup
     ensure_browser
     say "pytest $*"
     "$VENV/bin/pytest" "$@"
     return
   fi
+  ensure_venv
   local setup_log=$ROOT/test-output/setup.log setup
   mkdir -p "$ROOT/test-output"
   say "starting the local services and GraphiQL's assets in the background ($setup_log)"
