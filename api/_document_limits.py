@@ -1,10 +1,11 @@
-"""How deep and how aliased an operation is, measured through its fragments in time linear in the document.
+"""How deep, how aliased and how large an operation is, measured through its fragments in time linear in the document.
 
 Depth: a top-level field is at depth 0 and each selection set below it one more, so `{ a { b } }` has
 depth 1. Fields under `__schema` and `__type` are counted the same way against the introspection limit,
 which the standard introspection query (GraphiQL's, graphql-core's `get_introspection_query()`) fits
 exactly; every other top-level field is counted against the operation limit. Aliases: every aliased field
-the operation would run, a fragment's counted each time it is spread.
+the operation would run, a fragment's counted each time it is spread. Fields: every field the operation
+would select once its fragments are expanded, `__typename` included.
 
 Each fragment is measured once per document, so fragments that spread others twice over
 (`F0 { ...F1 ...F1 }`, `F1 { ...F2 ...F2 }`, ...) cost the size of the document, not 2 to the power of
@@ -30,7 +31,9 @@ from graphql import (
 INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 
 
-def document_limits_rule(*, max_depth: int, max_introspection_depth: int, max_aliases: int) -> type[ValidationRule]:
+def document_limits_rule(
+    *, max_depth: int, max_introspection_depth: int, max_aliases: int, max_fields: int
+) -> type[ValidationRule]:
     """A validation rule refusing operations past these limits; built once, shared by every request."""
 
     class DocumentLimits(ValidationRule):
@@ -47,23 +50,31 @@ def document_limits_rule(*, max_depth: int, max_introspection_depth: int, max_al
                 self.report_error(GraphQLError(message, node))
             if shape.aliases > max_aliases:
                 self.report_error(GraphQLError(f"{shape.aliases} aliases found. Allowed: {max_aliases}", node))
+            if shape.fields > max_fields:
+                message = (
+                    f"'{name}' selects {shape.fields} fields once its fragments are expanded;"
+                    f" at most {max_fields} are allowed"
+                )
+                self.report_error(GraphQLError(message, node))
 
     return DocumentLimits
 
 
 class Shape(NamedTuple):
     """Of a selection set: how deeply its fields nest (-1: none), below `__schema`/`__type` apart at the
-    top of an operation, and how many aliased fields it runs."""
+    top of an operation, and how many fields and aliased fields it runs."""
 
     depth: int = -1
     introspection_depth: int = -1
     aliases: int = 0
+    fields: int = 0
 
     def add(self, other: Shape) -> Shape:
         return Shape(
             max(self.depth, other.depth),
             max(self.introspection_depth, other.introspection_depth),
             self.aliases + other.aliases,
+            self.fields + other.fields,
         )
 
 
@@ -90,9 +101,10 @@ class _Measure:
         inner = Shape() if field.selection_set is None else self.selections(field.selection_set, root=False)
         depth = 0 if field.selection_set is None else 1 + max(inner.depth, 0)
         aliases = inner.aliases + (1 if field.alias else 0)
+        fields = inner.fields + 1
         if root and field.name.value in INTROSPECTION_ROOTS:
-            return Shape(introspection_depth=depth, aliases=aliases)
-        return Shape(depth=depth, aliases=aliases)
+            return Shape(introspection_depth=depth, aliases=aliases, fields=fields)
+        return Shape(depth=depth, aliases=aliases, fields=fields)
 
     def _fragment(self, name: str, *, root: bool) -> Shape:
         key = (name, root)

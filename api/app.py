@@ -17,6 +17,7 @@ from api.health import healthz, readyz
 from api.metrics import Metrics, metrics
 from api.migrate import head_revision
 from api.observation import RequestObserver
+from api.pagination import Cursors
 from api.schema import build_schema
 from api.settings import Settings
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         search_client = bootstrap.create_async_search_client(settings)
         app.state.settings = settings
         app.state.clock = clock
+        app.state.cursors = Cursors(settings.jwt_secret)
         app.state.metrics = app_metrics
         app.state.engine = engine
         app.state.search_client = search_client
@@ -64,6 +66,13 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         routes.append(Route("/graphiql/{name}", graphiql_page.asset))
     return Starlette(
         routes=routes,
-        middleware=[Middleware(RequestObserver, metrics=app_metrics, max_body_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(
+                RequestObserver,
+                metrics=app_metrics,
+                max_body_bytes=settings.max_body_bytes,
+                read_timeout=settings.read_timeout_seconds,
+            )
+        ],
         lifespan=lifespan,
     )

@@ -108,13 +108,21 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     import uvicorn
 
+    from api._http_protocol import protocol_with_header_timeout
     from api.app import create_app
 
     bind_host, bind_port = host or settings.host, port or settings.port
     if settings.introspection:
         print(f"GraphiQL: http://{bind_host}:{bind_port}/graphql", flush=True)
     # Our own request log (api/observation.py) replaces uvicorn's access log; its other lines stay, as JSON.
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        access_log=False,
+        http=protocol_with_header_timeout(settings.read_timeout_seconds),
+    )
     return 0
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
 from api.auth import Actor
+from api.cost import RequestBudget
+from api.pagination import Cursors
 from api.settings import Settings
 from read_model.consistency import ConsistencyWaiter
 from read_model.search.events import EventSearch
@@ -39,3 +42,7 @@ class Context:
     request: Request
     actor: Actor
     request_id: str
+    cursors: Cursors
+    # Shared by the operations of a batch: one budget, and a bound on the searches running at once.
+    budget: RequestBudget
+    searches: asyncio.Semaphore

@@ -8,20 +8,24 @@ not `application/json`). docs/security.md lists them with the limits.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+import strawberry
 from cross_web import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from api import graphiql_page
 from api.auth import InvalidToken, actor_from_header
 from api.context import Context
+from api.cost import Paging, RequestBudget, batch_cost, over_budget
 from api.observation import observation_of
 
 _CODES = {
@@ -39,11 +43,14 @@ class TwofoldGraphQL(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope, receive)
+        request = Request(_media_type_in_lowercase(scope), receive)
         try:
             if request.method == "POST" and not _is_json(request.headers.get("content-type", "")):
                 raise HTTPException(415, "Send the GraphQL request as JSON: Content-Type: application/json.")
             response = await self.run(request)
+        except ClientDisconnect:
+            observation_of(request).error_codes.append("CLIENT_DISCONNECTED")
+            return  # nobody is left to answer
         except HTTPException as exc:
             code = _CODES.get(exc.status_code, "BAD_REQUEST")
             observation_of(request).error_codes.append(code)
@@ -68,6 +75,41 @@ class TwofoldGraphQL(GraphQL[Context, None]):
             request=request,
             actor=actor,
             request_id=observation.request_id,
+            cursors=state.cursors,
+            budget=RequestBudget(state.settings.max_cost),
+            searches=asyncio.Semaphore(state.settings.max_request_searches),
+        )
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """A batch is priced whole before any of it runs: over the request's budget, none of it runs."""
+        if isinstance(request_data, list) and isinstance(self.schema, strawberry.Schema):
+            settings = context.settings
+            total = batch_cost(
+                self.schema._schema,
+                [(item.query, item.operation_name, item.variables) for item in request_data],
+                Paging(default=settings.default_page_size, maximum=settings.max_page_size),
+                settings.max_tokens,
+            )
+            if total > context.budget.remaining:
+                observation_of(request).error_codes.append("COST_LIMIT_EXCEEDED")
+                error = over_budget(total, context.budget, what=f"batch of {len(request_data)} operations")
+                cost = {"requested": total, "budget": context.budget.budget, "remaining": context.budget.remaining}
+                return [ExecutionResult(data=None, errors=[error], extensions={"cost": cost}) for _ in request_data]
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
         )
 
     def parse_json(self, data: str | bytes) -> Any:
@@ -110,6 +152,16 @@ def error_response(status: int, code: str, message: str) -> Response:
 
 def _is_json(content_type: str) -> bool:
     return content_type.split(";")[0].strip().lower() == "application/json"
+
+
+def _media_type_in_lowercase(scope: Scope) -> Scope:
+    """`scope` with its Content-Type's media type in lowercase, as Strawberry compares it: media types are
+    case-insensitive (RFC 9110), so `APPLICATION/JSON` is JSON too."""
+    headers = [
+        (name, value.split(b";")[0].lower() + value[len(value.split(b";")[0]) :] if name == b"content-type" else value)
+        for name, value in scope["headers"]
+    ]
+    return {**scope, "headers": headers}
 
 
 def _needs_token(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:

@@ -19,6 +19,8 @@ from strawberry.extensions import (
 )
 
 from api._document_limits import document_limits_rule
+from api.cost import CostLimiter, Paging
+from api.permissions import MutationPermissions
 from api.settings import Settings
 
 
@@ -62,6 +64,7 @@ def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
             max_depth=settings.max_depth,
             max_introspection_depth=settings.max_introspection_depth,
             max_aliases=settings.max_aliases,
+            max_fields=settings.max_fields,
         ),
     ]
     if not settings.introspection:
@@ -77,8 +80,11 @@ def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] |
     built once here, and each operation gets an extension that merely adds them.
     """
     rules = validation_rules(settings)
+    paging = Paging(default=settings.default_page_size, maximum=settings.max_page_size)
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         RejectEmptySelectionSets,
         lambda: AddValidationRules(rules),
+        MutationPermissions,
+        lambda: CostLimiter(paging=paging),
     ]

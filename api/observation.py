@@ -2,13 +2,15 @@
 
 `RequestObserver` wraps the whole application. It gives every request an id (the client's `X-Request-ID`
 when it is a sane token, else a fresh one), echoes it in the response, refuses bodies over the configured
-size with 413, and when the response is done writes one JSON log line: request id, operation names,
+size with 413, a body that stalls with 408, says in `Server-Timing: app;dur=<ms>` how long it took to
+answer, and when the response is done writes one JSON log line: request id, operation names,
 duration, actor, outcome and status. The GraphQL layer fills in what only it knows through the request's
 `Observation` (`observation_of`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -54,15 +56,24 @@ def request_id(header: str | None) -> str:
     return header if header is not None and _REQUEST_ID.fullmatch(header) else str(uuid.uuid4())
 
 
+# Not a response but a record of one never sent: the client left first (nginx's convention).
+CLIENT_CLOSED = 499
+
+
 class BodyTooLarge(Exception):
     pass
 
 
+class BodyTooSlow(Exception):
+    pass
+
+
 class RequestObserver:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, read_timeout: float) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.read_timeout = read_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,12 +86,20 @@ class RequestObserver:
         status = 500
         response_started = False
         received = 0
+        body_done = False
 
         async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done:  # what follows the body is the wait for a disconnect: no bound on that
+                return await receive()
+            try:
+                async with asyncio.timeout(self.read_timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > self.max_body_bytes:
                     raise BodyTooLarge
             return message
@@ -91,6 +110,9 @@ class RequestObserver:
                 status, response_started = message["status"], True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", observation.request_id.encode()))
+                # How long the server took until it answered, for clients and tests to see without logs.
+                took = (time.perf_counter() - started) * 1000
+                headers.append((b"server-timing", f"app;dur={took:.1f}".encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -106,7 +128,15 @@ class RequestObserver:
             await _send_json_error(
                 tagged_send, 413, "PAYLOAD_TOO_LARGE", f"The request body exceeds {self.max_body_bytes} bytes."
             )
+        except BodyTooSlow:
+            if response_started:
+                raise
+            observation.error_codes.append("REQUEST_TIMEOUT")
+            message = f"The request body did not arrive: nothing came for {self.read_timeout:g} seconds."
+            await _send_json_error(tagged_send, 408, "REQUEST_TIMEOUT", message)
         finally:
+            if not response_started and "CLIENT_DISCONNECTED" in observation.error_codes:
+                status = CLIENT_CLOSED
             self._record(scope, observation, status, time.perf_counter() - started)
 
     def _record(self, scope: Scope, observation: Observation, status: int, seconds: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import strawberry
@@ -66,9 +67,21 @@ class Mutation:
     cancel_order = strawberry.mutation(resolver=order_mutations.cancel_order)
 
 
+# graphql-core's "Did you mean 'salesReport'?" and the like, which name what the schema holds.
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
 class TwofoldSchema(strawberry.Schema):
+    hide_suggestions = False
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Logs only the unexpected errors: a coded error or a bad document is the client's, not a fault."""
+        """Logs only the unexpected errors: a coded error or a bad document is the client's, not a fault.
+
+        Where introspection is off, the messages lose their suggestions too: they would list, a guess at a
+        time, the fields, arguments and values that introspection hides."""
+        if self.hide_suggestions:
+            for error in errors:
+                error.message = _SUGGESTION.sub("", error.message)
         unexpected = [
             error
             for error in errors
@@ -92,7 +105,7 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
         extensions.append(lambda: OperationObserver(metrics=observed, mask_internal_errors=settings.production))
     # Bounded caches, shared across requests (keyed by maxsize inside Strawberry).
     extensions += [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
-    return TwofoldSchema(
+    schema = TwofoldSchema(
         query=Query,
         mutation=Mutation,
         # Types reachable only through interfaces or unions must be named to appear in the schema.
@@ -112,3 +125,5 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
         extensions=extensions,
         config=StrawberryConfig(scalar_map=SCALARS, batching_config={"max_operations": max_operations}),
     )
+    schema.hide_suggestions = settings is not None and not settings.introspection
+    return schema

@@ -45,6 +45,12 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 2000
     max_operations: int = 10
+    # Fields once fragments are expanded: a few fragments that spread each other twice select billions.
+    max_fields: int = 2000
+    max_cost: int = 2000
+    max_request_searches: int = 4
+    # How long a client may take to send a request's headers, and each chunk of its body.
+    read_timeout_seconds: float = 10.0
 
     @property
     def production(self) -> bool:
@@ -77,6 +83,10 @@ class Settings:
             max_aliases=int(_number(env, "TWOFOLD_MAX_ALIASES", 30, 1, 1000)),
             max_tokens=int(_number(env, "TWOFOLD_MAX_TOKENS", 2000, 100, 100_000)),
             max_operations=int(_number(env, "TWOFOLD_MAX_OPERATIONS", 10, 1, 100)),
+            max_fields=int(_number(env, "TWOFOLD_MAX_FIELDS", 2000, 100, 100_000)),
+            max_cost=int(_number(env, "TWOFOLD_MAX_COST", 2000, 10, 1_000_000)),
+            max_request_searches=int(_number(env, "TWOFOLD_MAX_REQUEST_SEARCHES", 4, 1, 100)),
+            read_timeout_seconds=_number(env, "TWOFOLD_READ_TIMEOUT", 10.0, 0.1, 300.0),
         )
         if settings.default_page_size > settings.max_page_size:
             raise SettingsError("TWOFOLD_DEFAULT_PAGE_SIZE must not exceed TWOFOLD_MAX_PAGE_SIZE")

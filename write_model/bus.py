@@ -8,6 +8,7 @@ unless the database keeps refusing.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
@@ -69,6 +70,6 @@ class CommandBus:
                 if stored is not None:
                     if stored.fingerprint != command_print:
                         raise idempotency.key_reused()
-                    return stored.changed
+                    return dataclasses.replace(stored.changed, replayed=True)
             outcome = handler(command, uow)
             return uow.commit(outcome)

@@ -20,9 +20,11 @@ class Outcome:
 @dataclass(frozen=True)
 class Changed:
     """A committed command. `position` is its last event's place in the outbox (for a command that changed
-    nothing, the place of the event that produced the current version), so it makes a consistency token."""
+    nothing, the place of the event that produced the current version), so it makes a consistency token.
+    `replayed` is set when this is the result an idempotency key recorded, handed back to a retry."""
 
     aggregate_id: UUID
     version: int
     position: OutboxPosition
     status: str | None = None
+    replayed: bool = False

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from api.auth import Role
 from api.context import Context
 from api.ids import from_global_id, to_global_id
 from api.mutations._dispatch import dispatch, duplicate_email, token_of, validation_failed
@@ -31,6 +32,10 @@ async def _customer_after_write(
     root: strawberry.Parent[CustomerChanged], info: strawberry.Info[Context, None]
 ) -> Customer | None:
     # Whoever was allowed to register the customer may see what they registered (anonymous callers included).
+    # But every anonymous caller shares one set of idempotency keys: a replay, which may be someone else's,
+    # gets the ids and token it was first given and no live data, which takes the customer's own token.
+    if root.replayed and info.context.actor.role is Role.ANONYMOUS:
+        return None
     customer_id = from_global_id(root.customer_id, "Customer")[1]
     return await order_queries.customer_record(info, customer_id, root.consistency_token)
 
@@ -39,6 +44,7 @@ async def _customer_after_write(
 class CustomerChanged(MutationSuccess):
     customer_id: strawberry.ID
     version: int
+    replayed: strawberry.Private[bool] = False
 
     customer: Customer | None = strawberry.field(
         resolver=_customer_after_write,
@@ -66,4 +72,5 @@ async def register_customer(
         consistency_token=token_of(changed),
         customer_id=strawberry.ID(to_global_id("Customer", changed.aggregate_id)),
         version=changed.version,
+        replayed=changed.replayed,
     )

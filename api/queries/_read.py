@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from decimal import Decimal as PyDecimal
-from decimal import InvalidOperation
 from typing import TypeVar
 from uuid import UUID
 
@@ -20,7 +20,10 @@ from api.types.node import PageInfo
 from read_model.errors import ConsistencyTimeout, InvalidSearchPosition, SearchUnavailable
 
 T = TypeVar("T")
-CENT = PyDecimal("0.01")
+MAX_QUERY_LENGTH = 256
+# The write model refuses the same characters in what it stores (write_model/domain/_checks.py): a lone
+# surrogate has no UTF-8 form, so no search could send it, and no stored text holds a control character.
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def parse_id(global_id: str, type_name: str) -> UUID:
@@ -38,11 +41,17 @@ async def wait_for_token(read: ReadModel, projection: str, token: str | None) ->
         target = decode_token(token)
     except InvalidToken as exc:
         raise bad_input(str(exc)) from None
-    await read_model_call(read.consistency.wait(projection, target))
+    await _translated(read.consistency.wait(projection, target))
 
 
-async def read_model_call(call: Awaitable[T]) -> T:
-    """Await a read-model call, turning its failures into GraphQL errors with a code."""
+async def read_model_call(context: Context, call: Awaitable[T]) -> T:
+    """Await a read-model call, turning its failures into GraphQL errors with a code. At most
+    `max_request_searches` calls of one request run at once; the others wait their turn."""
+    async with context.searches:
+        return await _translated(call)
+
+
+async def _translated(call: Awaitable[T]) -> T:
     try:
         return await call
     except ConsistencyTimeout as exc:
@@ -67,17 +76,32 @@ def selects(info: strawberry.Info[Context, None], name: str) -> bool:
     return False
 
 
+def search_text(query: str | None) -> str | None:
+    """The search text of `query`, trimmed (`None` when blank); BAD_USER_INPUT when too long or holding a
+    control character or a lone surrogate."""
+    text = (query or "").strip() or None
+    if text is not None:
+        if len(text) > MAX_QUERY_LENGTH:
+            raise bad_input(f"query must be at most {MAX_QUERY_LENGTH} characters")
+        check_readable("query", text)
+    return text
+
+
+def check_readable(name: str, value: str) -> None:
+    """BAD_USER_INPUT naming `name` when `value` holds a control character (but tab, newline and carriage
+    return) or a lone surrogate."""
+    if _UNREADABLE.search(value):
+        raise bad_input(f"{name} must not contain control characters or unpaired UTF-16 surrogates")
+
+
 def filter_cents(name: str, value: str | None) -> int | None:
-    """An amount filter in integer cents; BAD_USER_INPUT unless it is a non-negative decimal with at most 2
-    decimals."""
+    """An amount filter in integer cents; BAD_USER_INPUT when it is negative. The `Decimal` scalar has
+    already decoded it (ASCII digits, at most 2 decimals, in range)."""
     if value is None:
         return None
-    try:
-        amount = PyDecimal(value)
-    except InvalidOperation:
-        raise bad_input(f"filter.{name} must be a decimal number such as 19.99") from None
-    if not amount.is_finite() or amount < 0 or amount != amount.quantize(CENT):
-        raise bad_input(f"filter.{name} must be a non-negative amount with at most 2 decimals")
+    amount = PyDecimal(value)
+    if amount < 0:
+        raise bad_input(f"filter.{name} must not be negative")
     return int(amount * 100)
 
 

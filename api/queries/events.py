@@ -11,8 +11,8 @@ from api import permissions
 from api.context import Context
 from api.errors import bad_input
 from api.ids import InvalidId, from_global_id, to_global_id
-from api.pagination import decode_cursor, encode_cursor, page_size
-from api.queries._read import read_model_call, wait_for_token
+from api.pagination import page_size
+from api.queries._read import check_readable, read_model_call, wait_for_token
 from api.types.events import EventConnection, EventEdge, EventRecord, ProjectionStatus
 from api.types.node import PageInfo
 
@@ -45,19 +45,23 @@ async def events(
     chosen = tuple(dict.fromkeys(types or []))
     if len(chosen) > MAX_TYPES or any(not 1 <= len(name) <= MAX_TYPE_LENGTH for name in chosen):
         raise bad_input(f"types takes at most {MAX_TYPES} event type names of 1 to {MAX_TYPE_LENGTH} characters")
+    for name in chosen:
+        check_readable("types", name)
     settings = info.context.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     read = info.context.read
+    cursors, scope = info.context.cursors, f"events:{aggregate}:{chosen!r}"
     await wait_for_token(read, "events", consistent_with)
     page = await read_model_call(
+        info.context,
         read.events.search(
             aggregate_id=aggregate,
             types=chosen,
             size=size,
-            search_after=None if after is None else decode_cursor(after),
-        )
+            search_after=None if after is None else cursors.decode(scope, after)[0],
+        ),
     )
-    edges = [EventEdge(cursor=encode_cursor(sort), node=_record(doc)) for doc, sort in page.hits]
+    edges = [EventEdge(cursor=cursors.encode(scope, sort), node=_record(doc)) for doc, sort in page.hits]
     return EventConnection(
         edges=edges,
         page_info=PageInfo(
@@ -80,7 +84,7 @@ async def _check_own_aggregate(
     if aggregate_type == "Order":
         # The owner is on the order's document: with a token, wait until that projection has the order too.
         await wait_for_token(info.context.read, "orders", consistent_with)
-        document = await read_model_call(info.context.read.orders.get(aggregate_id))
+        document = await read_model_call(info.context, info.context.read.orders.get(aggregate_id))
         # An order the read model does not show yet is nobody's as far as this caller can prove.
         if document is not None:
             permissions.admin_or_customer(info, document["customer"]["id"])
@@ -102,7 +106,7 @@ def _record(doc: dict[str, Any]) -> EventRecord:
 
 async def projections(info: strawberry.Info[Context, None]) -> list[ProjectionStatus]:
     permissions.admin(info)
-    states = await read_model_call(info.context.read.projections.all())
+    states = await read_model_call(info.context, info.context.read.projections.all())
     return [
         ProjectionStatus(
             name=state.name,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -12,9 +12,8 @@ import strawberry
 from api import permissions
 from api.context import Context
 from api.errors import bad_input
-from api.ids import to_global_id
-from api.pagination import decode_position, encode_cursor
-from api.queries._read import filter_cents, paging, parse_id, read_model_call, wait_for_token
+from api.ids import InvalidId, from_global_id, to_global_id
+from api.queries._read import filter_cents, paging, parse_id, read_model_call, search_text, wait_for_token
 from api.types.customers import Customer
 from api.types.enums import Interval, OrderStatus
 from api.types.orders import (
@@ -31,8 +30,6 @@ from api.types.orders import (
 from api.types.scalars import decimal_from_cents
 from read_model.search.orders import OrderCriteria
 
-MAX_QUERY_LENGTH = 256
-
 
 async def customer(
     info: strawberry.Info[Context, None], id: strawberry.ID, consistent_with: str | None = None
@@ -48,7 +45,7 @@ async def customer_record(
     """The customer, for a caller already allowed to see it."""
     read = info.context.read
     await wait_for_token(read, "customers", consistent_with)
-    document = await read_model_call(read.customers.get(str(customer_id)))
+    document = await read_model_call(info.context, read.customers.get(str(customer_id)))
     return None if document is None else Customer.from_document(document)
 
 
@@ -59,7 +56,7 @@ async def order(
     permissions.signed_in(info)
     read = info.context.read
     await wait_for_token(read, "orders", consistent_with)
-    document = await read_model_call(read.orders.get(str(order_id)))
+    document = await read_model_call(info.context, read.orders.get(str(order_id)))
     if document is None:
         return None
     permissions.admin_or_customer(info, document["customer"]["id"])
@@ -87,14 +84,16 @@ async def orders(
     page_of = paging(info, first, after, last, before)
     read = info.context.read
     await wait_for_token(read, "orders", consistent_with)
-    search_after, snapshot = (None, None) if page_of.cursor is None else decode_position(page_of.cursor)
+    cursors, scope = info.context.cursors, f"orders:{criteria!r}"
+    search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
     page = await read_model_call(
+        info.context,
         read.orders.search(
             criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot
-        )
+        ),
     )
     edges = [
-        OrderEdge(cursor=encode_cursor(sort_values, page.snapshot), node=Order.from_document(doc))
+        OrderEdge(cursor=cursors.encode(scope, sort_values, page.snapshot), node=Order.from_document(doc))
         for doc, sort_values in page.hits
     ]
     return OrderConnection(
@@ -108,14 +107,12 @@ async def orders(
 
 
 def order_criteria(query: str | None, filter: OrderFilter | None, sort: list[OrderSort] | None) -> OrderCriteria:
-    text = (query or "").strip() or None
-    if text is not None and len(text) > MAX_QUERY_LENGTH:
-        raise bad_input(f"query must be at most {MAX_QUERY_LENGTH} characters")
+    text = _order_id_as_indexed(search_text(query))
     chosen = filter or OrderFilter()
     low, high = filter_cents("minTotal", chosen.min_total), filter_cents("maxTotal", chosen.max_total)
     if low is not None and high is not None and low > high:
         raise bad_input("filter.minTotal must not exceed filter.maxTotal")
-    placed_from, placed_to = _utc(chosen.placed_from), _utc(chosen.placed_to)
+    placed_from, placed_to = chosen.placed_from, chosen.placed_to
     if placed_from is not None and placed_to is not None and placed_from >= placed_to:
         raise bad_input("filter.placedFrom must be before filter.placedTo")
     fields = [entry.field.value for entry in sort or []]
@@ -137,13 +134,14 @@ def order_criteria(query: str | None, filter: OrderFilter | None, sort: list[Ord
     )
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else _as_utc(moment)
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """A time without an offset is taken as UTC, like every time this API shows."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _order_id_as_indexed(text: str | None) -> str | None:
+    """An order's global id, as the API shows it, searched as the bare id the index holds."""
+    if text is None:
+        return None
+    try:
+        return str(from_global_id(text, "Order")[1])
+    except InvalidId:
+        return text
 
 
 MAX_BUCKETS = 1_000
@@ -163,7 +161,7 @@ async def sales_report(
     consistent_with: str | None = None,
 ) -> SalesReport:
     permissions.admin(info)
-    start, end = _as_utc(from_), _as_utc(to)
+    start, end = from_, to
     if start >= end:
         raise bad_input("from must be before to")
     chosen = interval or Interval.DAY
@@ -171,7 +169,7 @@ async def sales_report(
         raise bad_input(f"at most {MAX_BUCKETS} buckets: choose a longer interval or a shorter period")
     read = info.context.read
     await wait_for_token(read, "orders", consistent_with)
-    figures = await read_model_call(read.sales.report(start, end, chosen.value))
+    figures = await read_model_call(info.context, read.sales.report(start, end, chosen.value))
     return SalesReport(
         total_revenue=decimal_from_cents(figures.revenue_cents),
         order_count=figures.order_count,

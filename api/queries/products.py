@@ -7,8 +7,17 @@ import strawberry
 from api.context import Context
 from api.errors import bad_input
 from api.ids import to_global_id
-from api.pagination import decode_position, encode_cursor, page_size
-from api.queries._read import filter_cents, paging, parse_id, read_model_call, selects, wait_for_token
+from api.pagination import page_size
+from api.queries._read import (
+    check_readable,
+    filter_cents,
+    paging,
+    parse_id,
+    read_model_call,
+    search_text,
+    selects,
+    wait_for_token,
+)
 from api.types.products import (
     Highlight,
     Product,
@@ -20,7 +29,6 @@ from api.types.products import (
 )
 from read_model.search._product_criteria import ProductCriteria
 
-MAX_QUERY_LENGTH = 256
 MAX_FILTER_VALUES = 50
 MAX_FILTER_VALUE_LENGTH = 100
 MAX_SUGGESTION_PREFIX = 100
@@ -35,7 +43,7 @@ async def product(
     read = info.context.read
     product_id = parse_id(id, "Product")
     await wait_for_token(read, PROJECTION, consistent_with)
-    document = await read_model_call(read.products.get(str(product_id)))
+    document = await read_model_call(info.context, read.products.get(str(product_id)))
     return None if document is None else Product.from_document(document)
 
 
@@ -52,10 +60,12 @@ async def products(
 ) -> ProductConnection:
     criteria = criteria_of(query, filter, sort)
     page_of = paging(info, first, after, last, before)
-    search_after, snapshot = (None, None) if page_of.cursor is None else decode_position(page_of.cursor)
+    cursors, scope = info.context.cursors, f"products:{criteria!r}"
+    search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
     read = info.context.read
     await wait_for_token(read, PROJECTION, consistent_with)
     page = await read_model_call(
+        info.context,
         read.products.search(
             criteria,
             size=page_of.size,
@@ -64,11 +74,11 @@ async def products(
             with_facets=selects(info, "facets"),
             with_spelling=selects(info, "didYouMean"),
             snapshot=snapshot,
-        )
+        ),
     )
     edges = [
         ProductEdge(
-            cursor=encode_cursor(hit.sort, page.snapshot),
+            cursor=cursors.encode(scope, hit.sort, page.snapshot),
             node=Product.from_document(hit.document),
             highlights=[Highlight(field=name.split(".")[0], snippets=s) for name, s in hit.highlights.items()],
         )
@@ -85,9 +95,7 @@ async def products(
 
 def criteria_of(query: str | None, filter: ProductFilter | None, sort: list[ProductSort] | None) -> ProductCriteria:
     """The search criteria of the arguments, or a BAD_USER_INPUT error naming what is wrong with them."""
-    text = (query or "").strip() or None
-    if text is not None and len(text) > MAX_QUERY_LENGTH:
-        raise bad_input(f"query must be at most {MAX_QUERY_LENGTH} characters")
+    text = search_text(query)
     chosen = filter or ProductFilter()
     values = {facet: _facet_values(facet, getattr(chosen, facet)) for facet in ("brands", "categories", "tags")}
     low, high = filter_cents("minPrice", chosen.min_price), filter_cents("maxPrice", chosen.max_price)
@@ -119,6 +127,8 @@ def _facet_values(name: str, values: list[str] | None) -> tuple[str, ...]:
         raise bad_input(f"filter.{name} takes at most {MAX_FILTER_VALUES} values")
     if any(len(value) > MAX_FILTER_VALUE_LENGTH for value in values):
         raise bad_input(f"filter.{name} values must be at most {MAX_FILTER_VALUE_LENGTH} characters")
+    for value in values:
+        check_readable(f"filter.{name}", value)
     return tuple(dict.fromkeys(values))
 
 
@@ -128,10 +138,11 @@ async def product_suggestions(
     text = prefix.strip()
     if not 1 <= len(text) <= MAX_SUGGESTION_PREFIX:
         raise bad_input(f"prefix must be 1 to {MAX_SUGGESTION_PREFIX} characters")
+    check_readable("prefix", text)
     size = page_size(first, default=DEFAULT_SUGGESTIONS, maximum=MAX_SUGGESTIONS)
     if size == 0:
         return []
-    found = await read_model_call(info.context.read.products.suggest(text, size=size))
+    found = await read_model_call(info.context, info.context.read.products.suggest(text, size=size))
     return [
         ProductSuggestion(id=strawberry.ID(to_global_id("Product", doc["id"])), sku=doc["sku"], name=doc["name"])
         for doc in found

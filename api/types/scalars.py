@@ -1,15 +1,29 @@
-"""Custom scalars of the contract, registered with the schema through `SCALARS`."""
+"""Custom scalars of the contract, registered with the schema through `SCALARS`.
+
+Each input scalar decodes at the edge into a value with its bounds, so that a resolver never sees one it
+cannot use: a `Decimal` is plain ASCII decimal text in range, a `DateTime` is an aware time in UTC. A value
+that does not fit is the standard GraphQL coercion error (`BAD_USER_INPUT` for a variable,
+`GRAPHQL_VALIDATION_FAILED` for a literal), whose message says what the scalar takes.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal as PyDecimal
+import re
+from datetime import UTC, datetime
 from typing import NewType
 
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
 Decimal = NewType("Decimal", str)
-"""An exact decimal as text. Inputs stay text so that the domain reports malformed ones per field."""
+"""An exact decimal as text: on input, at most 12 digits before the point and 2 after it."""
+
+DECIMAL_PATTERN = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
+DECIMAL_RULE = (
+    'Decimal must be a string of ASCII digits with at most 12 before the point and 2 after it, such as "19.99"'
+)
+MAX_DATETIME_LENGTH = 40
+DATETIME_RULE = 'DateTime must be an ISO 8601 string such as "2026-01-31T12:00:00Z"'
 
 
 def decimal_from_cents(cents: int) -> Decimal:
@@ -18,10 +32,33 @@ def decimal_from_cents(cents: int) -> Decimal:
     return Decimal(f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}")
 
 
-def _parse_decimal(value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, str | int | float | PyDecimal):
-        raise ValueError('Decimal must be a string such as "19.99"')
-    return Decimal(str(value))
+def parse_decimal(value: object) -> Decimal:
+    """Decimal text as the client sent it, when it is one: never a JSON number (a float has lost its
+    exactness before we see it), an exponent, NaN, or digits of another script."""
+    if not isinstance(value, str) or not DECIMAL_PATTERN.fullmatch(value):
+        raise ValueError(DECIMAL_RULE)
+    return Decimal(value)
+
+
+def parse_datetime(value: object) -> datetime:
+    """An aware time in UTC: one without an offset is taken as UTC, like every time this API shows, and
+    one whose offset takes it outside the years 1 to 9999 is refused."""
+    if not isinstance(value, str) or len(value) > MAX_DATETIME_LENGTH:
+        raise ValueError(DATETIME_RULE)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(DATETIME_RULE) from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{DATETIME_RULE}, within the years 1 to 9999 once in UTC") from None
+
+
+def serialize_datetime(value: datetime) -> str:
+    return value.isoformat()
 
 
 SCALARS: dict[object, ScalarDefinition] = {
@@ -29,6 +66,12 @@ SCALARS: dict[object, ScalarDefinition] = {
         name="Decimal",
         description='An exact decimal number, as a string on the wire (for example "19.99"). Never a float.',
         serialize=str,
-        parse_value=_parse_decimal,
+        parse_value=parse_decimal,
+    ),
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="A date with time as ISO 8601 text: in UTC on output; taken as UTC on input without an offset.",
+        serialize=serialize_datetime,
+        parse_value=parse_datetime,
     ),
 }

@@ -174,6 +174,8 @@ def search_body(
         body["highlight"] = {
             "pre_tags": ["<em>"],
             "post_tags": ["</em>"],
+            # The snippets are HTML: the text around the tags is escaped, so a name holding markup shows as text.
+            "encoder": "html",
             "fields": {name: {"number_of_fragments": 3} for name in HIGHLIGHT_FIELDS},
             "highlight_query": _highlight_query(criteria.text),
         }

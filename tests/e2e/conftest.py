@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -131,11 +132,12 @@ def running_service(settings: Settings, logs: Path, **extra_env: str) -> Iterato
         stop_all(processes)
 
 
-def module_service(*, own_database: bool = False) -> tuple[Any, Any]:
+def module_service(*, own_database: bool = False, **extra_env: str) -> tuple[Any, Any]:
     """`settings` and `server` fixtures shared by every test of a module, for modules whose tests read only
     what they wrote (unique SKUs, names and ids) or write nothing. Use as
     `settings, server = module_service()`, with a comment saying why. `own_database`: the module's own
-    database rather than the session's, for tests that expect an empty store."""
+    database rather than the session's, for tests that expect an empty store; `extra_env`, variables for
+    the module's processes."""
 
     @pytest.fixture(scope="module")
     def settings(server_database_url: str, database_url: str, elasticsearch_url: str) -> Iterator[Settings]:
@@ -148,7 +150,8 @@ def module_service(*, own_database: bool = False) -> tuple[Any, Any]:
 
     @pytest.fixture(scope="module")
     def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
-        with running_service(settings, OUTPUT / "e2e" / request.module.__name__.rsplit(".", 1)[-1]) as base:
+        logs = OUTPUT / "e2e" / request.module.__name__.rsplit(".", 1)[-1]
+        with running_service(settings, logs, **extra_env) as base:
             yield base
 
     return settings, server
@@ -162,16 +165,24 @@ def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 class GraphQLClient:
-    """Posts GraphQL requests with `token` (none: anonymous) and expects HTTP 200."""
+    """Posts GraphQL requests with `token` (none: anonymous) and expects HTTP 200.
+
+    Hands back the body without its `extensions`, which every operation that ran carries (what it cost),
+    so that tests compare what they ask about; the last answer's are in `extensions`."""
 
     def __init__(self, base: str, token: str | None = None) -> None:
+        self.extensions: dict[str, Any] = {}
         self.url = f"{base}/graphql"
-        self.headers = {} if token is None else bearer(token)
+        self.headers = {"content-type": "application/json", **({} if token is None else bearer(token))}
 
     def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = httpx.post(self.url, json={"query": query, "variables": variables}, headers=self.headers, timeout=30)
+        # Encoded here, with every non-ASCII character escaped: a lone surrogate is valid JSON as "\\ud800",
+        # which httpx's own encoder (UTF-8, unescaped) cannot send.
+        content = json.dumps({"query": query, "variables": variables}).encode()
+        response = httpx.post(self.url, content=content, headers=self.headers, timeout=30)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
+        self.extensions = body.pop("extensions", {})
         return body
 
 

@@ -205,7 +205,14 @@ def test_fragments_doubling_forty_times_are_answered_at_once_and_the_service_sta
 def test_a_batch_within_the_limit_runs_every_operation(server: str) -> None:
     response = httpx.post(f"{server}/graphql", json=[{"query": PRODUCTS}] * 3, timeout=30)
     assert response.status_code == 200
-    assert response.json() == [{"data": {"products": {"totalCount": 0}}}] * 3
+    # One budget for the batch: each operation costs 11 (a search and its connection), in the order they started.
+    assert response.json() == [
+        {
+            "data": {"products": {"totalCount": 0}},
+            "extensions": {"cost": {"requested": 11, "budget": 2000, "remaining": left}},
+        }
+        for left in (1989, 1978, 1967)
+    ]
 
 
 @pytest.fixture

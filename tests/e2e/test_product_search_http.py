@@ -224,15 +224,22 @@ def test_paging_reads_one_snapshot_while_products_are_written(gql: GraphQLClient
     assert [*backward, forward[-1]] == forward
 
 
-def test_a_forged_or_expired_cursor_is_a_bad_cursor(gql: GraphQLClient) -> None:
+def test_a_forged_edited_or_foreign_cursor_is_a_bad_cursor(gql: GraphQLClient) -> None:
     load_catalog(gql)
     page = search(gql, first=2)
     cursor = page["pageInfo"]["endCursor"]
-    content = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    # A cursor is a 16-byte signature, then the position and point in time as JSON.
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    signature, content = raw[:16], json.loads(raw[16:])
+
+    def reissued(edited: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(signature + json.dumps(edited).encode()).decode().rstrip("=")
+
     forged = {**content, "p": base64.urlsafe_b64encode(b"not a point in time").decode()}
-    forged_cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
-    assert error_codes(gql(SEARCH, first=2, after=forged_cursor)) == ["BAD_CURSOR"]
-    wrong_sort = {**content, "s": ["x", "y", "z", "w"]}
-    wrong_cursor = base64.urlsafe_b64encode(json.dumps(wrong_sort).encode()).decode().rstrip("=")
-    assert error_codes(gql(SEARCH, first=2, after=wrong_cursor)) == ["BAD_CURSOR"]
+    assert error_codes(gql(SEARCH, first=2, after=reissued(forged))) == ["BAD_CURSOR"]
+    assert error_codes(gql(SEARCH, first=2, after=reissued({**content, "s": ["x", "y", "z", "w"]}))) == ["BAD_CURSOR"]
+    # The same cursor with other search arguments, or given to another connection.
+    assert error_codes(gql(SEARCH, q="kettle", first=2, after=cursor)) == ["BAD_CURSOR"]
+    assert error_codes(gql(SEARCH, first=2, after=cursor, sort=[{"field": "PRICE"}])) == ["BAD_CURSOR"]
+    assert error_codes(gql("query($a: String) { orders(after: $a) { totalCount } }", a=cursor)) == ["BAD_CURSOR"]
     assert search(gql, first=2, after=cursor)["edges"], "the genuine cursor still works"

@@ -90,14 +90,25 @@ def test_a_misspelled_search_still_finds_the_product(gql: GraphQLClient) -> None
 
 def test_bad_input_is_validation_failed_per_field_and_writes_nothing(gql: GraphQLClient) -> None:
     sku = f"BAD-{uuid.uuid4().hex[:8]}"
-    for price, message in [("-5", "must not be negative"), ("12,50", "must be a decimal number such as 19.99")]:
-        result = gql(CREATE, input=product_input(sku=sku, name="  ", price=price))["data"]["createProduct"]
-        assert result["__typename"] == "ValidationFailed"
-        assert result["code"] == "VALIDATION_FAILED"
-        assert result["fields"] == [
-            {"field": "name", "message": "must not be empty"},
-            {"field": "price", "message": message},
-        ]
+    result = gql(CREATE, input=product_input(sku=sku, name="  ", price="-5"))["data"]["createProduct"]
+    assert result["__typename"] == "ValidationFailed"
+    assert result["code"] == "VALIDATION_FAILED"
+    assert result["fields"] == [
+        {"field": "name", "message": "must not be empty"},
+        {"field": "price", "message": "must not be negative"},
+    ]
+    for text in ["NUL\x00", "lone \ud800"]:
+        result = gql(CREATE, input=product_input(sku=sku, description=text, tags=[text]))["data"]["createProduct"]
+        assert (result["__typename"], [f["field"] for f in result["fields"]]) == (
+            "ValidationFailed",
+            ["description", "tags"],
+        )
+    # A price that is not decimal text never reaches the domain: the Decimal scalar refuses it.
+    for price in ["12,50", "1E+30", "\u0663.\u0660\u0660", 12.5]:
+        refused = gql(CREATE, input=product_input(sku=sku, price=price))
+        assert refused["data"] is None
+        assert error_codes(refused) == ["BAD_USER_INPUT"], price
+        assert "Decimal must be a string of ASCII digits" in refused["errors"][0]["message"]
     # A later successful write's token proves the projector has seen everything before it.
     marker = gql(CREATE, input=product_input())["data"]["createProduct"]
     found = gql(SEARCH, q=sku, token=marker["consistencyToken"])["data"]["products"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -150,7 +151,9 @@ def test_an_idempotency_key_replays_the_first_order(bus: CommandBus) -> None:
     product = create_product(bus, stock=1).aggregate_id
     key = f"order-{uuid.uuid4()}"
     first = place(bus, customer, (product, 1), key=key)
-    assert place(bus, customer, (product, 1), key=key) == first  # stock is 0 now: a second run would fail
+    again = place(bus, customer, (product, 1), key=key)  # stock is 0 now: a second run would fail
+    assert (first.replayed, again.replayed) == (False, True)
+    assert dataclasses.replace(again, replayed=False) == first
     with pytest.raises(ValidationFailed) as reused:
         place(bus, customer, (product, 2), key=key)
     assert reused.value.code == "IDEMPOTENCY_KEY_REUSED"

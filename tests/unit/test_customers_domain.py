@@ -35,3 +35,18 @@ def test_every_bad_field_is_reported() -> None:
         "name": "must be at most 200 characters",
         "email": "must be at most 254 characters",
     }
+
+
+@pytest.mark.parametrize("text", ["Ada\x00", "Ada\ud800", "\udc00Ada", "Ada\x07", "Ada\x9b"])
+def test_text_that_cannot_be_stored_is_a_field_error_naming_the_field(text: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        Customer.register(id=uuid.uuid4(), name=text, email=text + "@example.com", now=NOW)
+    assert {f.field: f.message for f in caught.value.fields} == {
+        "name": "must not contain control characters or unpaired UTF-16 surrogates",
+        "email": "must not contain control characters or unpaired UTF-16 surrogates",
+    }
+
+
+def test_tabs_newlines_and_characters_outside_the_basic_plane_are_stored_as_they_are() -> None:
+    customer = Customer.register(id=uuid.uuid4(), name="Ada\tLovelace\n\U0001f600", email="ada@example.com", now=NOW)
+    assert customer.name == "Ada\tLovelace\n\U0001f600"

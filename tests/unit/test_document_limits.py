@@ -88,12 +88,25 @@ def test_depth_hidden_in_fragments_is_counted() -> None:
     assert "'Hidden' exceeds maximum operation depth of 12" in messages
 
 
-def test_fragments_that_double_at_each_level_are_measured_once_each() -> None:
-    # 2**40 paths through 41 fragments: following every spread would never end.
-    levels = 40
+def fan_out(levels: int, leaf: str = "__typename") -> str:
+    """2**levels paths through levels + 1 fragments, each spreading the next twice."""
     fragments = " ".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(levels))
-    query = f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ __typename }}"
-    result = build_schema(SETTINGS).execute_sync(query)
+    return f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ {leaf} }}"
+
+
+@pytest.mark.parametrize("levels", [20, 40, 60])
+def test_fragments_that_double_at_each_level_are_measured_once_each_and_refused_for_their_size(levels: int) -> None:
+    # Following every spread would never end; measuring each fragment once counts the 2**levels fields.
+    assert served(fan_out(levels)) == [
+        (
+            f"'anonymous' selects {2**levels} fields once its fragments are expanded; at most 2000 are allowed",
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+    ]
+
+
+def test_fragments_within_the_field_limit_are_answered() -> None:
+    result = build_schema(SETTINGS).execute_sync(fan_out(10))  # 1,024 fields
     assert result.errors is None
     assert result.data == {"__typename": "Query"}
 
@@ -106,10 +119,7 @@ def test_a_fragment_cycle_is_refused_by_graphql_and_does_not_loop_here() -> None
 
 
 def test_aliases_are_counted_each_time_their_fragment_is_spread() -> None:
-    levels = 40
-    fragments = " ".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(levels))
-    query = f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ a: __typename }}"
-    assert served(query) == [(f"{2**levels} aliases found. Allowed: 30", "GRAPHQL_VALIDATION_FAILED")]
+    assert served(fan_out(5, leaf="a: __typename")) == [("32 aliases found. Allowed: 30", "GRAPHQL_VALIDATION_FAILED")]
 
 
 def test_aliases_within_the_limit_pass_and_one_more_is_refused() -> None:

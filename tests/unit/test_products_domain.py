@@ -175,3 +175,11 @@ def test_a_stale_expected_version_is_a_conflict() -> None:
     with pytest.raises(VersionConflict) as caught:
         product.check_version(3)
     assert (caught.value.expected_version, caught.value.actual_version) == (3, 1)
+
+
+def test_descriptions_and_tags_that_cannot_be_stored_are_field_errors() -> None:
+    errors = field_errors(description="fine\x00", tags=["ok", "\ud83d"])
+    assert errors == {
+        "description": "must not contain control characters or unpaired UTF-16 surrogates",
+        "tags": "must not contain control characters or unpaired UTF-16 surrogates",
+    }

@@ -3,18 +3,32 @@ command reports every bad field at once."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from write_model.domain.errors import FieldErrors
 
 CENT = Decimal("0.01")
 MAX_PRICE = Decimal("1000000000.00")
+# Control characters but tab, newline and carriage return, and UTF-16 surrogates: a lone surrogate has no
+# UTF-8 form, so neither PostgreSQL nor Elasticsearch can store it, and NUL is refused by PostgreSQL text.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+UNSTORABLE = "must not contain control characters or unpaired UTF-16 surrogates"
+
+
+def storable(value: str) -> bool:
+    """Whether `value` is text that can be stored and shown as it is: no control characters (but tab,
+    newline, carriage return) and no lone surrogates."""
+    return _UNSTORABLE.search(value) is None
 
 
 def check_text(errors: FieldErrors, name: str, value: str, *, required: bool, maximum: int) -> str:
-    """`value` without surrounding whitespace; empty (when required) or too long is a field error."""
+    """`value` without surrounding whitespace; empty (when required), too long or holding what cannot be
+    stored (`storable`) is a field error."""
     value = value.strip()
-    if required and not value:
+    if not storable(value):
+        errors.add(name, UNSTORABLE)
+    elif required and not value:
         errors.add(name, "must not be empty")
     elif len(value) > maximum:
         errors.add(name, f"must be at most {maximum} characters")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from write_model.domain._checks import check_text
+from write_model.domain._checks import UNSTORABLE, check_text, storable
 from write_model.domain.aggregate import Aggregate
 from write_model.domain.errors import FieldErrors
 from write_model.events import CustomerRegistered
@@ -31,7 +31,9 @@ class Customer(Aggregate):
         errors = FieldErrors()
         name = check_text(errors, "name", name, required=True, maximum=MAX_NAME)
         email = normalize_email(email)
-        if len(email) > MAX_EMAIL:
+        if not storable(email):
+            errors.add("email", UNSTORABLE)
+        elif len(email) > MAX_EMAIL:
             errors.add("email", f"must be at most {MAX_EMAIL} characters")
         elif not EMAIL_PATTERN.fullmatch(email):
             errors.add("email", "must be an email address such as ada@example.com")

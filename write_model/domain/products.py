@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from write_model.domain._checks import check_price, check_range, check_text
+from write_model.domain._checks import UNSTORABLE, check_price, check_range, check_text, storable
 from write_model.domain.aggregate import Aggregate
 from write_model.domain.errors import FieldError, FieldErrors, InsufficientStock, ProductUnavailable, ValidationFailed
 from write_model.events import (
@@ -232,7 +232,9 @@ def _check_sku(errors: FieldErrors, sku: str) -> str:
 
 def _check_tags(errors: FieldErrors, tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     clean = tuple(dict.fromkeys(tag.strip() for tag in tags))
-    if any(not tag or len(tag) > MAX_TAG for tag in clean):
+    if not all(storable(tag) for tag in clean):
+        errors.add("tags", UNSTORABLE)
+    elif any(not tag or len(tag) > MAX_TAG for tag in clean):
         errors.add("tags", f"each tag must be 1 to {MAX_TAG} characters")
     elif len(clean) > MAX_TAGS:
         errors.add("tags", f"at most {MAX_TAGS} distinct tags")

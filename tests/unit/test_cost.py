@@ -1,0 +1,150 @@
+"""What operations cost, that a request's budget refuses what it cannot pay for before anything runs, and that
+a mutation operation is refused whole when the caller may not run one of its fields."""
+
+from __future__ import annotations
+
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from graphql import parse
+
+from api.auth import ANONYMOUS, Actor, Role
+from api.cost import Paging, RequestBudget, operation_cost
+from api.permissions import MUTATIONS, mutation_fields
+from api.schema import build_schema
+from api.settings import Settings
+
+SETTINGS = Settings(database_url="postgresql://unused", elasticsearch_url="http://unused")
+SCHEMA = build_schema(SETTINGS)
+PAGING = Paging(default=20, maximum=100)
+
+
+def cost(query: str, **variables: Any) -> int | None:
+    return operation_cost(SCHEMA._schema, parse(query), None, variables, PAGING)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("{ __typename }", 0),
+        ("{ __schema { types { name fields { name } } } }", 0),
+        # A search (10), its connection object (1).
+        ("{ products(first: 1) { totalCount } }", 11),
+        # ... and 100 edges, each an object with an object inside.
+        ("{ products(first: 100) { edges { cursor node { id name } } } }", 10 + 1 + 100 * 2),
+        # Without first, the default page of 20.
+        ("{ products { edges { node { id } } } }", 10 + 1 + 20 * 2),
+        # A size past the maximum is priced at the maximum: the resolver refuses it with its own error.
+        ("{ products(last: 100000) { edges { node { id } } } }", 10 + 1 + 100 * 2),
+        # Facets: an aggregation (10), the facets object, and each facet list at its bound.
+        (
+            "{ products(first: 0) { facets { brands { value } priceRanges { count } } } }",
+            10 + 1 + 10 + 1 + 100 + 7,
+        ),
+        ("{ products(first: 10) { didYouMean edges { highlights { snippets } } } }", 10 + 1 + 5 + 10 * (1 + 5)),
+        # An order's lines are priced at 10.
+        ("{ orders(first: 2) { edges { node { lines { sku } } } } }", 10 + 1 + 2 * (1 + 1 + 10)),
+        ('{ product(id: "x") { id } }', 2 + 1),
+        ('{ productSuggestions(prefix: "ke", first: 5) { id } }', 5 + 5),
+        # Thirty aliased searches are thirty searches.
+        ("{ " + " ".join(f"a{n}: products(first: 1) {{ totalCount }}" for n in range(30)) + " }", 30 * 11),
+        # Ten days by day: ten buckets.
+        (
+            '{ salesReport(from: "2026-01-01T00:00:00Z", to: "2026-01-11T00:00:00Z") { buckets { orderCount } } }',
+            20 + 1 + 10,
+        ),
+        (
+            '{ salesReport(from: "2026-01-01T00:00:00Z", to: "2026-01-11T00:00:00Z", interval: HOUR)'
+            " { buckets { orderCount } } }",
+            20 + 1 + 240,
+        ),
+        # A write (10), its result (1), the record read back (2 + 1).
+        (
+            'mutation { registerCustomer(input: {name: "Ada", email: "ada@example.com"}) '
+            "{ ... on CustomerChanged { customer { id } } } }",
+            10 + 1 + 2 + 1,
+        ),
+    ],
+)
+def test_each_field_costs_the_work_it_makes(query: str, expected: int) -> None:
+    assert cost(query) == expected
+
+
+def test_variables_size_the_page() -> None:
+    query = "query($n: Int) { products(first: $n) { edges { node { id } } } }"
+    assert cost(query, n=50) == 10 + 1 + 50 * 2
+    assert cost(query) == 10 + 1 + 20 * 2
+
+
+def test_an_operation_that_cannot_run_is_not_priced() -> None:
+    assert cost("query($n: Int!) { products(first: $n) { totalCount } }") is None
+    assert cost("query($n: Int) { products(first: $n) { totalCount } }", n="ten") is None
+
+
+def test_fragments_are_priced_once_each_however_often_they_are_spread() -> None:
+    levels = 60
+    fragments = " ".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(levels))
+    query = f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ products(first: 1) {{ totalCount }} }}"
+    assert cost(query) == 2**levels * 11
+
+
+def test_a_budget_pays_while_it_can_and_takes_nothing_when_it_cannot() -> None:
+    budget = RequestBudget(100)
+    assert budget.spend(60)
+    assert not budget.spend(41)
+    assert budget.remaining == 40
+    assert budget.spend(40)
+    assert budget.remaining == 0
+
+
+def served(query: str, **context: Any) -> Any:
+    """Runs `query` through the served schema's pipeline, with a context holding only what the limits read:
+    anything that reached a resolver would fail for want of a read model or a command bus."""
+    return SCHEMA.execute_sync(query, context_value=SimpleNamespace(**context))
+
+
+def test_an_operation_over_the_budget_is_refused_whole_before_it_runs() -> None:
+    budget = RequestBudget(200)
+    result = served("{ products(first: 100) { edges { node { id } } } }", budget=budget, actor=ANONYMOUS)
+    assert result.data is None
+    assert [(e.extensions or {}).get("code") for e in result.errors] == ["COST_LIMIT_EXCEEDED"]
+    assert result.errors[0].message.startswith("This operation costs 211, more than the budget of 200")
+    assert result.extensions == {"cost": {"requested": 211, "budget": 200, "remaining": 200}}
+    assert budget.remaining == 200
+
+
+def test_the_cost_is_reported_and_spent_from_the_request_budget() -> None:
+    budget = RequestBudget(200)
+    result = served("{ __typename }", budget=budget, actor=ANONYMOUS)
+    assert result.errors is None
+    assert result.extensions == {"cost": {"requested": 0, "budget": 200, "remaining": 200}}
+
+
+@pytest.mark.parametrize(
+    ("actor", "code"),
+    [
+        (ANONYMOUS, "UNAUTHENTICATED"),
+        (Actor(Role.CUSTOMER, str(uuid.UUID(int=1)), uuid.UUID(int=1)), "FORBIDDEN"),
+    ],
+)
+def test_a_mutation_operation_is_refused_whole_when_one_of_its_fields_is_not_allowed(actor: Actor, code: str) -> None:
+    query = (
+        'mutation { registerCustomer(input: {name: "Ada", email: "ada@example.com"}) { __typename } '
+        '...Staff } fragment Staff on Mutation { shipOrder(input: {id: "x"}) { __typename } }'
+    )
+    result = served(query, budget=RequestBudget(2000), actor=actor)
+    assert result.data is None
+    assert [(e.extensions or {}).get("code") for e in result.errors] == [code]
+
+
+def test_every_mutation_has_its_permission_and_the_operation_names_its_fields() -> None:
+    names = set(SCHEMA._schema.mutation_type.fields) if SCHEMA._schema.mutation_type else set()
+    assert set(MUTATIONS) <= names
+    query = (
+        'mutation M { a: payOrder(input: {id: "x"}) { __typename } '
+        '... on Mutation { cancelOrder(input: {id: "x"}) { __typename } } }'
+    )
+    assert mutation_fields(parse(query), "M") == ["payOrder", "cancelOrder"]
+    assert mutation_fields(parse("{ products { totalCount } }"), None) == []
