@@ -266,6 +266,7 @@ class CostLimiter(SchemaExtension):
         self.paging = paging
         self.cost: int | None = None
         self.budget: RequestBudget | None = None
+        self.remaining = 0  # what the budget held once this operation was paid for (or refused)
 
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
@@ -281,12 +282,13 @@ class CostLimiter(SchemaExtension):
             )
             if self.cost is not None and not budget.spend(self.cost):
                 execution.result = ExecutionResult(data=None, errors=[over_budget(self.cost, budget)])
+            self.remaining = budget.remaining
         yield
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None or self.budget is None:
             return {}
-        return {"cost": {"requested": self.cost, "budget": self.budget.budget, "remaining": self.budget.remaining}}
+        return {"cost": {"requested": self.cost, "budget": self.budget.budget, "remaining": self.remaining}}
 
 
 def over_budget(cost: int, budget: RequestBudget, *, what: str = "operation") -> GraphQLError:

@@ -6,6 +6,10 @@ docs/security.md lists the same cases with the same answers.
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -13,9 +17,11 @@ from pathlib import Path
 
 import httpx
 import jwt
+import psycopg
 import pytest
 
 from api.auth import Role, mint_token
+from api.pagination import Cursors
 from api.settings import Settings
 from tests.e2e.conftest import (
     OUTPUT,
@@ -32,9 +38,10 @@ JSON = {"content-type": "application/json"}
 PRODUCTS = "{ products(first: 1) { totalCount } }"
 
 
-# A database of each test's own: the counts below are over everything in it.
-# One server for the module, on an empty store of its own: its tests write nothing.
-settings, server = module_service(own_database=True)
+# One server for the module, on an empty store of its own: the counts below are over everything in it,
+# and only the tests of refused writes and of idempotency keys write (customers the others never count).
+# A read timeout of one second, so that the test of a stalled body waits no longer than that.
+settings, server = module_service(own_database=True, TWOFOLD_READ_TIMEOUT="1")
 
 
 @dataclass(frozen=True)
@@ -80,11 +87,17 @@ def _with_token(token: str) -> dict[str, str]:
 
 DEEP = "{ " + "a { " * 50 + "b" + " }" * 50 + " }"
 DEEP_INTROSPECTION = '{ __type(name: "Query") { fields { type { ' + "ofType { " * 14 + "name" + " }" * 14 + " } } } }"
-FRAGMENT_FAN_OUT = (
-    "{ ...F0 } "
-    + " ".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(40))
-    + " fragment F40 on Query { __typename }"
-)
+
+
+def fan_out(levels: int) -> str:
+    """2**levels fields from levels + 1 fragments, each spreading the next twice: about 13 tokens a level."""
+    fragments = " ".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(levels))
+    return f"{{ ...F0 }} {fragments} fragment F{levels} on Query {{ __typename }}"
+
+
+SEARCHES = "{ " + " ".join(f"s{n}: products(first: 1) {{ totalCount }}" for n in range(30)) + " }"
+FOREIGN_CURSOR = Cursors(SECRET).encode("orders:OrderCriteria()", [1, "x"], None)
+UNSIGNED_CURSOR = "WzEsIngiXQ"  # base64 of [1,"x"]: the unsigned cursors of before
 ALIASES = "{ " + " ".join(f"a{n}: __typename" for n in range(500)) + " }"
 TOKENS = "{ products(first: 1) { " + "totalCount " * 3000 + "} }"
 ORDERS = "{ orders(first: 1) { totalCount } }"
@@ -154,6 +167,110 @@ CASES = [
         {**JSON, "Authorization": "Basic YWRtaW46YWRtaW4="},
     ),
     Case.query("orders without a token", ORDERS, 401, "UNAUTHENTICATED", "bearer token"),
+    *(
+        Case.query(
+            f"fragments doubling {n} times", fan_out(n), 200, "GRAPHQL_VALIDATION_FAILED", f"selects {2**n} fields"
+        )
+        for n in (20, 40, 60)
+    ),
+    Case(
+        "10 operations of 30 searches",
+        200,
+        "COST_LIMIT_EXCEEDED",
+        json.dumps([{"query": SEARCHES}] * 10).encode(),
+        message="This batch of 10 operations costs 3300, more than the budget of 2000",
+    ),
+    Case.query(
+        "a page of 100 with facets and highlights, 10 times",
+        "{ "
+        + " ".join(
+            f"p{n}: products(first: 100) {{ edges {{ node {{ id }} highlights {{ snippets }} }}"
+            " facets { brands { value } } }"
+            for n in range(10)
+        )
+        + " }",
+        200,
+        "COST_LIMIT_EXCEEDED",
+        "This operation costs 8220",
+    ),
+    *(
+        Case.query(f"{name} {value}", query % value, 200, "GRAPHQL_VALIDATION_FAILED", "Decimal must be a string")
+        for name, query in [
+            ("minPrice", "{ products(filter: {minPrice: %s}) { totalCount } }"),
+            ("maxPrice", "{ products(filter: {maxPrice: %s}) { totalCount } }"),
+            ("minTotal", "{ orders(filter: {minTotal: %s}) { totalCount } }"),
+            ("maxTotal", "{ orders(filter: {maxTotal: %s}) { totalCount } }"),
+        ]
+        for value in ('"1E+30"', '"NaN"', "19.99", '"1.999"')
+    ),
+    Case.query(
+        "a Decimal variable as a JSON float",
+        "query($p: Decimal) { products(filter: {minPrice: $p}) { totalCount } }",
+        200,
+        "BAD_USER_INPUT",
+        "Decimal must be a string",
+        p=19.99,
+    ),
+    Case.query(
+        "a Decimal variable in Arabic-Indic digits",
+        "query($p: Decimal) { products(filter: {minPrice: $p}) { totalCount } }",
+        200,
+        "BAD_USER_INPUT",
+        "Decimal must be a string",
+        p="\u0663.\u0660\u0660",
+    ),
+    Case.query(
+        "salesReport from year 1 at +14:00",
+        '{ salesReport(from: "0001-01-01T00:00:00+14:00", to: "2026-01-01T00:00:00Z") { orderCount } }',
+        200,
+        "GRAPHQL_VALIDATION_FAILED",
+        "within the years 1 to 9999",
+    ),
+    Case.query(
+        "salesReport to year 9999 at -14:00",
+        'query($to: DateTime!) { salesReport(from: "2026-01-01T00:00:00Z", to: $to) { orderCount } }',
+        200,
+        "BAD_USER_INPUT",
+        "within the years 1 to 9999",
+        to="9999-12-31T23:59:59-14:00",
+    ),
+    Case.query(
+        "another connection's cursor", f'{{ products(after: "{FOREIGN_CURSOR}") {{ totalCount }} }}', 200, "BAD_CURSOR"
+    ),
+    Case.query(
+        "an unsigned cursor", f'{{ products(before: "{UNSIGNED_CURSOR}") {{ totalCount }} }}', 200, "BAD_CURSOR"
+    ),
+    Case.query(
+        "a NUL in a search",
+        "query($q: String) { products(query: $q) { totalCount } }",
+        200,
+        "BAD_USER_INPUT",
+        "must not contain control characters",
+        q="kettle\x00",
+    ),
+    Case.query(
+        "a lone surrogate in a search",
+        "query($q: String) { products(query: $q) { totalCount } }",
+        200,
+        "BAD_USER_INPUT",
+        "unpaired UTF-16 surrogates",
+        q="\ud800",
+    ),
+    Case.query(
+        "a lone surrogate in a facet",
+        "query($b: [String!]) { products(filter: {brands: $b}) { totalCount } }",
+        200,
+        "BAD_USER_INPUT",
+        "filter.brands must not contain",
+        b=["\udfff"],
+    ),
+    Case.query(
+        "a mutation of an admin's beside an anonymous one",
+        'mutation { registerCustomer(input: {name: "Mallory", email: "m@example.com"}) { __typename } '
+        'payOrder(input: {id: "T3JkZXI6MA"}) { __typename } }',
+        401,
+        "UNAUTHENTICATED",
+    ),
 ]
 
 
@@ -180,8 +297,25 @@ def codes_of(response: httpx.Response) -> list[str]:
     return [error["extensions"]["code"] for item in items for error in item.get("errors") or []]
 
 
-def test_each_hostile_request_gets_its_documented_answer_and_the_service_stays_up(server: str) -> None:
-    wrong = []
+def server_ms(response: httpx.Response) -> float:
+    """How long the server says it took to answer (`Server-Timing: app;dur=<ms>`)."""
+    name, _, duration = response.headers["server-timing"].partition(";dur=")
+    assert name == "app"
+    return float(duration)
+
+
+def outbox_rows(settings: Settings) -> int:
+    with psycopg.connect(settings.database_url) as connection:
+        row = connection.execute("SELECT count(*) FROM outbox").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_each_hostile_request_gets_its_documented_answer_at_once_and_writes_nothing(
+    server: str, settings: Settings
+) -> None:
+    written = outbox_rows(settings)
+    wrong, slow = [], []
     for case in [*CASES, *token_cases()]:
         response = send(server, case)
         codes = codes_of(response) if response.headers.get("content-type", "").startswith("application/json") else []
@@ -189,17 +323,129 @@ def test_each_hostile_request_gets_its_documented_answer_and_the_service_stays_u
             wrong.append(f"{case.name}: HTTP {response.status_code} {response.text[:300]}")
         if response.status_code == 401:
             assert response.headers["www-authenticate"].startswith("Bearer")
+        if server_ms(response) >= 100:
+            slow.append(f"{case.name}: {server_ms(response)} ms")
     assert wrong == []
+    assert slow == []
+    assert outbox_rows(settings) == written
 
     assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
     assert GraphQLClient(server)(PRODUCTS) == {"data": {"products": {"totalCount": 0}}}
     assert GraphQLClient(server, admin_token())(ORDERS) == {"data": {"orders": {"totalCount": 0}}}
 
 
-def test_fragments_doubling_forty_times_are_answered_at_once_and_the_service_stays_up(server: str) -> None:
-    # 2**40 paths through the spreads: a limiter that followed each one never finished and froze the server.
-    assert GraphQLClient(server)(FRAGMENT_FAN_OUT) == {"data": {"__typename": "Query"}}
-    assert httpx.get(f"{server}/healthz").json() == {"status": "ok"}
+HEAVIEST = [case for case in CASES if case.code in ("COST_LIMIT_EXCEEDED", "GRAPHQL_VALIDATION_FAILED")]
+
+
+def test_the_service_answers_its_health_check_at_once_while_hostile_requests_arrive(server: str) -> None:
+    stop = threading.Event()
+
+    def attack() -> None:
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                for case in HEAVIEST:
+                    client.post(f"{server}/graphql", content=case.body, headers=case.headers)
+
+    attackers = [threading.Thread(target=attack) for _ in range(2)]
+    for attacker in attackers:
+        attacker.start()
+    try:
+        with httpx.Client(timeout=30) as client:
+            took = []
+            for _ in range(50):
+                started = time.perf_counter()
+                assert client.get(f"{server}/healthz").json() == {"status": "ok"}
+                took.append((time.perf_counter() - started) * 1000)
+    finally:
+        stop.set()
+        for attacker in attackers:
+            attacker.join()
+    assert max(took) < 100, sorted(took)[-5:]
+
+
+def test_text_that_cannot_be_stored_is_a_field_error_and_writes_nothing(server: str, settings: Settings) -> None:
+    written = outbox_rows(settings)
+    register = "mutation($i: RegisterCustomerInput!) { registerCustomer(input: $i) { ...Refused } }"
+    register += " fragment Refused on ValidationFailed { fields { field } }"
+    for name in ["Ada\x00", "Ada \ud800", "\udc00"]:
+        result = GraphQLClient(server)(register, i={"name": name, "email": f"{uuid.uuid4().hex}@example.com"})
+        assert result == {"data": {"registerCustomer": {"fields": [{"field": "name"}]}}}, name
+    assert outbox_rows(settings) == written
+
+
+REGISTER = """
+mutation($i: RegisterCustomerInput!) {
+  registerCustomer(input: $i) {
+    __typename
+    ... on CustomerChanged { customerId consistencyToken customer { email orderCount } }
+  }
+}
+"""
+
+
+def test_an_anonymous_replay_gets_the_first_answer_but_not_the_customer_and_keys_are_per_caller(server: str) -> None:
+    registration = {"name": "Ada", "email": f"{uuid.uuid4().hex}@example.com", "idempotencyKey": f"k-{uuid.uuid4()}"}
+    first = GraphQLClient(server)(REGISTER, i=registration)["data"]["registerCustomer"]
+    assert first["customer"] == {"email": registration["email"], "orderCount": 0}
+    # Another anonymous caller who learnt the input and the key: the same ids and token, no live record.
+    replay = GraphQLClient(server)(REGISTER, i=registration)["data"]["registerCustomer"]
+    assert replay == {**first, "customer": None}
+    # A signed-in caller's keys are their own: the same key is a new request, here a duplicate email.
+    admins = GraphQLClient(server, admin_token())(REGISTER, i=registration)["data"]["registerCustomer"]
+    assert admins == {"__typename": "DuplicateEmail"}
+
+
+def raw_request(server: str, data: bytes, *, close_after_sending: bool) -> bytes:
+    """Sends `data` on a connection of its own; what the server answers until it closes (nothing when we
+    close first)."""
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(data)
+        if close_after_sending:
+            return b""
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
+def graphql_500s(server: str) -> float:
+    metrics = httpx.get(f"{server}/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("twofold_http_requests_total{") and 'route="/graphql"' in line and 'status="500"' in line
+    )
+
+
+def test_a_client_that_leaves_mid_body_is_no_server_error(server: str) -> None:
+    before = graphql_500s(server)
+    head = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    raw_request(server, head + b'{"query": "{', close_after_sending=True)
+    # The next request is answered after the server has seen the first one's connection go.
+    assert GraphQLClient(server)("{ __typename }") == {"data": {"__typename": "Query"}}
+    assert graphql_500s(server) == before
+
+
+def test_headers_or_a_body_that_stall_get_408_and_their_connection_closed(server: str) -> None:
+    started = time.monotonic()
+    stalled_headers = raw_request(server, b"POST /graphql HTTP/1.1\r\nHost: x\r\n", close_after_sending=False)
+    head = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    stalled_body = raw_request(server, head + b'{"query":', close_after_sending=False)
+    assert stalled_headers.startswith(b"HTTP/1.1 408 ")
+    assert stalled_body.startswith(b"HTTP/1.1 408 ")
+    assert b"REQUEST_TIMEOUT" in stalled_body
+    # Each waited for the one-second read timeout of this module's server, not for the socket's ten.
+    assert time.monotonic() - started < 10
+
+
+def test_media_types_are_case_insensitive(server: str) -> None:
+    body = json.dumps({"query": "{ __typename }"}).encode()
+    response = httpx.post(
+        f"{server}/graphql", content=body, headers={"content-type": "APPLICATION/JSON; charset=UTF-8"}
+    )
+    assert response.status_code == 200
+    assert response.json()["data"] == {"__typename": "Query"}
 
 
 def test_a_batch_within_the_limit_runs_every_operation(server: str) -> None:
@@ -232,6 +478,14 @@ def test_production_turns_introspection_and_graphiql_off(production: tuple[str, 
     assert page.status_code == 404
     assert httpx.get(f"{server}/graphiql/graphiql.js").status_code == 404
     assert GraphQLClient(server)(PRODUCTS) == {"data": {"products": {"totalCount": 0}}}
+    # Introspection is off, so errors do not suggest what the schema holds either.
+    for query in ["{ salesReprt { orderCount } }", "{ products(frist: 1) { totalCount } }"]:
+        (error,) = GraphQLClient(server)(query)["errors"]
+        assert "Did you mean" not in error["message"], error
+    variable = GraphQLClient(server)(
+        "query($s: [ProductSort!]) { products(sort: $s) { totalCount } }", s=[{"field": "PRCE"}]
+    )
+    assert "Did you mean" not in variable["errors"][0]["message"]
 
 
 def test_development_serves_graphiql_and_introspection(server: str) -> None:
