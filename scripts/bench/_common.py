@@ -52,6 +52,21 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 
 
+def latency_row(side: str, latencies: list[float]) -> dict[str, Any]:
+    """One round of one side: how many requests, and their p50 and p99 in milliseconds."""
+    return {
+        "side": side,
+        "requests": len(latencies),
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+    }
+
+
+def side_median(rows: list[dict[str, Any]], side: str, key: str) -> float:
+    """The median over the rounds of `side` of the figure `key`."""
+    return median([float(row[key]) for row in rows if row["side"] == side])
+
+
 def write_result(name: str, result: dict[str, Any]) -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     path = OUTPUT / f"{name}.json"

@@ -13,10 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+# What `{ __typename }` answers, its cost report included (docs/security.md, "Cost").
+ANSWER = {"data": {"__typename": "Query"}, "extensions": {"cost": {"requested": 0, "budget": 2000, "remaining": 2000}}}
+
 
 async def answer(request: Request) -> JSONResponse:
     json.loads(await request.body())
-    return JSONResponse({"data": {"__typename": "Query"}})
+    return JSONResponse(ANSWER)
 
 
 app = Starlette(routes=[Route("/graphql", answer, methods=["POST"])])

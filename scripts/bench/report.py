@@ -143,7 +143,7 @@ def _met(ok: bool) -> str:
 
 def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
     r = report["results"]
-    place, trivial, lag = r["place_order"], r["trivial"], r["lag"]
+    place, trivial, lag, fair = r["place_order"], r["trivial"], r["lag"], r["fairness"]
     p10, p100, s10, s100 = r["projector_10k"], r["projector_100k"], r["search_10k"], r["search_100k"]
     link = {path.stem: path.relative_to(folder).as_posix() for path in charts}
     lines = [
@@ -188,6 +188,10 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
     lines += [
         f"| trivial query throughput | {trivial['graphql_per_second']:,.0f}/s | Starlette"
         f" {trivial['plain_per_second']:,.0f}/s | {trivial['ratio']:.0%} | ≥ 35% | {_met(trivial['ratio'] >= 0.35)} |",
+        f"| `{{ __typename }}` while the heaviest request the budget allows loops, {fair['rate_per_second']:g}/s"
+        f" | p99 {fair['loaded_p99_ms']:,.1f} ms | alone p99 {fair['alone_p99_ms']:,.1f} ms"
+        f" | +{fair['loaded_p99_ms'] - fair['alone_p99_ms']:,.1f} ms | p99 < 50 ms"
+        f" | {_met(fair['loaded_p99_ms'] < 50)} |",
         "",
         f"![throughput ratios]({link['ratios']})",
         "",
@@ -245,6 +249,13 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         f"**Trivial query** (`trivial.py`): `{{ __typename }}` posted to `twofold serve` against a Starlette route"
         " that parses the JSON body and returns the same bytes, one uvicorn worker each (httptools, uvloop, no"
         f" access log), {trivial['concurrency']} closed-loop keep-alive clients.",
+        "",
+        f"**Fairness** (`fairness.py`): one `twofold serve` over {fair['products']:,} products; one client loops"
+        f" the heaviest request the budget of {fair['budget']:,} allows (two searches with every field,"
+        f" highlights and facets, {fair['heavy_request']['page_size']} products a page: cost"
+        f" {fair['heavy_request']['cost']:,}; {fair['heavy_per_second']:g} a second, in a process of its own),"
+        f" while `{{ __typename }}` is sent open loop at {fair['rate_per_second']:g}/s. Baseline: the same"
+        " trivial load with nothing else running, in the same round.",
         "",
         "**Scaling**: search latency and projector throughput at the two sizes.",
         "",

@@ -38,8 +38,8 @@ from _common import (
     distribution,
     free_port,
     fresh_database,
-    median,
-    percentile,
+    latency_row,
+    side_median,
     wait_until_up,
     write_result,
 )
@@ -137,20 +137,12 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, 
                 else:
                     latencies = asyncio.run(run_graphql(port, rate, work))
                 pooled[side] += latencies
-                row = {
-                    "side": side,
-                    "requests": len(latencies),
-                    "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-                    "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-                }
+                row = latency_row(side, latencies)
                 rows.append(row)
                 print(f"| {side} | {row['p50_ms']} ms | {row['p99_ms']} ms |", flush=True)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-
-    def side(name: str, key: str) -> float:
-        return median([float(r[key]) for r in rows if r["side"] == name])
 
     return {
         "benchmark": "products search (query, one filter, facets): GraphQL over HTTP vs the direct request",
@@ -158,10 +150,10 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, 
         "rate_per_second": rate,
         "seconds_per_round": seconds,
         "rounds": rows,
-        "graphql_p50_ms": side("graphql", "p50_ms"),
-        "graphql_p99_ms": side("graphql", "p99_ms"),
-        "direct_p50_ms": side("direct", "p50_ms"),
-        "direct_p99_ms": side("direct", "p99_ms"),
+        "graphql_p50_ms": side_median(rows, "graphql", "p50_ms"),
+        "graphql_p99_ms": side_median(rows, "graphql", "p99_ms"),
+        "direct_p50_ms": side_median(rows, "direct", "p50_ms"),
+        "direct_p99_ms": side_median(rows, "direct", "p99_ms"),
         "distribution_ms": {name: distribution(values) for name, values in pooled.items()},
         "goal": "p50 <= direct + 3 ms, p99 <= direct + 8 ms",
     }

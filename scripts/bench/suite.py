@@ -11,7 +11,9 @@ the same run:
 4. `projector.py` at 10k and 100k events — the projector vs a plain `streaming_bulk` loader;
 5. `search.py` at 10k and 100k products — the benchmarks' data set (`dataset.py`: as many orders as
    products, written through the real handlers and projected by all four projections), then `products`
-   search through GraphQL vs the direct Elasticsearch request, open loop at a fixed rate.
+   search through GraphQL vs the direct Elasticsearch request, open loop at a fixed rate;
+6. `fairness.py` — `{ __typename }` latency alone vs while another client loops the heaviest request the
+   cost budget allows.
 
 The full run writes `docs/benchmarks.json`, `docs/benchmarks.md` and `docs/benchmarks/*.png`. `--smoke`
 runs every step with tiny sizes, two at a time (each step's output in `test-output/bench-smoke/NAME.log`),
@@ -43,12 +45,14 @@ FULL = {
     "projector_100k": ["--events", "100000", "--rounds", "1"],
     "search_10k": ["--products", "10000", "--rate", "10", "--seconds", "30", "--rounds", "2"],
     "search_100k": ["--products", "100000", "--rate", "10", "--seconds", "30", "--rounds", "2"],
+    "fairness": ["--products", "2000", "--rate", "50", "--seconds", "20", "--rounds", "2"],
 }
 # Longest first (search loads a data set through the real handlers and starts a server; place_order seeds
 # 700 commands): run two at a time, the two lanes then end together.
 SMOKE = {
     "search_100k": ["--products", "400", "--rate", "10", "--seconds", "1", "--rounds", "1"],
     "search_10k": ["--products", "200", "--rate", "10", "--seconds", "1", "--rounds", "1"],
+    "fairness": ["--products", "200", "--rate", "20", "--seconds", "2", "--rounds", "1"],
     "place_order": ["--rounds", "1", "--seconds", "1"],
     "lag": ["--rate", "50", "--seconds", "2"],
     "trivial": ["--rounds", "1", "--seconds", "1"],

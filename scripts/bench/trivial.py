@@ -5,7 +5,7 @@
 - `graphql`: `{ __typename }` posted to `twofold serve`: the whole request path (request id, token check,
   limits, parse and validate caches, execution, error policy, metrics, the request's log line);
 - `plain`: `scripts/bench/plain_app.py`, a Starlette route that parses the JSON body and returns
-  `{"data": {"__typename": "Query"}}`, the same bytes.
+  `{"data": {"__typename": "Query"}, "extensions": {"cost": ...}}`, the same bytes.
 
 One uvicorn worker each (httptools, uvloop, no access log), one at a time, closed loop: `--concurrency`
 keep-alive connections send as fast as answers come. Rounds alternate. Figures go to
@@ -28,7 +28,7 @@ from typing import Any
 from _common import OUTPUT, ROOT, KeepAliveClient, distribution, free_port, median, wait_until_up, write_result
 
 BODY = json.dumps({"query": "{ __typename }"}).encode()
-ANSWER = b'{"data":{"__typename":"Query"}}'
+ANSWER = b'{"data":{"__typename":"Query"},"extensions":{"cost":{"requested":0,"budget":2000,"remaining":2000}}}'
 
 
 async def closed_loop(port: int, concurrency: int, seconds: float) -> list[float]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "test-output" / "bench-smoke"
-STEPS = ("place_order", "trivial", "lag", "projector_10k", "projector_100k", "search_10k", "search_100k")
+STEPS = ("place_order", "trivial", "lag", "projector_10k", "projector_100k", "search_10k", "search_100k", "fairness")
 
 
 def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
@@ -37,6 +37,9 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     assert results["lag"]["never_found"] == 0
     for size in ("projector_10k", "projector_100k"):
         assert results[size]["projector_events_per_second"] > 0
+    assert results["fairness"]["heavy_request"]["cost"] <= results["fairness"]["budget"]
+    assert results["fairness"]["loaded_p99_ms"] > 0
+    assert results["fairness"]["heavy_per_second"] > 0
     for size in ("search_10k", "search_100k"):
         assert results[size]["dataset"]["products"] > 0
         assert results[size]["graphql_p50_ms"] > 0
