@@ -98,8 +98,10 @@ cmd_run() {
     "$VENV/bin/twofold" seed --if-empty --products 200 --customers 30 --orders 150 --seed 1
   fi
   "$VENV/bin/twofold" project &
-  local projector=$!
-  trap 'kill "$projector" 2>/dev/null; wait "$projector" 2>/dev/null' EXIT
+  # The pid is written into the trap now: the trap runs after this function's locals are gone, so that
+  # however `serve` ends (a port in use included), the projector goes with it.
+  # shellcheck disable=SC2064
+  trap "kill $! 2>/dev/null; wait $! 2>/dev/null" EXIT
   trap 'exit 130' INT TERM
   "$VENV/bin/twofold" serve
 }
@@ -205,7 +207,8 @@ case "${1:-}" in
   bench-search) shift; cmd_bench search "$@" ;;
   bench-trivial) shift; cmd_bench trivial "$@" ;;
   bench-dataset) shift; cmd_bench dataset "$@" ;;
+  bench-fairness) shift; cmd_bench fairness "$@" ;;
   bench) shift; cmd_bench suite "$@" ;;
   chaos) shift; cmd_chaos "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset [options: --help]" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness [options: --help]" >&2; exit 2 ;;
 esac
