@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from api.ids import from_global_id
 from tests.conftest import own_database
 from tests.e2e.conftest import GraphQLClient
 from tests.e2e.test_mutations_http import ACTION, create_product, place, register
@@ -140,6 +141,10 @@ def test_order_search_filters_full_text_status_counts_sort_and_paging(gql: Graph
     assert orders(gql, q="Enamle Mug")["totalCount"] == 2  # a typo in a product name
     sku = data_sku(gql, data["kettle"]["productId"])
     assert orders(gql, q=sku)["totalCount"] == 2
+    # An order's id as the API shows it (a global id) finds that order, as its bare UUID does.
+    some = by_total["edges"][0]["node"]["id"]
+    assert [e["node"]["id"] for e in orders(gql, q=some)["edges"]] == [some]
+    assert [e["node"]["id"] for e in orders(gql, q=str(from_global_id(some, "Order")[1]))["edges"]] == [some]
 
     forward, after = [], None
     while True:

@@ -80,6 +80,16 @@ def test_a_product_created_over_http_is_found_over_http_on_the_first_try(gql: Gr
     assert by_id == {"data": {"product": {"sku": fields["sku"], "price": "49.90"}}}
 
 
+def test_highlights_escape_the_markup_of_what_they_quote(gql: GraphQLClient) -> None:
+    word = f"marquee{uuid.uuid4().hex[:6]}"
+    created = gql(CREATE, input=product_input(name=f"<img src=x onerror=alert(1)> {word} & co"))["data"]
+    found = gql(SEARCH, q=word, token=created["createProduct"]["consistencyToken"])["data"]["products"]
+    (top,) = found["edges"]
+    (name,) = [h["snippets"] for h in top["highlights"] if h["field"] == "name"]
+    assert name == [f"&lt;img src=x onerror=alert(1)&gt; <em>{word}</em> &amp; co"]
+    assert top["node"]["name"] == f"<img src=x onerror=alert(1)> {word} & co"  # the field itself is as written
+
+
 def test_a_misspelled_search_still_finds_the_product(gql: GraphQLClient) -> None:
     word = f"zanzibar{uuid.uuid4().hex[:4]}"
     created = gql(CREATE, input=product_input(name=f"{word} lamp"))["data"]["createProduct"]
