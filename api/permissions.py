@@ -5,7 +5,10 @@ customer record and orders; an admin may do everything. Asking for a protected f
 `UNAUTHENTICATED` (the response is then HTTP 401); asking with a token that does not allow it is `FORBIDDEN`.
 
 A mutation operation is checked whole before any of its fields runs (`MutationPermissions`): when the
-caller may not run one of them, none runs, so a refused request never wrote anything it does not report.
+caller may not run one of them, or a customer places an order for someone else, none runs, so a refused
+request writes nothing. Whose order an action is on takes the write model's record, so that is checked
+as the action runs; the fields before it have run, and the answer lists what they wrote
+(`extensions.written`, api/mutations/_dispatch.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 import strawberry
 from graphql import (
@@ -22,16 +26,19 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationType,
     SelectionSetNode,
 )
+from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from api.auth import Actor, Role
 from api.context import Context
 from api.errors import graphql_error
+from api.ids import InvalidId, from_global_id
 
 
 def signed_in(info: strawberry.Info[Context, None]) -> Actor:
@@ -53,7 +60,7 @@ def admin_or_customer(info: strawberry.Info[Context, None], customer_id: uuid.UU
     """The caller, who must be an admin or the customer `customer_id` themself."""
     actor = signed_in(info)
     if not actor.is_admin and not actor.owns(customer_id):
-        raise forbidden("A customer may only see and act on their own customer record and orders.")
+        raise forbidden(NOT_YOURS)
     return actor
 
 
@@ -63,6 +70,7 @@ class Who(enum.Enum):
     ADMIN = "admin"
 
 
+NOT_YOURS = "A customer may only see and act on their own customer record and orders."
 # Who may run each mutation at all; a mutation not listed here is an admin's.
 MUTATIONS: Mapping[str, Who] = {
     "registerCustomer": Who.ANYONE,
@@ -92,27 +100,63 @@ class MutationPermissions(SchemaExtension):
         actor = getattr(execution.context, "actor", None)
         document = execution.graphql_document
         if isinstance(actor, Actor) and document is not None:
-            for name in mutation_fields(document, execution.operation_name):
-                error = refusal(actor, name)
+            fields = mutation_fields(document, execution.operation_name)
+            orders_for = _orders_placed_for(execution.schema._schema, document, execution, fields)
+            for field in fields:
+                error = refusal(actor, field.name.value) or _someone_elses(actor, orders_for.get(id(field)))
                 if error is not None:
                     execution.result = ExecutionResult(data=None, errors=[error])
                     break
         yield
 
 
-def mutation_fields(document: DocumentNode, operation_name: str | None) -> list[str]:
-    """The names of the mutation fields the operation `operation_name` runs (none for a query)."""
+def _orders_placed_for(
+    schema: GraphQLSchema, document: DocumentNode, execution: Any, fields: list[FieldNode]
+) -> dict[int, str]:
+    """The `customerId` each `placeOrder` field of the operation names, by the field's node. Empty when the
+    variables do not fit: then nothing runs at all."""
+    operation = get_operation_ast(document, execution.operation_name)
+    places = [field for field in fields if field.name.value == "placeOrder"]
+    if operation is None or schema.mutation_type is None or not places:
+        return {}
+    variables = get_variable_values(schema, operation.variable_definitions or (), execution.variables or {})
+    if isinstance(variables, list):
+        return {}
+    definition = schema.mutation_type.fields["placeOrder"]
+    found = {}
+    for field in places:
+        try:
+            found[id(field)] = str(get_argument_values(definition, field, variables)["input"]["customerId"])
+        except (GraphQLError, KeyError, TypeError):
+            continue  # an argument that does not fit: the field refuses it itself
+    return found
+
+
+def _someone_elses(actor: Actor, customer_global_id: str | None) -> GraphQLError | None:
+    """FORBIDDEN when a customer places an order for another customer (a malformed id is the field's own
+    ValidationFailed, and writes nothing)."""
+    if customer_global_id is None or actor.role is not Role.CUSTOMER:
+        return None
+    try:
+        customer_id = from_global_id(customer_global_id, "Customer")[1]
+    except InvalidId:
+        return None
+    return None if actor.owns(customer_id) else forbidden(NOT_YOURS)
+
+
+def mutation_fields(document: DocumentNode, operation_name: str | None) -> list[FieldNode]:
+    """The mutation fields the operation `operation_name` runs, in order (none for a query)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation is not OperationType.MUTATION:
         return []
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    names: list[str] = []
+    names: list[FieldNode] = []
     seen: set[str] = set()
 
     def collect(selection_set: SelectionSetNode) -> None:
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                names.append(selection.name.value)
+                names.append(selection)
             elif isinstance(selection, InlineFragmentNode):
                 collect(selection.selection_set)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:

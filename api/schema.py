@@ -16,6 +16,7 @@ from api.metrics import Metrics
 from api.mutations import customers as customer_mutations
 from api.mutations import orders as order_mutations
 from api.mutations import products as product_mutations
+from api.mutations._dispatch import WritesReported
 from api.observation import OperationObserver
 from api.queries import events as event_queries
 from api.queries import node as node_queries
@@ -104,7 +105,7 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
         extensions += limit_extensions(settings)
         extensions.append(lambda: OperationObserver(metrics=observed, mask_internal_errors=settings.production))
     # Bounded caches, shared across requests (keyed by maxsize inside Strawberry).
-    extensions += [lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
+    extensions += [WritesReported, lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
     schema = TwofoldSchema(
         query=Query,
         mutation=Mutation,

@@ -2,15 +2,23 @@
 
 The write model's expected failures become the contract's error types here, one small function each, so a
 resolver lists exactly the errors its union allows. Unexpected failures become top-level errors with a code.
+
+What each command of a mutation operation wrote is recorded as it commits (`WritesReported`): a later
+field's top-level error nulls the whole `data` (root mutation fields are non-null), and the answer must
+still say what was written.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
+from strawberry.extensions import SchemaExtension
 
 from api.consistency import encode_token
 from api.context import Context
@@ -19,7 +27,7 @@ from api.ids import InvalidId, from_global_id, to_global_id
 from api.types import errors as gql
 from api.types.enums import OrderStatus
 from write_model.bus import CommandBus
-from write_model.commands import Command
+from write_model.commands import Command, OrderAction, PlaceOrder, RegisterCustomer
 from write_model.domain import errors
 from write_model.outbox import CommandContext
 from write_model.results import Changed
@@ -41,11 +49,57 @@ async def dispatch(
         actor=info.context.actor.label, request_id=info.context.request_id, idempotency_key=idempotency_key
     )
     try:
-        return await run_in_threadpool(bus.handle, command, context)
+        changed = await run_in_threadpool(bus.handle, command, context)
     except errors.TransientConflict:
         raise write_conflict() from None
     except StoreUnavailable:
         raise graphql_error("DATABASE_UNAVAILABLE", "The database is unavailable; nothing was written.") from None
+    log = _written.get()
+    if log is not None and not changed.replayed:
+        log.append(
+            {
+                "field": str(info.path.key),
+                "id": to_global_id(_aggregate_type(command), changed.aggregate_id),
+                "version": changed.version,
+                "consistencyToken": token_of(changed),
+            }
+        )
+    return changed
+
+
+# The writes of the mutation operation running in this task (each operation of a batch runs in its own).
+_written: ContextVar[list[dict[str, Any]] | None] = ContextVar("written", default=None)
+
+
+class WritesReported(SchemaExtension):
+    """When a mutation operation's `data` is null, yet some of its fields wrote before another failed,
+    `extensions.written` lists what they wrote: `field` (its alias, if any), `id`, `version` and
+    `consistencyToken`. A response never reports less than what was written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[dict[str, Any]] = []
+
+    def on_execute(self) -> Iterator[None]:
+        token = _written.set(self.log)
+        try:
+            yield
+        finally:
+            _written.reset(token)
+
+    def get_results(self) -> dict[str, Any]:
+        result = self.execution_context.result
+        if self.log and (result is None or result.data is None):
+            return {"written": self.log}
+        return {}
+
+
+def _aggregate_type(command: Command) -> str:
+    if isinstance(command, PlaceOrder | OrderAction):
+        return "Order"
+    if isinstance(command, RegisterCustomer):
+        return "Customer"
+    return "Product"
 
 
 def write_conflict() -> GraphQLError:

@@ -109,6 +109,38 @@ def test_customer_a_reaches_nothing_of_customer_b(server: str) -> None:
         assert secret not in text
 
 
+MIXED = """
+mutation($customer: RegisterCustomerInput!, $input: %sInput!) {
+  registerCustomer(input: $customer) { __typename }
+  %s(input: $input) { __typename }
+}
+"""
+
+
+def test_a_refused_operation_writes_nothing_and_one_refused_midway_reports_what_it_wrote(server: str) -> None:
+    admin = GraphQLClient(server, admin_token())
+    product = create_product(admin, initialStock=10)["productId"]
+    a = customer_with_an_order(server, admin, product, "Ada")
+    b = customer_with_an_order(server, admin, product, "Bob")
+    email = f"carol-{product[-8:]}@example.com".lower()
+    newcomer = {"name": "Carol", "email": email}
+
+    # Placing an order for B is refused before any field runs: Carol is not registered.
+    for_b = {"customerId": b.id, "lines": [{"productId": product, "quantity": 1}]}
+    refused = a.client(MIXED % ("PlaceOrder", "placeOrder"), customer=newcomer, input=for_b)
+    assert (refused["data"], error_codes(refused)) == (None, ["FORBIDDEN"])
+    assert "written" not in a.client.extensions
+
+    # Whose order B's is takes the write model's record: payOrder is refused as it runs, after Carol's
+    # registration, and the answer, whose data is null, says what was written.
+    midway = a.client(MIXED % ("OrderAction", "payOrder"), customer=newcomer, input={"id": b.order})
+    assert (midway["data"], error_codes(midway)) == (None, ["FORBIDDEN"])
+    (written,) = a.client.extensions["written"]
+    assert (written["field"], written["version"]) == ("registerCustomer", 1)
+    carol = admin(CUSTOMER, id=written["id"], token=written["consistencyToken"])["data"]["customer"]
+    assert carol["email"] == email
+
+
 def test_a_customer_reads_and_acts_on_their_own_orders(server: str) -> None:
     admin = GraphQLClient(server, admin_token())
     product = create_product(admin, initialStock=10)["productId"]
