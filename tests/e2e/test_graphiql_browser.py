@@ -67,7 +67,10 @@ def test_graphiql_runs_a_query_offline_and_shows_the_result(server: str) -> None
                 page, server, '{ products(query: "lantern") { totalCount edges { node { name } } } }', name
             )
             page.screenshot(path=str(SCREENSHOTS / "graphiql.png"))
-            assert json.loads(shown) == {"data": {"products": {"totalCount": 1, "edges": [{"node": {"name": name}}]}}}
+            answer = json.loads(shown)
+            assert answer["data"] == {"products": {"totalCount": 1, "edges": [{"node": {"name": name}}]}}
+            # The page shows what the query cost: a search (10), its connection (1), 20 edges and nodes.
+            assert answer["extensions"] == {"cost": {"requested": 51, "budget": 2000, "remaining": 1949}}
             # GraphiQL loaded the schema with its own introspection query, within the depth limit.
             assert introspections, "GraphiQL sent no introspection query"
             schema = introspections[0].json()
