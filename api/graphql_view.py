@@ -157,10 +157,12 @@ def _is_json(content_type: str) -> bool:
 def _media_type_in_lowercase(scope: Scope) -> Scope:
     """`scope` with its Content-Type's media type in lowercase, as Strawberry compares it: media types are
     case-insensitive (RFC 9110), so `APPLICATION/JSON` is JSON too."""
-    headers = [
-        (name, value.split(b";")[0].lower() + value[len(value.split(b";")[0]) :] if name == b"content-type" else value)
-        for name, value in scope["headers"]
-    ]
+
+    def lowered(value: bytes) -> bytes:
+        media_type, semicolon, parameters = value.partition(b";")
+        return media_type.lower() + semicolon + parameters
+
+    headers = [(name, lowered(value) if name == b"content-type" else value) for name, value in scope["headers"]]
     return {**scope, "headers": headers}
 
 

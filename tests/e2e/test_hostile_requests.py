@@ -317,14 +317,22 @@ def test_each_hostile_request_gets_its_documented_answer_at_once_and_writes_noth
     written = outbox_rows(settings)
     wrong, slow = [], []
     for case in [*CASES, *token_cases()]:
-        response = send(server, case)
-        codes = codes_of(response) if response.headers.get("content-type", "").startswith("application/json") else []
-        if response.status_code != case.status or case.code not in codes or case.message not in response.text:
-            wrong.append(f"{case.name}: HTTP {response.status_code} {response.text[:300]}")
-        if response.status_code == 401:
-            assert response.headers["www-authenticate"].startswith("Bearer")
-        if server_ms(response) >= 100:
-            slow.append(f"{case.name}: {server_ms(response)} ms")
+        # Each is sent three times and timed by its fastest answer: what a request costs the server is the
+        # least time it takes, not a pause of the machine's (Elasticsearch shares its two cores) that
+        # happened to fall on it. A request that costs more, as the fan-out that froze the server did, is
+        # slow every time.
+        took = []
+        for _ in range(3):
+            response = send(server, case)
+            took.append(server_ms(response))
+            json_body = response.headers.get("content-type", "").startswith("application/json")
+            codes = codes_of(response) if json_body else []
+            if response.status_code != case.status or case.code not in codes or case.message not in response.text:
+                wrong.append(f"{case.name}: HTTP {response.status_code} {response.text[:300]}")
+            if response.status_code == 401:
+                assert response.headers["www-authenticate"].startswith("Bearer")
+        if min(took) >= 100:
+            slow.append(f"{case.name}: {took} ms")
     assert wrong == []
     assert slow == []
     assert outbox_rows(settings) == written
