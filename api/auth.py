@@ -52,7 +52,7 @@ class Actor:
 ANONYMOUS = Actor(Role.ANONYMOUS)
 
 
-class InvalidToken(Exception):
+class InvalidBearerToken(Exception):
     """The bearer token cannot be trusted; the message says why, without echoing the token."""
 
 
@@ -65,12 +65,12 @@ def actor_from_header(authorization: str | None, secret: str, *, now: datetime) 
         return ANONYMOUS
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidToken("the Authorization header must be 'Bearer <token>'")
+        raise InvalidBearerToken("the Authorization header must be 'Bearer <token>'")
     return actor_from_token(token.strip(), secret, now=now)
 
 
 def actor_from_token(token: str, secret: str, *, now: datetime) -> Actor:
-    """The actor `token` stands for, if it is signed with `secret` and valid at `now`; else `InvalidToken`."""
+    """The actor `token` stands for, if it is signed with `secret` and valid at `now`; else `InvalidBearerToken`."""
     try:
         # PyJWT checks times against its own wall clock; ours are checked below, against the caller's.
         claims = jwt.decode(
@@ -85,39 +85,39 @@ def actor_from_token(token: str, secret: str, *, now: datetime) -> Actor:
             },
         )
     except jwt.InvalidSignatureError:
-        raise InvalidToken("the token's signature is not valid") from None
+        raise InvalidBearerToken("the token's signature is not valid") from None
     except jwt.MissingRequiredClaimError as exc:
-        raise InvalidToken(f"the token lacks the {exc.claim!r} claim") from None
+        raise InvalidBearerToken(f"the token lacks the {exc.claim!r} claim") from None
     except jwt.InvalidTokenError:
-        raise InvalidToken("the token is malformed or not an HS256 JWT") from None
+        raise InvalidBearerToken("the token is malformed or not an HS256 JWT") from None
     _check_times(claims, now)
     role, subject = claims["role"], claims["sub"]
     if not isinstance(subject, str) or not subject:
-        raise InvalidToken("the token's 'sub' claim must be a non-empty string")
+        raise InvalidBearerToken("the token's 'sub' claim must be a non-empty string")
     if role == Role.ADMIN.value:
         return Actor(Role.ADMIN, subject=subject)
     if role == Role.CUSTOMER.value:
         customer_id = customer_id_of(subject)
         if customer_id is None:
-            raise InvalidToken("a customer token's 'sub' must be the customer's id") from None
+            raise InvalidBearerToken("a customer token's 'sub' must be the customer's id") from None
         return Actor(Role.CUSTOMER, subject=subject, customer_id=customer_id)
-    raise InvalidToken("the token's 'role' claim must be 'admin' or 'customer'")
+    raise InvalidBearerToken("the token's 'role' claim must be 'admin' or 'customer'")
 
 
 def _check_times(claims: dict[str, object], now: datetime) -> None:
     instant = now.timestamp()
     if _seconds(claims, "exp") <= instant - LEEWAY_SECONDS:
-        raise InvalidToken("the token has expired")
+        raise InvalidBearerToken("the token has expired")
     if _seconds(claims, "iat") > instant + LEEWAY_SECONDS:
-        raise InvalidToken("the token's 'iat' claim lies in the future")
+        raise InvalidBearerToken("the token's 'iat' claim lies in the future")
     if "nbf" in claims and _seconds(claims, "nbf") > instant + LEEWAY_SECONDS:
-        raise InvalidToken("the token is not valid yet ('nbf')")
+        raise InvalidBearerToken("the token is not valid yet ('nbf')")
 
 
 def _seconds(claims: dict[str, object], name: str) -> float:
     value = claims[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidToken(f"the token's {name!r} claim must be a number of seconds since the epoch")
+        raise InvalidBearerToken(f"the token's {name!r} claim must be a number of seconds since the epoch")
     return float(value)
 
 

@@ -10,7 +10,7 @@ from read_model.checkpoint import Checkpoint
 _PREFIX = "v1:"
 
 
-class InvalidToken(ValueError):
+class InvalidConsistencyToken(ValueError):
     """A string that no mutation of this service issued as a consistency token."""
 
 
@@ -26,7 +26,7 @@ def decode_token(token: str) -> Checkpoint:
             raise ValueError(text)
         transaction_id, position = (int(part) for part in text[len(_PREFIX) :].split(":"))
     except (ValueError, binascii.Error, UnicodeError):
-        raise InvalidToken("consistentWith is not a consistency token issued by this service") from None
+        raise InvalidConsistencyToken("consistentWith is not a consistency token issued by this service") from None
     if transaction_id < 0 or position < 0:
-        raise InvalidToken("consistentWith is not a consistency token issued by this service")
+        raise InvalidConsistencyToken("consistentWith is not a consistency token issued by this service")
     return Checkpoint(transaction_id, position)

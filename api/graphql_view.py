@@ -23,7 +23,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from api import graphiql_page
-from api.auth import InvalidToken, actor_from_header
+from api.auth import InvalidBearerToken, actor_from_header
 from api.context import Context
 from api.cost import Paging, RequestBudget, batch_cost, over_budget
 from api.observation import observation_of
@@ -64,7 +64,7 @@ class TwofoldGraphQL(GraphQL[Context, None]):
             actor = actor_from_header(
                 request.headers.get("authorization"), state.settings.jwt_secret, now=state.clock()
             )
-        except InvalidToken as exc:
+        except InvalidBearerToken as exc:
             raise HTTPException(401, f"The bearer token was refused: {exc}.") from None
         observation = observation_of(request)
         observation.actor = actor.label

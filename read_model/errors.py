@@ -1,25 +1,29 @@
-"""Failures of the read model that callers handle by type."""
+"""Failures of the read model that callers handle by type, under one root (`ReadModelError`)."""
 
 from __future__ import annotations
 
 
-class SearchUnavailable(Exception):
+class ReadModelError(Exception):
+    """Root of the read model's own failures: its stores failing it, and records it cannot apply."""
+
+
+class SearchUnavailable(ReadModelError):
     """Elasticsearch refused or failed a request. The projector retries; a query reports it as an error."""
 
 
-class OutboxUnavailable(Exception):
+class OutboxUnavailable(ReadModelError):
     """PostgreSQL refused or lost the connection the projector reads the outbox and checkpoints with."""
 
 
-class ConsistencyTimeout(Exception):
+class ConsistencyTimeout(ReadModelError):
     """The read model did not reach the requested position within the allowed time."""
 
 
-class InvalidSearchPosition(Exception):
+class InvalidSearchPosition(ReadModelError):
     """A `search_after` position does not fit the sort it is used with (a forged or stale cursor)."""
 
 
-class DocumentsRejected(Exception):
+class DocumentsRejected(ReadModelError):
     """Elasticsearch refused some documents for their content (a mapping conflict, a malformed value): writing
     them again will not help. `reasons` maps each refused document id to Elasticsearch's reason."""
 

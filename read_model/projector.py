@@ -23,7 +23,7 @@ from uuid import UUID
 from read_model.checkpoint import Checkpoint, ProjectionState
 from read_model.dead_letters import AbstractDeadLetters, describe
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
-from read_model.errors import DocumentsRejected, OutboxUnavailable, SearchUnavailable
+from read_model.errors import DocumentsRejected, OutboxUnavailable, ReadModelError, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS
 from read_model.lease import AbstractLease, SoleWriter
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
@@ -40,7 +40,7 @@ MAX_REBASES = 10
 PARKED_BEHIND = "parked behind an earlier dead letter of its aggregate"
 
 
-class RecordFailed(Exception):
+class RecordFailed(ReadModelError):
     """Applying `record` failed for the record's own reasons."""
 
     def __init__(self, record: OutboxRecord, error: BaseException) -> None:
@@ -49,7 +49,7 @@ class RecordFailed(Exception):
         self.error = error
 
 
-class PoisonSuspected(Exception):
+class PoisonSuspected(ReadModelError):
     """A record failed fewer than `max_attempts` times: its batch is retried after a pause."""
 
 

@@ -26,10 +26,6 @@ from write_model.results import Changed, Outcome
 A = TypeVar("A", bound=Aggregate)
 
 
-class StoreUnavailable(Exception):
-    """The database could not be reached or dropped the connection; nothing was committed."""
-
-
 class AbstractRepository(abc.ABC, Generic[A]):
     """Loads and stages one kind of aggregate. Every aggregate it hands out is tracked until commit."""
 

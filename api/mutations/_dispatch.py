@@ -31,7 +31,6 @@ from write_model.commands import Command, OrderAction, PlaceOrder, RegisterCusto
 from write_model.domain import errors
 from write_model.outbox import CommandContext
 from write_model.results import Changed
-from write_model.unit_of_work import StoreUnavailable
 
 
 async def dispatch(
@@ -52,7 +51,7 @@ async def dispatch(
         changed = await run_in_threadpool(bus.handle, command, context)
     except errors.TransientConflict:
         raise write_conflict() from None
-    except StoreUnavailable:
+    except errors.StoreUnavailable:
         raise graphql_error("DATABASE_UNAVAILABLE", "The database is unavailable; nothing was written.") from None
     log = _written.get()
     if log is not None and not changed.replayed:

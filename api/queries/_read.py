@@ -11,7 +11,7 @@ from uuid import UUID
 
 import strawberry
 
-from api.consistency import InvalidToken, decode_token
+from api.consistency import InvalidConsistencyToken, decode_token
 from api.context import Context, ReadModel
 from api.errors import bad_cursor, bad_input, consistency_timeout, search_unavailable
 from api.ids import InvalidId, from_global_id
@@ -39,7 +39,7 @@ async def wait_for_token(read: ReadModel, projection: str, token: str | None) ->
         return
     try:
         target = decode_token(token)
-    except InvalidToken as exc:
+    except InvalidConsistencyToken as exc:
         raise bad_input(str(exc)) from None
     await _translated(read.consistency.wait(projection, target))
 

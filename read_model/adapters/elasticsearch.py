@@ -9,13 +9,13 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from read_model.checkpoint import ProjectionState
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
-from read_model.errors import DocumentsRejected, SearchUnavailable
+from read_model.errors import DocumentsRejected, ReadModelError, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS, IndexDefinition, IndexNames
 from read_model.projections import Document
 from read_model.rebuild import AbstractIndexAdmin
 
 
-class IndexOutdated(Exception):
+class IndexOutdated(ReadModelError):
     """The alias points at another version of the index than the code defines: the index must be rebuilt."""
 
     def __init__(self, alias: str, current: list[str], wanted: str, projection: str) -> None:

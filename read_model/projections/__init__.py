@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 from typing import Any, Protocol
 
+from read_model.errors import ReadModelError
 from read_model.indexes import IndexDefinition
 from read_model.outbox import OutboxRecord
 
@@ -66,7 +67,7 @@ class AggregateProjection(abc.ABC):
         """The next document; `document` is `None` exactly for the aggregate's first event."""
 
 
-class MissingDocument(Exception):
+class MissingDocument(ReadModelError):
     def __init__(self, record: OutboxRecord) -> None:
         super().__init__(
             f"{record.event_type} (version {record.aggregate_version}) for {record.aggregate_type} "
@@ -74,6 +75,6 @@ class MissingDocument(Exception):
         )
 
 
-class UnhandledEvent(Exception):
+class UnhandledEvent(ReadModelError):
     def __init__(self, projection: str, event_type: str) -> None:
         super().__init__(f"the {projection} projection has no rule for {event_type}")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from graphql import GraphQLError
 
-from api.consistency import InvalidToken, decode_token, encode_token
+from api.consistency import InvalidConsistencyToken, decode_token, encode_token
 from api.ids import InvalidId, from_global_id, to_global_id
 from api.pagination import Cursors, page_size
 from api.types.scalars import parse_datetime, parse_decimal
@@ -21,7 +21,7 @@ def test_tokens_round_trip_and_compare_in_commit_order() -> None:
 
 @pytest.mark.parametrize("token", ["", "garbage", "djE6", encode_token(1, 2) + "x!", "djI6MTox"])
 def test_forged_tokens_are_refused(token: str) -> None:
-    with pytest.raises(InvalidToken):
+    with pytest.raises(InvalidConsistencyToken):
         decode_token(token)
 
 

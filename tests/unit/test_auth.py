@@ -10,7 +10,7 @@ from api.auth import (
     ANONYMOUS,
     LEEWAY_SECONDS,
     Actor,
-    InvalidToken,
+    InvalidBearerToken,
     Role,
     actor_from_header,
     actor_from_token,
@@ -74,7 +74,7 @@ GOOD = {"sub": "ops", "role": "admin", "iat": NOW, "exp": NOW + timedelta(minute
     ],
 )
 def test_a_token_that_cannot_be_trusted_is_refused_with_the_reason(header: str, reason: str) -> None:
-    with pytest.raises(InvalidToken, match=reason):
+    with pytest.raises(InvalidBearerToken, match=reason):
         actor_from_header(header, SECRET, now=NOW)
 
 
@@ -82,7 +82,7 @@ def test_a_token_is_good_until_its_expiry_plus_the_leeway_by_the_clock_it_is_che
     token = mint_token(SECRET, role=Role.ADMIN, subject="ops", ttl=timedelta(minutes=5), now=NOW)
     last_good = NOW + timedelta(minutes=5, seconds=LEEWAY_SECONDS - 1)
     assert actor_from_token(token, SECRET, now=last_good).role is Role.ADMIN
-    with pytest.raises(InvalidToken, match="expired"):
+    with pytest.raises(InvalidBearerToken, match="expired"):
         actor_from_token(token, SECRET, now=last_good + timedelta(seconds=1))
     # Years later by the wall clock, a test that owns its clock still sees a good token.
     assert actor_from_token(token, SECRET, now=NOW + timedelta(minutes=1)).subject == "ops"
@@ -98,5 +98,5 @@ def test_a_token_is_good_until_its_expiry_plus_the_leeway_by_the_clock_it_is_che
     ],
 )
 def test_times_in_a_token_are_checked_against_the_given_clock(claims: dict[str, object], reason: str) -> None:
-    with pytest.raises(InvalidToken, match=reason):
+    with pytest.raises(InvalidBearerToken, match=reason):
         actor_from_token(_signed(claims), SECRET, now=NOW)

@@ -18,10 +18,10 @@ from write_model.adapters.repositories import (
     position_of,
 )
 from write_model.adapters.tables import OUTBOX_CHANNEL, outbox
-from write_model.domain.errors import TransientConflict
+from write_model.domain.errors import StoreUnavailable, TransientConflict
 from write_model.events import Event, encode_payload, event_type
 from write_model.outbox import CommandContext, OutboxPosition
-from write_model.unit_of_work import AbstractUnitOfWork, StoreUnavailable
+from write_model.unit_of_work import AbstractUnitOfWork
 
 # serialization_failure, deadlock_detected: the transaction may succeed when run again.
 TRANSIENT_SQLSTATES = {"40001", "40P01"}

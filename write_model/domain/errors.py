@@ -1,4 +1,10 @@
-"""Expected failures of commands. Each is a type the API maps to a GraphQL error type of the contract."""
+"""What the write model raises on purpose, under one root (`WriteModelError`), in two families:
+
+- `DomainError`: a command refused for a reason the caller can act on (bad input, a duplicate, a
+  transition the lifecycle forbids). Each is a type the API maps to a GraphQL error type of the contract.
+- `StoreFailure`: the store could not do what was asked, through no fault of the command (a conflict with
+  concurrent writes that outlasted the retries, a database out of reach). Nothing was written either.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,11 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 
-class DomainError(Exception):
+class WriteModelError(Exception):
+    """Root of the write model's own failures."""
+
+
+class DomainError(WriteModelError):
     """A command was refused for a reason the caller can act on; nothing was written."""
 
     code: str = "DOMAIN_ERROR"
@@ -124,15 +134,22 @@ class InvalidTransition(DomainError):
 _PAST_TENSE = {"pay": "paid", "ship": "shipped", "deliver": "delivered", "cancel": "cancelled"}
 
 
+class StoreFailure(WriteModelError):
+    """The store failed the command through no fault of the command's; nothing was written."""
+
+
 @dataclass
-class TransientConflict(DomainError):
+class TransientConflict(StoreFailure):
     """The database aborted the transaction for a reason that a retry can cure (serialization, deadlock)."""
 
     reason: str = field(default="transient conflict")
-    code: str = "TRANSIENT_CONFLICT"
 
     def __post_init__(self) -> None:
         super().__init__(self.reason)
+
+
+class StoreUnavailable(StoreFailure):
+    """The database could not be reached or dropped the connection; nothing was committed."""
 
 
 class FieldErrors:
