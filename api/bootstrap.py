@@ -18,12 +18,10 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from api.context import ReadModel
 from api.settings import Settings
 from read_model.adapters.elasticsearch import ElasticsearchDocumentStore, ElasticsearchIndexAdmin
-from read_model.adapters.postgres import (
-    PostgresCheckpointStore,
-    PostgresDeadLetters,
-    PostgresLease,
-    PostgresOutboxReader,
-)
+from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
+from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
+from read_model.adapters.postgres_lease import PostgresLease
+from read_model.adapters.postgres_outbox import PostgresOutboxReader
 from read_model.consistency import ConsistencyWaiter
 from read_model.indexes import IndexDefinition, IndexNames
 from read_model.projections import Projection

@@ -280,7 +280,7 @@ def _status(settings: Settings) -> int:
 
 
 def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
-    from read_model.adapters.postgres import PostgresDeadLetters
+    from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
 
     store = PostgresDeadLetters(settings.database_url)
     try:

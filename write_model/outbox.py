@@ -1,8 +1,11 @@
-"""Where a committed change stands in the outbox, and the metadata recorded with its events."""
+"""The outbox as the write model publishes it: where a committed change stands, the metadata recorded with
+its events, and the channel its writers NOTIFY on commit (the read model's tailers LISTEN on it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+OUTBOX_CHANNEL = "twofold_outbox"
 
 
 @dataclass(frozen=True, order=True)

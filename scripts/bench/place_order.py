@@ -52,7 +52,7 @@ from api.auth import Role, mint_token
 from api.ids import to_global_id
 from api.settings import Settings
 from write_model import commands
-from write_model.outbox import CommandContext
+from write_model.outbox import OUTBOX_CHANNEL, CommandContext
 
 BENCH_SECRET = "bench-secret-0123456789abcdef-0123456789"  # noqa: S105 (a throwaway server of its own)
 ADMIN_TOKEN = mint_token(
@@ -307,7 +307,7 @@ def place_order_sql(connection: psycopg.Connection, customer_id: uuid.UUID, line
                 ],
                 returning=True,
             )
-        connection.execute("SELECT pg_notify('twofold_outbox', '')")
+        connection.execute("SELECT pg_notify(%s, '')", (OUTBOX_CHANNEL,))
 
 
 # Every round's latencies by side, pooled for the report's distribution chart.

@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 
 from api import bootstrap
 from api.settings import Settings
-from read_model.adapters.postgres import PostgresOutboxReader
+from read_model.adapters.postgres_outbox import PostgresOutboxReader
 from read_model.checkpoint import Checkpoint
 from read_model.consistency import ConsistencyWaiter
 from read_model.errors import ConsistencyTimeout

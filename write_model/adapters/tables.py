@@ -87,5 +87,3 @@ outbox = sa.Table(
     sa.Column("metadata", postgresql.JSONB, nullable=False),
     sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
 )
-
-OUTBOX_CHANNEL = "twofold_outbox"

@@ -17,10 +17,10 @@ from write_model.adapters.repositories import (
     PostgresProductRepository,
     position_of,
 )
-from write_model.adapters.tables import OUTBOX_CHANNEL, outbox
+from write_model.adapters.tables import outbox
 from write_model.domain.errors import StoreUnavailable, TransientConflict
 from write_model.events import Event, encode_payload, event_type
-from write_model.outbox import CommandContext, OutboxPosition
+from write_model.outbox import OUTBOX_CHANNEL, CommandContext, OutboxPosition
 from write_model.unit_of_work import AbstractUnitOfWork
 
 # serialization_failure, deadlock_detected: the transaction may succeed when run again.
