@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
+from api import _base64url as base64url
 from read_model.checkpoint import Checkpoint
 
 _PREFIX = "v1:"
@@ -15,17 +13,16 @@ class InvalidConsistencyToken(ValueError):
 
 
 def encode_token(transaction_id: int, position: int) -> str:
-    return base64.urlsafe_b64encode(f"{_PREFIX}{transaction_id}:{position}".encode()).decode().rstrip("=")
+    return base64url.encode(f"{_PREFIX}{transaction_id}:{position}".encode())
 
 
 def decode_token(token: str) -> Checkpoint:
     try:
-        padded = token + "=" * (-len(token) % 4)
-        text = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+        text = base64url.decode(token).decode()
         if not text.startswith(_PREFIX):
             raise ValueError(text)
         transaction_id, position = (int(part) for part in text[len(_PREFIX) :].split(":"))
-    except (ValueError, binascii.Error, UnicodeError):
+    except ValueError:  # not base64, not UTF-8, not two numbers
         raise InvalidConsistencyToken("consistentWith is not a consistency token issued by this service") from None
     if transaction_id < 0 or position < 0:
         raise InvalidConsistencyToken("consistentWith is not a consistency token issued by this service")

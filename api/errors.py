@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 from graphql import GraphQLError
+
+
+def error_body(code: str, message: str) -> bytes:
+    """A refusal made before any GraphQL ran, in the GraphQL error shape: `{"errors": [{"message",
+    "extensions": {"code"}}]}` as JSON."""
+    return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
 
 
 def graphql_error(code: str, message: str) -> GraphQLError:

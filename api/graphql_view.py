@@ -9,7 +9,6 @@ not `application/json`). docs/security.md lists them with the limits.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import strawberry
@@ -26,6 +25,7 @@ from api import graphiql_page
 from api.auth import InvalidBearerToken, actor_from_header
 from api.context import Context
 from api.cost import Paging, RequestBudget, batch_cost, over_budget
+from api.errors import error_body
 from api.observation import observation_of
 
 _CODES = {
@@ -145,7 +145,7 @@ class TwofoldGraphQL(GraphQL[Context, None]):
 
 
 def error_response(status: int, code: str, message: str) -> Response:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    body = error_body(code, message)
     headers = _CHALLENGE if status == 401 else None
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 

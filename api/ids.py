@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from uuid import UUID
+
+from api import _base64url as base64url
 
 
 class InvalidId(ValueError):
@@ -12,16 +12,15 @@ class InvalidId(ValueError):
 
 
 def to_global_id(type_name: str, raw_id: UUID | str) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{raw_id}".encode()).decode().rstrip("=")
+    return base64url.encode(f"{type_name}:{raw_id}".encode())
 
 
 def from_global_id(global_id: str, expected_type: str | None = None) -> tuple[str, UUID]:
     """(type name, id) of a global id; `InvalidId` when it is malformed or of another type."""
     try:
-        padded = global_id + "=" * (-len(global_id) % 4)
-        type_name, _, raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode().partition(":")
+        type_name, _, raw = base64url.decode(global_id).decode().partition(":")
         uuid = UUID(raw)
-    except (ValueError, binascii.Error, UnicodeError):
+    except ValueError:  # not base64, not UTF-8 (UnicodeDecodeError is one), or no UUID
         raise InvalidId(f"{global_id!r} is not a valid id") from None
     if expected_type is not None and type_name != expected_type:
         raise InvalidId(f"{global_id!r} is not a {expected_type} id")

@@ -11,7 +11,6 @@ duration, actor, outcome and status. The GraphQL layer fills in what only it kno
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -26,6 +25,7 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
+from api.errors import error_body
 from api.metrics import Metrics
 
 logger = logging.getLogger("twofold.requests")
@@ -171,7 +171,7 @@ class RequestObserver:
 
 
 async def _send_json_error(send: Send, status: int, code: str, message: str) -> None:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    body = error_body(code, message)
     await send(
         {
             "type": "http.response.start",

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
 from typing import Any
 
+from api import _base64url as base64url
 from api.errors import bad_cursor, bad_input
 
 # 128 bits of HMAC-SHA256: enough that no client forges one by trying.
@@ -30,13 +29,13 @@ class Cursors:
 
     def encode(self, scope: str, sort_values: list[Any], snapshot: str | None = None) -> str:
         payload = json.dumps({"s": sort_values, "p": snapshot}, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(self._mac(scope, payload) + payload).decode().rstrip("=")
+        return base64url.encode(self._mac(scope, payload) + payload)
 
     def decode(self, scope: str, cursor: str) -> tuple[list[Any], str | None]:
         """The search position and point in time `cursor` holds, when this server issued it for `scope`."""
         try:
-            raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
-        except (ValueError, binascii.Error, UnicodeError):
+            raw = base64url.decode(cursor)
+        except base64url.NotBase64:
             raise bad_cursor() from None
         mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
         if not hmac.compare_digest(mac, self._mac(scope, payload)):

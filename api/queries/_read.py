@@ -18,6 +18,7 @@ from api.ids import InvalidId, from_global_id
 from api.pagination import page_size
 from api.types.node import PageInfo
 from read_model.errors import ConsistencyTimeout, InvalidSearchPosition, SearchUnavailable
+from read_model.money import cents
 
 T = TypeVar("T")
 MAX_QUERY_LENGTH = 256
@@ -102,7 +103,7 @@ def filter_cents(name: str, value: str | None) -> int | None:
     amount = PyDecimal(value)
     if amount < 0:
         raise bad_input(f"filter.{name} must not be negative")
-    return int(amount * 100)
+    return cents(amount)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from typing import NewType
 import strawberry
 from strawberry.types.scalar import ScalarDefinition
 
+from read_model.money import from_cents
+
 Decimal = NewType("Decimal", str)
 """An exact decimal as text: on input, at most 12 digits before the point and 2 after it."""
 
@@ -28,8 +30,7 @@ DATETIME_RULE = 'DateTime must be an ISO 8601 string such as "2026-01-31T12:00:0
 
 def decimal_from_cents(cents: int) -> Decimal:
     """The exact decimal text of an amount in integer cents: 1999 is "19.99", -5 is "-0.05"."""
-    sign = "-" if cents < 0 else ""
-    return Decimal(f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}")
+    return Decimal(str(from_cents(cents)))
 
 
 def parse_decimal(value: object) -> Decimal:

@@ -9,13 +9,12 @@ cancelled.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from read_model.indexes import CUSTOMERS
+from read_model.money import cents, from_cents
 from read_model.outbox import OutboxRecord
 from read_model.projections import Document, MissingDocument
-from read_model.projections.orders import cents
 from write_model.events import CustomerRegistered, OrderCancelled, OrderPlaced, decode_event
 
 # The order events that move a customer's statistics; paying, shipping and delivering do not.
@@ -77,5 +76,5 @@ class CustomerProjection:
 
 def _statistics(orders: dict[str, Any]) -> Document:
     counted = [order["total_cents"] for order in orders.values() if order["counted"]]
-    value = Decimal(sum(counted)) / 100
-    return {"order_count": len(counted), "lifetime_value": f"{value:.2f}", "lifetime_value_cents": sum(counted)}
+    total = sum(counted)
+    return {"order_count": len(counted), "lifetime_value": str(from_cents(total)), "lifetime_value_cents": total}

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from read_model.indexes import ORDERS
+from read_model.money import cents
 from read_model.outbox import OutboxRecord
 from read_model.projections import AggregateProjection, Document, UnhandledEvent
 from write_model.events import (
@@ -70,8 +69,3 @@ class OrderProjection(AggregateProjection):
             case _:
                 raise UnhandledEvent(self.name, record.event_type)
         return {**document, **changes, "updated_at": at}
-
-
-def cents(amount: Decimal) -> int:
-    """Exact integer cents of an amount with at most two decimals."""
-    return int(amount * 100)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from read_model.indexes import PRODUCTS
+from read_model.money import cents
 from read_model.outbox import OutboxRecord
 from read_model.projections import AggregateProjection, Document, UnhandledEvent
 from write_model.events import (
@@ -66,7 +67,7 @@ class ProductProjection(AggregateProjection):
 
 
 def _price_fields(price: Decimal) -> Document:
-    return {"price": str(price), "price_cents": int(price * 100)}
+    return {"price": str(price), "price_cents": cents(price)}
 
 
 def _stock_fields(stock: int) -> Document:
