@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
@@ -33,12 +34,17 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = bootstrap.create_engine(settings)
+        health_engine = bootstrap.create_health_engine(settings)
         search_client = bootstrap.create_async_search_client(settings)
         app.state.settings = settings
         app.state.clock = clock
         app.state.cursors = Cursors(settings.jwt_secret)
         app.state.metrics = app_metrics
         app.state.engine = engine
+        app.state.health_engine = health_engine
+        # Commands wait here, not in threads; the readiness check has threads of its own (api/health.py).
+        app.state.write_threads = anyio.CapacityLimiter(bootstrap.WRITE_THREADS)
+        app.state.health_threads = anyio.CapacityLimiter(2)
         app.state.search_client = search_client
         app.state.head_revision = head_revision()
         app.state.command_bus = bootstrap.build_command_bus(engine, clock=clock)
@@ -48,6 +54,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         finally:
             await search_client.close()
             engine.dispose()
+            health_engine.dispose()
 
     graphql = TwofoldGraphQL(
         build_schema(settings, app_metrics),

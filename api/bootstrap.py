@@ -47,8 +47,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+POOL_SIZE, POOL_OVERFLOW = 10, 10
+# Commands run in worker threads, each holding one pooled connection for its transaction: as many threads
+# as the pool has connections. More would only wait inside the pool, each holding a thread meanwhile.
+WRITE_THREADS = POOL_SIZE + POOL_OVERFLOW
+
+
 def create_engine(settings: Settings) -> sa.Engine:
-    return sa.create_engine(settings.sqlalchemy_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return sa.create_engine(
+        settings.sqlalchemy_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
+    )
+
+
+def create_health_engine(settings: Settings) -> sa.Engine:
+    """The readiness check's own connection, so that it never waits behind commands for the pool's."""
+    return sa.create_engine(settings.sqlalchemy_url, pool_size=1, max_overflow=0, pool_pre_ping=True)
 
 
 def command_handlers(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import anyio
 from starlette.requests import Request
 
 from api.auth import Actor
@@ -46,3 +47,5 @@ class Context:
     # Shared by the operations of a batch: one budget, and a bound on the searches running at once.
     budget: RequestBudget
     searches: asyncio.Semaphore
+    # The worker threads commands run in, as many as the database pool has connections.
+    write_threads: anyio.CapacityLimiter

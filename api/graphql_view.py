@@ -78,6 +78,7 @@ class TwofoldGraphQL(GraphQL[Context, None]):
             cursors=state.cursors,
             budget=RequestBudget(state.settings.max_cost),
             searches=asyncio.Semaphore(state.settings.max_request_searches),
+            write_threads=state.write_threads,
         )
 
     async def execute_operation(

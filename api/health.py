@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -19,7 +19,10 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     (db_ok, db_detail), (search_ok, search_detail) = await asyncio.gather(
-        run_in_threadpool(check_database, state.engine, state.head_revision),
+        # Its own connection and its own threads: a probe never queues behind commands holding the pool.
+        anyio.to_thread.run_sync(
+            check_database, state.health_engine, state.head_revision, limiter=state.health_threads
+        ),
         check_search(state.search_client),
     )
     ready = db_ok and search_ok

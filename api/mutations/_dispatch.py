@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
+import anyio.to_thread
 import strawberry
 from graphql import GraphQLError
-from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import SchemaExtension
 
 from api.consistency import encode_token
@@ -36,7 +36,8 @@ from write_model.results import Changed
 async def dispatch(
     info: strawberry.Info[Context, None], command: Command, *, idempotency_key: str | None = None
 ) -> Changed:
-    """Run `command` on the write model (in a worker thread: the write side is synchronous).
+    """Run `command` on the write model, in one of the worker threads the context's `write_threads` bounds
+    (the write side is synchronous); when all are busy, the command waits its turn without a thread.
 
     Raises the command's `DomainError`; a database that stays unreachable or keeps conflicting becomes a
     top-level GraphQL error (`DATABASE_UNAVAILABLE`, `WRITE_CONFLICT`) after nothing was written.
@@ -48,7 +49,7 @@ async def dispatch(
         actor=info.context.actor.label, request_id=info.context.request_id, idempotency_key=idempotency_key
     )
     try:
-        changed = await run_in_threadpool(bus.handle, command, context)
+        changed = await anyio.to_thread.run_sync(bus.handle, command, context, limiter=info.context.write_threads)
     except errors.TransientConflict:
         raise write_conflict() from None
     except errors.StoreUnavailable:

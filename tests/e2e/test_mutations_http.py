@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from api.ids import to_global_id
+from api.ids import from_global_id, to_global_id
 from api.settings import Settings
 from tests.e2e.conftest import GraphQLClient, as_admin, module_service
 from tests.e2e.test_products_http import CREATE, error_codes, product_input
@@ -335,3 +336,43 @@ def test_each_order_action_answers_each_of_its_errors(gql: GraphQLClient) -> Non
         assert (stale["__typename"], stale["actualVersion"]) == ("VersionConflict", 2), action
         missing = act(gql, action, id=to_global_id("Order", uuid.uuid4()))
         assert missing["__typename"] == "NotFound", action
+
+
+RESTOCK = "mutation($id: ID!) { restockProduct(input: {id: $id, quantity: 1}) { __typename } }"
+
+
+def test_the_readiness_probe_answers_while_commands_hold_every_pooled_connection(
+    server: str, gql: GraphQLClient, settings: Settings
+) -> None:
+    product = create_product(gql, initialStock=0)["productId"]
+    raw_id = str(from_global_id(product, "Product")[1])
+    blocker = sa.create_engine(settings.sqlalchemy_url, poolclass=sa.pool.NullPool)
+    commands = 20  # every connection of the API's pool
+    with ThreadPoolExecutor(max_workers=commands) as pool, blocker.connect() as connection:
+        # Holds the product's row: every restock waits for it inside its transaction, holding a connection.
+        connection.execute(sa.text("SELECT 1 FROM products WHERE id = :id FOR UPDATE"), {"id": raw_id})
+        restocks = [pool.submit(gql, RESTOCK, id=product) for _ in range(commands)]
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        deadline = time.monotonic() + 30
+        # Counted from a connection of its own: within a transaction, pg_stat_activity is read once and kept.
+        while _scalar(blocker, waiting) < commands:
+            assert time.monotonic() < deadline, "the commands never all reached the locked row"
+            time.sleep(0.02)
+        started = time.monotonic()
+        ready = httpx.get(f"{server}/readyz", timeout=10)
+        took = time.monotonic() - started
+        connection.rollback()
+        answers = [restock.result(timeout=60) for restock in restocks]
+        stock = connection.execute(sa.text("SELECT stock FROM products WHERE id = :id"), {"id": raw_id}).scalar_one()
+    blocker.dispose()
+    assert ready.status_code == 200, ready.text
+    assert took < 5, took  # behind the commands, it waited the pool's 30 s for a connection
+    assert all(answer == {"data": {"restockProduct": {"__typename": "ProductChanged"}}} for answer in answers)
+    assert stock == commands
+
+
+def _scalar(engine: sa.Engine, statement: sa.TextClause) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(statement).scalar_one())
