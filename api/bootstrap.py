@@ -31,8 +31,9 @@ from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
 from read_model.rebuild import Rebuilder
+from read_model.search.customers import CustomerSearch
 from read_model.search.events import EventSearch
-from read_model.search.orders import CustomerSearch, OrderSearch
+from read_model.search.orders import OrderSearch
 from read_model.search.products import ProductSearch
 from read_model.search.sales import SalesReports
 from read_model.status import ProjectionStatusReader

@@ -13,8 +13,9 @@ from api.cost import RequestBudget
 from api.pagination import Cursors
 from api.settings import Settings
 from read_model.consistency import ConsistencyWaiter
+from read_model.search.customers import CustomerSearch
 from read_model.search.events import EventSearch
-from read_model.search.orders import CustomerSearch, OrderSearch
+from read_model.search.orders import OrderSearch
 from read_model.search.products import ProductSearch
 from read_model.search.sales import SalesReports
 from read_model.status import ProjectionStatusReader

@@ -18,6 +18,7 @@ from api.mutations import orders as order_mutations
 from api.mutations import products as product_mutations
 from api.mutations._dispatch import WritesReported
 from api.observation import OperationObserver
+from api.queries import customers as customer_queries
 from api.queries import events as event_queries
 from api.queries import node as node_queries
 from api.queries import orders as order_queries
@@ -45,7 +46,7 @@ class Query:
     product = strawberry.field(resolver=product_queries.product)
     products = strawberry.field(resolver=product_queries.products)
     product_suggestions = strawberry.field(resolver=product_queries.product_suggestions)
-    customer = strawberry.field(resolver=order_queries.customer)
+    customer = strawberry.field(resolver=customer_queries.customer)
     order = strawberry.field(resolver=order_queries.order)
     orders = strawberry.field(resolver=order_queries.orders)
     sales_report = strawberry.field(resolver=order_queries.sales_report)

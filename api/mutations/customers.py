@@ -10,7 +10,7 @@ from api.auth import Role
 from api.context import Context
 from api.ids import from_global_id, to_global_id
 from api.mutations._dispatch import dispatch, duplicate_email, token_of, validation_failed
-from api.queries import orders as order_queries
+from api.queries import customers as customer_queries
 from api.types import errors as gql
 from api.types.customers import Customer
 from api.types.results import MutationSuccess
@@ -37,7 +37,7 @@ async def _customer_after_write(
     if root.replayed and info.context.actor.role is Role.ANONYMOUS:
         return None
     customer_id = from_global_id(root.customer_id, "Customer")[1]
-    return await order_queries.customer_record(info, customer_id, root.consistency_token)
+    return await customer_queries.customer_record(info, customer_id, root.consistency_token)
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ import strawberry
 from api.context import Context
 from api.errors import bad_input
 from api.ids import InvalidId, from_global_id
+from api.queries import customers as customer_queries
 from api.queries import orders as order_queries
 from api.queries import products as product_queries
 from api.types.node import Node
@@ -20,7 +21,7 @@ async def node(info: strawberry.Info[Context, None], id: strawberry.ID) -> Node 
     if type_name == "Product":
         return await product_queries.product(info, id)
     if type_name == "Customer":
-        return await order_queries.customer(info, id)
+        return await customer_queries.customer(info, id)
     if type_name == "Order":
         return await order_queries.order(info, id)
     raise bad_input(f"{id!r} is not the id of any type this service serves")

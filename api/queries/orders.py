@@ -1,11 +1,10 @@
-"""`customer`, `order`, `orders` and `salesReport`."""
+"""`order`, `orders` and `salesReport`."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated
-from uuid import UUID
 
 import strawberry
 
@@ -14,7 +13,6 @@ from api.context import Context
 from api.errors import bad_input
 from api.ids import InvalidId, from_global_id, to_global_id
 from api.queries._read import filter_cents, paging, parse_id, read_model_call, search_text, wait_for_token
-from api.types.customers import Customer
 from api.types.enums import Interval, OrderStatus
 from api.types.orders import (
     Order,
@@ -29,24 +27,6 @@ from api.types.orders import (
 )
 from api.types.scalars import decimal_from_cents
 from read_model.search.orders import OrderCriteria
-
-
-async def customer(
-    info: strawberry.Info[Context, None], id: strawberry.ID, consistent_with: str | None = None
-) -> Customer | None:
-    customer_id = parse_id(id, "Customer")
-    permissions.admin_or_customer(info, customer_id)
-    return await customer_record(info, customer_id, consistent_with)
-
-
-async def customer_record(
-    info: strawberry.Info[Context, None], customer_id: UUID, consistent_with: str | None
-) -> Customer | None:
-    """The customer, for a caller already allowed to see it."""
-    read = info.context.read
-    await wait_for_token(read, "customers", consistent_with)
-    document = await read_model_call(info.context, read.customers.get(str(customer_id)))
-    return None if document is None else Customer.from_document(document)
 
 
 async def order(

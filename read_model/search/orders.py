@@ -1,4 +1,4 @@
-"""Order and customer lookups, and order search with status counts, over the `orders` and `customers` aliases."""
+"""Order lookups, and order search with status counts, over the `orders` alias."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from read_model.indexes import CUSTOMERS, ORDERS, IndexNames
+from read_model.indexes import ORDERS, IndexNames
 from read_model.projections import Document
 from read_model.search._lookup import get_document
 from read_model.search._snapshots import Snapshots
@@ -39,15 +39,6 @@ class OrderPage:
     has_more: bool
     status_counts: dict[str, int]
     snapshot: str | None = None
-
-
-class CustomerSearch:
-    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
-        self._client = client
-        self._alias = names.alias(CUSTOMERS)
-
-    async def get(self, customer_id: str) -> Document | None:
-        return await get_document(self._client, self._alias, customer_id)
 
 
 class OrderSearch:

@@ -1,0 +1,18 @@
+"""Customer lookups over the `customers` alias."""
+
+from __future__ import annotations
+
+from elasticsearch import AsyncElasticsearch
+
+from read_model.indexes import CUSTOMERS, IndexNames
+from read_model.projections import Document
+from read_model.search._lookup import get_document
+
+
+class CustomerSearch:
+    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
+        self._client = client
+        self._alias = names.alias(CUSTOMERS)
+
+    async def get(self, customer_id: str) -> Document | None:
+        return await get_document(self._client, self._alias, customer_id)
