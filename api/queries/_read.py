@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal as PyDecimal
-from typing import TypeVar
+from enum import Enum
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -93,6 +94,37 @@ def check_readable(name: str, value: str) -> None:
     return) or a lone surrogate."""
     if _UNREADABLE.search(value):
         raise bad_input(f"{name} must not contain control characters or unpaired UTF-16 surrogates")
+
+
+def cents_range(low_name: str, low: str | None, high_name: str, high: str | None) -> tuple[int | None, int | None]:
+    """An amount filter's bounds in integer cents; BAD_USER_INPUT when one is negative or the low one is
+    above the high one."""
+    low_cents, high_cents = filter_cents(low_name, low), filter_cents(high_name, high)
+    if low_cents is not None and high_cents is not None and low_cents > high_cents:
+        raise bad_input(f"filter.{low_name} must not exceed filter.{high_name}")
+    return low_cents, high_cents
+
+
+class SortEntry(Protocol):
+    """One entry of a `sort` argument (`ProductSort`, `OrderSort`)."""
+
+    @property
+    def field(self) -> Enum: ...
+
+    @property
+    def direction(self) -> Enum | None: ...
+
+
+def sort_keys(sort: Sequence[SortEntry] | None) -> tuple[tuple[str, str | None], ...]:
+    """Each entry's field and direction (lowercase, `None` for the field's default), in order;
+    BAD_USER_INPUT when a field comes twice."""
+    keys = tuple(
+        (str(entry.field.value), None if entry.direction is None else str(entry.direction.value).lower())
+        for entry in sort or []
+    )
+    if len({field for field, _ in keys}) != len(keys):
+        raise bad_input("sort names a field more than once")
+    return keys
 
 
 def filter_cents(name: str, value: str | None) -> int | None:

@@ -12,7 +12,7 @@ from api import permissions
 from api.context import Context
 from api.errors import bad_input
 from api.ids import InvalidId, from_global_id, to_global_id
-from api.queries._read import filter_cents, paging, parse_id, read_model_call, search_text, wait_for_token
+from api.queries._read import cents_range, paging, parse_id, read_model_call, search_text, sort_keys, wait_for_token
 from api.types.enums import Interval, OrderStatus
 from api.types.orders import (
     Order,
@@ -89,15 +89,10 @@ async def orders(
 def order_criteria(query: str | None, filter: OrderFilter | None, sort: list[OrderSort] | None) -> OrderCriteria:
     text = _order_id_as_indexed(search_text(query))
     chosen = filter or OrderFilter()
-    low, high = filter_cents("minTotal", chosen.min_total), filter_cents("maxTotal", chosen.max_total)
-    if low is not None and high is not None and low > high:
-        raise bad_input("filter.minTotal must not exceed filter.maxTotal")
+    low, high = cents_range("minTotal", chosen.min_total, "maxTotal", chosen.max_total)
     placed_from, placed_to = chosen.placed_from, chosen.placed_to
     if placed_from is not None and placed_to is not None and placed_from >= placed_to:
         raise bad_input("filter.placedFrom must be before filter.placedTo")
-    fields = [entry.field.value for entry in sort or []]
-    if len(set(fields)) != len(fields):
-        raise bad_input("sort names a field more than once")
     return OrderCriteria(
         text=text,
         customer_id=None if chosen.customer_id is None else str(parse_id(chosen.customer_id, "Customer")),
@@ -107,10 +102,7 @@ def order_criteria(query: str | None, filter: OrderFilter | None, sort: list[Ord
         placed_to=placed_to,
         min_total_cents=low,
         max_total_cents=high,
-        sort=tuple(
-            (entry.field.value, None if entry.direction is None else entry.direction.value.lower())
-            for entry in sort or []
-        ),
+        sort=sort_keys(sort),
     )
 
 

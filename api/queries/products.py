@@ -9,13 +9,14 @@ from api.errors import bad_input
 from api.ids import to_global_id
 from api.pagination import page_size
 from api.queries._read import (
+    cents_range,
     check_readable,
-    filter_cents,
     paging,
     parse_id,
     read_model_call,
     search_text,
     selects,
+    sort_keys,
     wait_for_token,
 )
 from api.types.products import (
@@ -98,12 +99,7 @@ def criteria_of(query: str | None, filter: ProductFilter | None, sort: list[Prod
     text = search_text(query)
     chosen = filter or ProductFilter()
     values = {facet: _facet_values(facet, getattr(chosen, facet)) for facet in ("brands", "categories", "tags")}
-    low, high = filter_cents("minPrice", chosen.min_price), filter_cents("maxPrice", chosen.max_price)
-    if low is not None and high is not None and low > high:
-        raise bad_input("filter.minPrice must not exceed filter.maxPrice")
-    fields = [entry.field.value for entry in sort or []]
-    if len(set(fields)) != len(fields):
-        raise bad_input("sort names a field more than once")
+    low, high = cents_range("minPrice", chosen.min_price, "maxPrice", chosen.max_price)
     return ProductCriteria(
         text=text,
         brands=values["brands"],
@@ -113,10 +109,7 @@ def criteria_of(query: str | None, filter: ProductFilter | None, sort: list[Prod
         max_price_cents=high,
         in_stock=chosen.in_stock,
         status=None if chosen.status is None else chosen.status.value,
-        sort=tuple(
-            (entry.field.value, None if entry.direction is None else entry.direction.value.lower())
-            for entry in sort or []
-        ),
+        sort=sort_keys(sort),
     )
 
 
