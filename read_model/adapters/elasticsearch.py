@@ -41,11 +41,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
         alias = self._names.alias(definition)
         index = self._names.versioned(definition)
         try:
-            current = (
-                list(self._client.indices.get_alias(name=alias))
-                if self._client.indices.exists_alias(name=alias)
-                else []
-            )
+            current = _indexes_behind(self._client, alias)
             if len(current) == 1 and self._names.is_version_of(current[0], definition):
                 return
             if current and definition.name != PROJECTION_STATUS.name:
@@ -54,8 +50,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
                 self._client.indices.create(index=index, settings=definition.settings, mappings=definition.mappings)
             # The status index only holds what the projector republishes at once: it moves to a new version
             # as soon as the code has one.
-            actions: list[dict[str, Any]] = [{"remove": {"index": old, "alias": alias}} for old in current]
-            self._client.indices.update_aliases(actions=[*actions, {"add": {"index": index, "alias": alias}}])
+            _point_alias(self._client, alias, index, current)
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"cannot prepare index {alias}: {exc}") from exc
 
@@ -148,14 +143,20 @@ class ElasticsearchIndexAdmin(AbstractIndexAdmin):
         alias = self._names.alias(definition)
         try:
             self._client.indices.refresh(index=index)
-            previous = (
-                list(self._client.indices.get_alias(name=alias))
-                if self._client.indices.exists_alias(name=alias)
-                else []
-            )
-            # One request: readers see the old index or the new one, never neither.
-            actions: list[dict[str, Any]] = [{"remove": {"index": old, "alias": alias}} for old in previous]
-            self._client.indices.update_aliases(actions=[*actions, {"add": {"index": index, "alias": alias}}])
+            previous = _indexes_behind(self._client, alias)
+            _point_alias(self._client, alias, index, previous)
         except (ApiError, TransportError) as exc:
             raise SearchUnavailable(f"cannot move {alias} to {index}: {exc}") from exc
         return previous
+
+
+def _indexes_behind(client: Elasticsearch, alias: str) -> list[str]:
+    """The indexes `alias` points at (none when there is no such alias)."""
+    return list(client.indices.get_alias(name=alias)) if client.indices.exists_alias(name=alias) else []
+
+
+def _point_alias(client: Elasticsearch, alias: str, index: str, previous: list[str]) -> None:
+    """Moves `alias` from `previous` to `index` in one request: readers see the old index or the new one,
+    never neither."""
+    actions: list[dict[str, Any]] = [{"remove": {"index": old, "alias": alias}} for old in previous]
+    client.indices.update_aliases(actions=[*actions, {"add": {"index": index, "alias": alias}}])
