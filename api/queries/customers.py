@@ -27,4 +27,4 @@ async def customer_record(
     read = info.context.read
     await wait_for_token(read, "customers", consistent_with)
     document = await read_model_call(info.context, read.customers.get(str(customer_id)))
-    return None if document is None else Customer.from_document(document)
+    return None if document is None else Customer.of(document)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 import strawberry
+from strawberry.scalars import JSON
 
 from api import permissions
 from api.context import Context
@@ -15,6 +13,7 @@ from api.pagination import page_size
 from api.queries._read import check_readable, read_model_call, wait_for_token
 from api.types.events import EventConnection, EventEdge, EventRecord, ProjectionStatus
 from api.types.node import PageInfo
+from read_model.views import EventView
 
 MAX_TYPES = 20
 MAX_TYPE_LENGTH = 100
@@ -87,20 +86,20 @@ async def _check_own_aggregate(
         document = await read_model_call(info.context, info.context.read.orders.get(aggregate_id))
         # An order the read model does not show yet is nobody's as far as this caller can prove.
         if document is not None:
-            permissions.admin_or_customer(info, document["customer"]["id"])
+            permissions.admin_or_customer(info, document.customer_id)
             return
     raise permissions.forbidden("A customer reads the events of their own customer record or orders only.")
 
 
-def _record(doc: dict[str, Any]) -> EventRecord:
+def _record(view: EventView) -> EventRecord:
     return EventRecord(
-        position=f"{doc['transaction_id']}:{doc['position']}",
-        aggregate_type=doc["aggregate_type"],
-        aggregate_id=strawberry.ID(to_global_id(doc["aggregate_type"], doc["aggregate_id"])),
-        version=doc["version"],
-        type=doc["type"],
-        occurred_at=datetime.fromisoformat(doc["occurred_at"]),
-        payload=doc["payload"],
+        position=f"{view.transaction_id}:{view.position}",
+        aggregate_type=view.aggregate_type,
+        aggregate_id=strawberry.ID(to_global_id(view.aggregate_type, view.aggregate_id)),
+        version=view.version,
+        type=view.type,
+        occurred_at=view.occurred_at,
+        payload=JSON(view.payload),
     )
 
 

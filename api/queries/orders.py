@@ -39,8 +39,8 @@ async def order(
     document = await read_model_call(info.context, read.orders.get(str(order_id)))
     if document is None:
         return None
-    permissions.admin_or_customer(info, document["customer"]["id"])
-    return Order.from_document(document)
+    permissions.admin_or_customer(info, document.customer_id)
+    return Order.of(document)
 
 
 async def orders(
@@ -73,7 +73,7 @@ async def orders(
         ),
     )
     edges = [
-        OrderEdge(cursor=cursors.encode(scope, sort_values, page.snapshot), node=Order.from_document(doc))
+        OrderEdge(cursor=cursors.encode(scope, sort_values, page.snapshot), node=Order.of(doc))
         for doc, sort_values in page.hits
     ]
     return OrderConnection(

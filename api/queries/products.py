@@ -45,7 +45,7 @@ async def product(
     product_id = parse_id(id, "Product")
     await wait_for_token(read, PROJECTION, consistent_with)
     document = await read_model_call(info.context, read.products.get(str(product_id)))
-    return None if document is None else Product.from_document(document)
+    return None if document is None else Product.of(document)
 
 
 async def products(
@@ -80,7 +80,7 @@ async def products(
     edges = [
         ProductEdge(
             cursor=cursors.encode(scope, hit.sort, page.snapshot),
-            node=Product.from_document(hit.document),
+            node=Product.of(hit.product),
             highlights=[Highlight(field=name.split(".")[0], snippets=s) for name, s in hit.highlights.items()],
         )
         for hit in page.hits
@@ -137,6 +137,6 @@ async def product_suggestions(
         return []
     found = await read_model_call(info.context, info.context.read.products.suggest(text, size=size))
     return [
-        ProductSuggestion(id=strawberry.ID(to_global_id("Product", doc["id"])), sku=doc["sku"], name=doc["name"])
-        for doc in found
+        ProductSuggestion(id=strawberry.ID(to_global_id("Product", view.id)), sku=view.sku, name=view.name)
+        for view in found
     ]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from api.ids import to_global_id
 from api.types.node import Node
-from api.types.scalars import Decimal
+from api.types.scalars import Decimal, decimal_text
+from read_model.views import CustomerView
 
 
 @strawberry.type
@@ -29,13 +29,13 @@ class Customer(Node):
     created_at: datetime
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> Customer:
+    def of(cls, view: CustomerView) -> Customer:
         return cls(
-            id=strawberry.ID(to_global_id("Customer", doc["id"])),
-            name=doc["name"],
-            email=doc["email"],
-            version=doc["version"],
-            order_count=doc["order_count"],
-            lifetime_value=Decimal(doc["lifetime_value"]),
-            created_at=datetime.fromisoformat(doc["created_at"]),
+            id=strawberry.ID(to_global_id("Customer", view.id)),
+            name=view.name,
+            email=view.email,
+            version=view.version,
+            order_count=view.order_count,
+            lifetime_value=decimal_text(view.lifetime_value),
+            created_at=view.created_at,
         )

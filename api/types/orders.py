@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
@@ -11,7 +10,8 @@ from api.ids import to_global_id
 from api.types.customers import CustomerSummary
 from api.types.enums import OrderSortField, OrderStatus, SortDirection
 from api.types.node import Node, PageInfo
-from api.types.scalars import Decimal
+from api.types.scalars import Decimal, decimal_text
+from read_model.views import OrderView
 
 
 @strawberry.type
@@ -35,31 +35,30 @@ class Order(Node):
     updated_at: datetime
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> Order:
-        customer = doc["customer"]
+    def of(cls, view: OrderView) -> Order:
         return cls(
-            id=strawberry.ID(to_global_id("Order", doc["id"])),
+            id=strawberry.ID(to_global_id("Order", view.id)),
             customer=CustomerSummary(
-                id=strawberry.ID(to_global_id("Customer", customer["id"])),
-                name=customer["name"],
-                email=customer["email"],
+                id=strawberry.ID(to_global_id("Customer", view.customer_id)),
+                name=view.customer_name,
+                email=view.customer_email,
             ),
             lines=[
                 OrderLine(
-                    product_id=strawberry.ID(to_global_id("Product", line["product_id"])),
-                    sku=line["sku"],
-                    name=line["name"],
-                    unit_price=Decimal(line["unit_price"]),
-                    quantity=line["quantity"],
-                    line_total=Decimal(line["line_total"]),
+                    product_id=strawberry.ID(to_global_id("Product", line.product_id)),
+                    sku=line.sku,
+                    name=line.name,
+                    unit_price=decimal_text(line.unit_price),
+                    quantity=line.quantity,
+                    line_total=decimal_text(line.line_total),
                 )
-                for line in doc["lines"]
+                for line in view.lines
             ],
-            total=Decimal(doc["total"]),
-            status=OrderStatus(doc["status"]),
-            version=doc["version"],
-            placed_at=datetime.fromisoformat(doc["placed_at"]),
-            updated_at=datetime.fromisoformat(doc["updated_at"]),
+            total=decimal_text(view.total),
+            status=OrderStatus(view.status),
+            version=view.version,
+            placed_at=view.placed_at,
+            updated_at=view.updated_at,
         )
 
 

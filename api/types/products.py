@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 
 from api.ids import to_global_id
 from api.types.enums import ProductSortField, ProductStatus, SortDirection
 from api.types.node import Node, PageInfo
-from api.types.scalars import Decimal, decimal_from_cents
+from api.types.scalars import Decimal, decimal_from_cents, decimal_text
 from read_model.search.products import FacetCount, FacetCounts
+from read_model.views import ProductView
 
 
 @strawberry.type
@@ -30,21 +30,21 @@ class Product(Node):
     updated_at: datetime
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> Product:
+    def of(cls, view: ProductView) -> Product:
         return cls(
-            id=strawberry.ID(to_global_id("Product", doc["id"])),
-            sku=doc["sku"],
-            name=doc["name"],
-            description=doc["description"],
-            brand=doc["brand"],
-            category=doc["category"],
-            tags=doc["tags"],
-            price=Decimal(doc["price"]),
-            stock=doc["stock"],
-            status=ProductStatus(doc["status"]),
-            version=doc["version"],
-            created_at=datetime.fromisoformat(doc["created_at"]),
-            updated_at=datetime.fromisoformat(doc["updated_at"]),
+            id=strawberry.ID(to_global_id("Product", view.id)),
+            sku=view.sku,
+            name=view.name,
+            description=view.description,
+            brand=view.brand,
+            category=view.category,
+            tags=list(view.tags),
+            price=decimal_text(view.price),
+            stock=view.stock,
+            status=ProductStatus(view.status),
+            version=view.version,
+            created_at=view.created_at,
+            updated_at=view.updated_at,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from decimal import Decimal as PyDecimal
 from typing import NewType
 
 import strawberry
@@ -28,9 +29,14 @@ MAX_DATETIME_LENGTH = 40
 DATETIME_RULE = 'DateTime must be an ISO 8601 string such as "2026-01-31T12:00:00Z"'
 
 
+def decimal_text(amount: PyDecimal) -> Decimal:
+    """The exact decimal text the API shows of `amount`: Decimal("19.90") is "19.90"."""
+    return Decimal(str(amount))
+
+
 def decimal_from_cents(cents: int) -> Decimal:
     """The exact decimal text of an amount in integer cents: 1999 is "19.99", -5 is "-0.05"."""
-    return Decimal(str(from_cents(cents)))
+    return decimal_text(from_cents(cents))
 
 
 def parse_decimal(value: object) -> Decimal:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from elasticsearch import AsyncElasticsearch
 
 from read_model.indexes import CUSTOMERS, IndexNames
-from read_model.projections import Document
 from read_model.search._lookup import get_document
+from read_model.views import CustomerView
 
 
 class CustomerSearch:
@@ -14,5 +14,6 @@ class CustomerSearch:
         self._client = client
         self._alias = names.alias(CUSTOMERS)
 
-    async def get(self, customer_id: str) -> Document | None:
-        return await get_document(self._client, self._alias, customer_id)
+    async def get(self, customer_id: str) -> CustomerView | None:
+        document = await get_document(self._client, self._alias, customer_id)
+        return None if document is None else CustomerView.of(document)

@@ -9,7 +9,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, Transpo
 
 from read_model.errors import InvalidSearchPosition, SearchUnavailable
 from read_model.indexes import EVENTS, IndexNames
-from read_model.projections import Document
+from read_model.views import EventView
 
 # Newest first: the reverse of commit order, which the pair (transaction id, position) is.
 NEWEST_FIRST = [{"transaction_id": "desc"}, {"position": "desc"}]
@@ -17,7 +17,7 @@ NEWEST_FIRST = [{"transaction_id": "desc"}, {"position": "desc"}]
 
 @dataclass(frozen=True)
 class EventPage:
-    hits: list[tuple[Document, list[Any]]]
+    hits: list[tuple[EventView, list[Any]]]
     total: int
     has_more: bool
 
@@ -54,5 +54,7 @@ class EventSearch:
             raise SearchUnavailable(f"event search failed: {exc}") from exc
         raw = response["hits"]["hits"]
         return EventPage(
-            [(hit["_source"], hit["sort"]) for hit in raw[:size]], response["hits"]["total"]["value"], len(raw) > size
+            [(EventView.of(hit["_source"]), hit["sort"]) for hit in raw[:size]],
+            response["hits"]["total"]["value"],
+            len(raw) > size,
         )

@@ -9,10 +9,10 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 
 from read_model.indexes import ORDERS, IndexNames
-from read_model.projections import Document
 from read_model.search._lookup import get_document
 from read_model.search._snapshots import Snapshots
 from read_model.search._sorting import unique_sort
+from read_model.views import OrderView
 
 SORT_FIELDS = {"PLACED_AT": "placed_at", "TOTAL": "total_cents"}
 DEFAULT_DIRECTIONS = {"PLACED_AT": "desc", "TOTAL": "desc"}
@@ -34,7 +34,7 @@ class OrderCriteria:
 
 @dataclass(frozen=True)
 class OrderPage:
-    hits: list[tuple[Document, list[Any]]]
+    hits: list[tuple[OrderView, list[Any]]]
     total: int
     has_more: bool
     status_counts: dict[str, int]
@@ -47,8 +47,9 @@ class OrderSearch:
         self._alias = names.alias(ORDERS)
         self._snapshots = Snapshots(client, self._alias)
 
-    async def get(self, order_id: str) -> Document | None:
-        return await get_document(self._client, self._alias, order_id)
+    async def get(self, order_id: str) -> OrderView | None:
+        document = await get_document(self._client, self._alias, order_id)
+        return None if document is None else OrderView.of(document)
 
     async def search(
         self,
@@ -75,7 +76,7 @@ class OrderSearch:
         first_page = snapshot is None and search_after is None
         response, snapshot = await self._snapshots.search(body, snapshot, what="order search")
         raw = response["hits"]["hits"]
-        hits = [(hit["_source"], hit["sort"]) for hit in raw[:size]]
+        hits = [(OrderView.of(hit["_source"]), hit["sort"]) for hit in raw[:size]]
         if backward:
             hits.reverse()
         counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["statuses"]["buckets"]}

@@ -19,6 +19,7 @@ from read_model.search._product_criteria import (
     sort_clauses,
 )
 from read_model.search._snapshots import Snapshots
+from read_model.views import ProductSuggestionView, ProductView
 
 SEARCH_FIELDS = [
     "name^3",
@@ -34,7 +35,7 @@ HIGHLIGHT_FIELDS = ("name", "description", "brand.text", "category.text", "tags.
 
 @dataclass(frozen=True)
 class ProductHit:
-    document: Document
+    product: ProductView
     sort: list[Any]
     highlights: dict[str, list[str]] = field(default_factory=dict)
 
@@ -82,10 +83,11 @@ class ProductSearch:
         self._alias = names.alias(PRODUCTS)
         self._snapshots = Snapshots(client, self._alias)
 
-    async def get(self, product_id: str) -> Document | None:
-        return await get_document(self._client, self._alias, product_id)
+    async def get(self, product_id: str) -> ProductView | None:
+        document = await get_document(self._client, self._alias, product_id)
+        return None if document is None else ProductView.of(document)
 
-    async def suggest(self, prefix: str, *, size: int) -> list[Document]:
+    async def suggest(self, prefix: str, *, size: int) -> list[ProductSuggestionView]:
         """Up to `size` active products whose name or SKU starts with `prefix`, best first. From 4 characters
         on, a prefix with one typo still finds them (ranked after exact ones); shorter ones must match."""
         body = {
@@ -113,7 +115,7 @@ class ProductSearch:
             source = option["_source"]
             if source["status"] == "ACTIVE":
                 found.setdefault(source["id"], source)
-        return list(found.values())[:size]
+        return [ProductSuggestionView.of(source) for source in list(found.values())[:size]]
 
     async def search(
         self,
@@ -145,7 +147,9 @@ class ProductSearch:
         response, snapshot = await self._snapshots.search(body, snapshot, what="product search")
         raw_hits = response["hits"]["hits"]
         page_snapshot = self._snapshots.for_next_page(snapshot, first_page=first_page, has_more=len(raw_hits) > size)
-        hits = [ProductHit(hit["_source"], hit["sort"], hit.get("highlight", {})) for hit in raw_hits[:size]]
+        hits = [
+            ProductHit(ProductView.of(hit["_source"]), hit["sort"], hit.get("highlight", {})) for hit in raw_hits[:size]
+        ]
         if backward:
             hits.reverse()
         facets = _facet_counts(criteria, response["aggregations"]) if with_facets else None

@@ -1,0 +1,162 @@
+"""What the read model's searches and lookups hand back: typed views of its documents.
+
+Each view is built here, and only here, from the document its projection writes
+(read_model/projections/), with amounts as `Decimal`, times as aware `datetime` and ids as `UUID`, so that
+no caller indexes into a document or parses its text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from read_model.projections import Document
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductView:
+    id: UUID
+    sku: str
+    name: str
+    description: str
+    brand: str
+    category: str
+    tags: tuple[str, ...]
+    price: Decimal
+    stock: int
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, doc: Document) -> ProductView:
+        return cls(
+            id=UUID(doc["id"]),
+            sku=doc["sku"],
+            name=doc["name"],
+            description=doc["description"],
+            brand=doc["brand"],
+            category=doc["category"],
+            tags=tuple(doc["tags"]),
+            price=Decimal(doc["price"]),
+            stock=doc["stock"],
+            status=doc["status"],
+            version=doc["version"],
+            created_at=datetime.fromisoformat(doc["created_at"]),
+            updated_at=datetime.fromisoformat(doc["updated_at"]),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProductSuggestionView:
+    id: UUID
+    sku: str
+    name: str
+
+    @classmethod
+    def of(cls, doc: Document) -> ProductSuggestionView:
+        return cls(id=UUID(doc["id"]), sku=doc["sku"], name=doc["name"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderLineView:
+    product_id: UUID
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderView:
+    id: UUID
+    customer_id: UUID
+    customer_name: str
+    customer_email: str
+    lines: tuple[OrderLineView, ...]
+    total: Decimal
+    status: str
+    version: int
+    placed_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, doc: Document) -> OrderView:
+        customer = doc["customer"]
+        return cls(
+            id=UUID(doc["id"]),
+            customer_id=UUID(customer["id"]),
+            customer_name=customer["name"],
+            customer_email=customer["email"],
+            lines=tuple(
+                OrderLineView(
+                    product_id=UUID(line["product_id"]),
+                    sku=line["sku"],
+                    name=line["name"],
+                    unit_price=Decimal(line["unit_price"]),
+                    quantity=line["quantity"],
+                    line_total=Decimal(line["line_total"]),
+                )
+                for line in doc["lines"]
+            ),
+            total=Decimal(doc["total"]),
+            status=doc["status"],
+            version=doc["version"],
+            placed_at=datetime.fromisoformat(doc["placed_at"]),
+            updated_at=datetime.fromisoformat(doc["updated_at"]),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerView:
+    id: UUID
+    name: str
+    email: str
+    version: int
+    order_count: int
+    lifetime_value: Decimal
+    created_at: datetime
+
+    @classmethod
+    def of(cls, doc: Document) -> CustomerView:
+        return cls(
+            id=UUID(doc["id"]),
+            name=doc["name"],
+            email=doc["email"],
+            version=doc["version"],
+            order_count=doc["order_count"],
+            lifetime_value=Decimal(doc["lifetime_value"]),
+            created_at=datetime.fromisoformat(doc["created_at"]),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventView:
+    """One outbox event as the audit trail shows it; `payload` is as it was written."""
+
+    transaction_id: int
+    position: int
+    aggregate_type: str
+    aggregate_id: UUID
+    version: int
+    type: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+    @classmethod
+    def of(cls, doc: Document) -> EventView:
+        return cls(
+            transaction_id=int(doc["transaction_id"]),
+            position=int(doc["position"]),
+            aggregate_type=doc["aggregate_type"],
+            aggregate_id=UUID(doc["aggregate_id"]),
+            version=doc["version"],
+            type=doc["type"],
+            occurred_at=datetime.fromisoformat(doc["occurred_at"]),
+            payload=doc["payload"],
+        )
