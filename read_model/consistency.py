@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
+from elasticsearch import AsyncElasticsearch, NotFoundError
 
+from read_model.adapters._search_errors import search_failures
 from read_model.checkpoint import ORIGIN, Checkpoint
-from read_model.errors import ConsistencyTimeout, SearchUnavailable
+from read_model.errors import ConsistencyTimeout
 from read_model.indexes import PROJECTION_STATUS, IndexNames
 
 FIRST_DELAY = 0.005
@@ -24,12 +25,11 @@ class ConsistencyWaiter:
 
     async def applied(self, projection: str) -> Checkpoint:
         """The position up to which `projection` is searchable, as its projector last published it."""
-        try:
-            response = await self._client.get(index=self._status_alias, id=f"{self._names.prefix}{projection}")
-        except NotFoundError:
-            return ORIGIN
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot read projection status: {exc}") from exc
+        with search_failures("cannot read projection status"):
+            try:
+                response = await self._client.get(index=self._status_alias, id=f"{self._names.prefix}{projection}")
+            except NotFoundError:
+                return ORIGIN
         source = response["_source"]
         return Checkpoint(source["transaction_id"], source["position"])
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+from elasticsearch import AsyncElasticsearch
 
+from read_model.adapters._search_errors import search_failures
 from read_model.checkpoint import Checkpoint, ProjectionState
-from read_model.errors import SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS, IndexNames
 
 
@@ -24,11 +24,9 @@ class ProjectionStatusReader:
         age of its oldest unapplied event plus the time since the report, so a stopped projector shows.
         """
         ids = [f"{self._names.prefix}{name}" for name in self._projections]
-        try:
+        with search_failures("cannot read projection status"):
             # By id, which reads in real time: a search would not see a report younger than the refresh.
             response = await self._client.mget(index=self._names.alias(PROJECTION_STATUS), ids=ids)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot read projection status: {exc}") from exc
         now = datetime.now(UTC)
         states = []
         for doc in response["docs"]:

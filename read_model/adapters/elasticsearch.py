@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
+from elasticsearch import Elasticsearch, helpers
 
+from read_model.adapters._search_errors import search_failures
 from read_model.checkpoint import ProjectionState
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, ReadModelError, SearchUnavailable
@@ -40,7 +41,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
     def ensure_index(self, definition: IndexDefinition) -> None:
         alias = self._names.alias(definition)
         index = self._names.versioned(definition)
-        try:
+        with search_failures(f"cannot prepare index {alias}"):
             current = _indexes_behind(self._client, alias)
             if len(current) == 1 and self._names.is_version_of(current[0], definition):
                 return
@@ -51,14 +52,10 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             # The status index only holds what the projector republishes at once: it moves to a new version
             # as soon as the code has one.
             _point_alias(self._client, alias, index, current)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot prepare index {alias}: {exc}") from exc
 
     def get_many(self, definition: IndexDefinition, ids: list[str]) -> dict[str, Document]:
-        try:
+        with search_failures("cannot read documents"):
             response = self._client.mget(index=self._target(definition), ids=ids)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot read documents: {exc}") from exc
         return {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
 
     def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> set[str]:
@@ -77,7 +74,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
         failures: list[dict[str, Any]] = []
         rejected: dict[str, str] = {}
         conflicts: set[str] = set()
-        try:
+        with search_failures(f"bulk write to {alias} failed"):
             for ok, item in helpers.streaming_bulk(
                 self._client,
                 actions,
@@ -99,8 +96,6 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
                 else:
                     failures.append(result)
             self._client.indices.refresh(index=alias)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"bulk write to {alias} failed: {exc}") from exc
         if failures:
             raise SearchUnavailable(f"{len(failures)} writes to {alias} failed, first: {failures[0]}")
         if rejected:
@@ -108,7 +103,7 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
         return conflicts
 
     def publish_status(self, state: ProjectionState) -> None:
-        try:
+        with search_failures(f"cannot publish the status of {state.name}"):
             self._client.index(
                 index=self._names.alias(PROJECTION_STATUS),
                 id=state.name,
@@ -122,8 +117,6 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
                     "updated_at": datetime.now(UTC).isoformat(),
                 },
             )
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot publish the status of {state.name}: {exc}") from exc
 
 
 class ElasticsearchIndexAdmin(AbstractIndexAdmin):
@@ -133,20 +126,16 @@ class ElasticsearchIndexAdmin(AbstractIndexAdmin):
 
     def create_version(self, definition: IndexDefinition, suffix: str) -> str:
         index = f"{self._names.versioned(definition)}_{suffix}"
-        try:
+        with search_failures(f"cannot create {index}"):
             self._client.indices.create(index=index, settings=definition.settings, mappings=definition.mappings)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot create {index}: {exc}") from exc
         return index
 
     def swap_alias(self, definition: IndexDefinition, index: str) -> list[str]:
         alias = self._names.alias(definition)
-        try:
+        with search_failures(f"cannot move {alias} to {index}"):
             self._client.indices.refresh(index=index)
             previous = _indexes_behind(self._client, alias)
             _point_alias(self._client, alias, index, previous)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot move {alias} to {index}: {exc}") from exc
         return previous
 
 

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, NotFoundError, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
-from read_model.errors import InvalidSearchPosition, SearchUnavailable
+from read_model.adapters._search_errors import search_failures
+from read_model.errors import InvalidSearchPosition
 
 # How long a search's point in time lives after its last page was read.
 KEEP_ALIVE = "1m"
@@ -30,16 +31,11 @@ class Snapshots:
         continuing = snapshot is not None or "search_after" in body
         if snapshot is None:
             snapshot = await self._open()
-        try:
-            response = await self._client.search(body={**body, "pit": {"id": snapshot, "keep_alive": KEEP_ALIVE}})
-        except NotFoundError as exc:
-            raise InvalidSearchPosition("the search this cursor belongs to has expired") from exc
-        except BadRequestError as exc:
-            if continuing:
-                raise InvalidSearchPosition("the cursor does not fit this search") from exc
-            raise SearchUnavailable(f"{what} failed: {exc}") from exc
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"{what} failed: {exc}") from exc
+        with search_failures(f"{what} failed", position_given=continuing):
+            try:
+                response = await self._client.search(body={**body, "pit": {"id": snapshot, "keep_alive": KEEP_ALIVE}})
+            except NotFoundError as exc:
+                raise InvalidSearchPosition("the search this cursor belongs to has expired") from exc
         body_of: dict[str, Any] = response.body
         return body_of, str(body_of.get("pit_id", snapshot))
 
@@ -63,9 +59,7 @@ class Snapshots:
         task.add_done_callback(self._closing.discard)
 
     async def _open(self) -> str:
-        try:
+        with search_failures("cannot open a point in time"):
             response = await self._client.open_point_in_time(index=self._index, keep_alive=KEEP_ALIVE)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"cannot open a point in time: {exc}") from exc
         snapshot: str = response["id"]
         return snapshot

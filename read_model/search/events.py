@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError, TransportError
+from elasticsearch import AsyncElasticsearch
 
-from read_model.errors import InvalidSearchPosition, SearchUnavailable
+from read_model.adapters._search_errors import search_failures
 from read_model.indexes import EVENTS, IndexNames
 from read_model.views import EventView
 
@@ -44,14 +44,8 @@ class EventSearch:
         }
         if search_after is not None:
             body["search_after"] = search_after
-        try:
+        with search_failures("event search failed", position_given=search_after is not None):
             response = await self._client.search(index=self._alias, body=body)
-        except BadRequestError as exc:
-            if search_after is not None:
-                raise InvalidSearchPosition("the cursor does not fit this search") from exc
-            raise SearchUnavailable(f"event search failed: {exc}") from exc
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"event search failed: {exc}") from exc
         raw = response["hits"]["hits"]
         return EventPage(
             [(EventView.of(hit["_source"]), hit["sort"]) for hit in raw[:size]],

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+from elasticsearch import AsyncElasticsearch
 
-from read_model.errors import SearchUnavailable
+from read_model.adapters._search_errors import search_failures
 from read_model.indexes import PRODUCTS, IndexNames
 from read_model.projections import Document
 from read_model.search._lookup import get_document
@@ -105,10 +105,8 @@ class ProductSearch:
                 }
             },
         }
-        try:
+        with search_failures("product suggestions failed"):
             response = await self._client.search(index=self._alias, body=body)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"product suggestions failed: {exc}") from exc
         options = response["suggest"]["products"][0]["options"]
         found: dict[str, Document] = {}
         for option in options:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+from elasticsearch import AsyncElasticsearch
 
-from read_model.errors import SearchUnavailable
+from read_model.adapters._search_errors import search_failures
 from read_model.indexes import ORDERS, IndexNames
 
 INTERVALS = {"HOUR": "hour", "DAY": "day", "WEEK": "week", "MONTH": "month"}
@@ -88,10 +88,8 @@ class SalesReports:
                 },
             },
         }
-        try:
+        with search_failures("sales report failed"):
             response = await self._client.search(index=self._alias, body=body)
-        except (ApiError, TransportError) as exc:
-            raise SearchUnavailable(f"sales report failed: {exc}") from exc
         aggs = response["aggregations"]
         return SalesFigures(
             revenue_cents=_cents(aggs["revenue"]["value"]),
