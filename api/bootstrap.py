@@ -18,6 +18,13 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from api.context import ReadModel
 from api.settings import Settings
 from read_model.adapters.elasticsearch import ElasticsearchDocumentStore, ElasticsearchIndexAdmin
+from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
+from read_model.adapters.elasticsearch_events import ElasticsearchEventSearch
+from read_model.adapters.elasticsearch_orders import ElasticsearchOrderSearch
+from read_model.adapters.elasticsearch_products import ElasticsearchProductSearch
+from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedProgress
+from read_model.adapters.elasticsearch_sales import ElasticsearchSalesReports
+from read_model.adapters.elasticsearch_status import ElasticsearchProjectionStatus
 from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
 from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
 from read_model.adapters.postgres_lease import PostgresLease
@@ -31,12 +38,6 @@ from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector
 from read_model.rebuild import Rebuilder
-from read_model.search.customers import CustomerSearch
-from read_model.search.events import EventSearch
-from read_model.search.orders import OrderSearch
-from read_model.search.products import ProductSearch
-from read_model.search.sales import SalesReports
-from read_model.status import ProjectionStatusReader
 from write_model import commands, handlers
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from write_model.bus import CommandBus, Handler
@@ -104,13 +105,15 @@ def all_projections() -> list[Projection]:
 def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadModel:
     names = IndexNames(settings.index_prefix)
     return ReadModel(
-        products=ProductSearch(client, names),
-        orders=OrderSearch(client, names),
-        customers=CustomerSearch(client, names),
-        events=EventSearch(client, names),
-        sales=SalesReports(client, names),
-        consistency=ConsistencyWaiter(client, names, settings.consistency_timeout_seconds),
-        projections=ProjectionStatusReader(client, names, [projection.name for projection in all_projections()]),
+        products=ElasticsearchProductSearch(client, names),
+        orders=ElasticsearchOrderSearch(client, names),
+        customers=ElasticsearchCustomerLookup(client, names),
+        events=ElasticsearchEventSearch(client, names),
+        sales=ElasticsearchSalesReports(client, names),
+        consistency=ConsistencyWaiter(
+            ElasticsearchPublishedProgress(client, names), settings.consistency_timeout_seconds
+        ),
+        projections=ElasticsearchProjectionStatus(client, names, [projection.name for projection in all_projections()]),
     )
 
 

@@ -13,25 +13,25 @@ from api.cost import RequestBudget
 from api.pagination import Cursors
 from api.settings import Settings
 from read_model.consistency import ConsistencyWaiter
-from read_model.search.customers import CustomerSearch
-from read_model.search.events import EventSearch
-from read_model.search.orders import OrderSearch
-from read_model.search.products import ProductSearch
-from read_model.search.sales import SalesReports
-from read_model.status import ProjectionStatusReader
+from read_model.search.customers import AbstractCustomerLookup
+from read_model.search.events import AbstractEventSearch
+from read_model.search.orders import AbstractOrderSearch
+from read_model.search.products import AbstractProductSearch
+from read_model.search.sales import AbstractSalesReports
+from read_model.status import AbstractProjectionStatus
 
 
 @dataclass(frozen=True)
 class ReadModel:
     """The query side: searches and the read-your-writes waiter. Reads Elasticsearch only."""
 
-    products: ProductSearch
-    orders: OrderSearch
-    customers: CustomerSearch
-    events: EventSearch
-    sales: SalesReports
+    products: AbstractProductSearch
+    orders: AbstractOrderSearch
+    customers: AbstractCustomerLookup
+    events: AbstractEventSearch
+    sales: AbstractSalesReports
     consistency: ConsistencyWaiter
-    projections: ProjectionStatusReader
+    projections: AbstractProjectionStatus
 
 
 @dataclass

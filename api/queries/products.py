@@ -28,7 +28,7 @@ from api.types.products import (
     ProductSort,
     ProductSuggestion,
 )
-from read_model.search._product_criteria import ProductCriteria
+from read_model.search.products import ProductCriteria
 
 MAX_FILTER_VALUES = 50
 MAX_FILTER_VALUE_LENGTH = 100

@@ -1,19 +1,13 @@
-"""Customer lookups over the `customers` alias."""
+"""The customer lookup port. The Elasticsearch adapter is read_model/adapters/elasticsearch_customers.py."""
 
 from __future__ import annotations
 
-from elasticsearch import AsyncElasticsearch
+import abc
 
-from read_model.indexes import CUSTOMERS, IndexNames
-from read_model.search._lookup import get_document
 from read_model.views import CustomerView
 
 
-class CustomerSearch:
-    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
-        self._client = client
-        self._alias = names.alias(CUSTOMERS)
-
+class AbstractCustomerLookup(abc.ABC):
+    @abc.abstractmethod
     async def get(self, customer_id: str) -> CustomerView | None:
-        document = await get_document(self._client, self._alias, customer_id)
-        return None if document is None else CustomerView.of(document)
+        """The customer with this id, read in real time; `None` when the index does not hold it."""

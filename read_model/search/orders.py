@@ -1,22 +1,16 @@
-"""Order lookups, and order search with status counts, over the `orders` alias."""
+"""The order search port: order lookups, and order search with status counts.
+
+The Elasticsearch adapter is read_model/adapters/elasticsearch_orders.py.
+"""
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from elasticsearch import AsyncElasticsearch
-
-from read_model.indexes import ORDERS, IndexNames
-from read_model.search._lookup import get_document
-from read_model.search._snapshots import Snapshots
-from read_model.search._sorting import unique_sort
 from read_model.views import OrderView
-
-SORT_FIELDS = {"PLACED_AT": "placed_at", "TOTAL": "total_cents"}
-DEFAULT_DIRECTIONS = {"PLACED_AT": "desc", "TOTAL": "desc"}
-TEXT_FIELDS = ["customer.name^2", "customer.email.text", "product_names"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,16 +35,12 @@ class OrderPage:
     snapshot: str | None = None
 
 
-class OrderSearch:
-    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
-        self._client = client
-        self._alias = names.alias(ORDERS)
-        self._snapshots = Snapshots(client, self._alias)
-
+class AbstractOrderSearch(abc.ABC):
+    @abc.abstractmethod
     async def get(self, order_id: str) -> OrderView | None:
-        document = await get_document(self._client, self._alias, order_id)
-        return None if document is None else OrderView.of(document)
+        """The order with this id, read in real time; `None` when the index does not hold it."""
 
+    @abc.abstractmethod
     async def search(
         self,
         criteria: OrderCriteria,
@@ -63,65 +53,3 @@ class OrderSearch:
         """One page of the orders matching `criteria` (newest first by default), with the count of each status
         under every criterion but the statuses (so that each status shows what choosing it would give). The
         pages of one search read one point in time, like the product search's."""
-        body: dict[str, Any] = {
-            "query": {"bool": {"must": [_text_query(criteria.text)], "filter": _filters(criteria)}},
-            "post_filter": {"terms": {"status": list(criteria.statuses)}} if criteria.statuses else {"match_all": {}},
-            "sort": _sort(criteria, reverse=backward),
-            "size": size + 1,
-            "track_total_hits": True,
-            "aggs": {"statuses": {"terms": {"field": "status", "size": 10}}},
-        }
-        if search_after is not None:
-            body["search_after"] = search_after
-        first_page = snapshot is None and search_after is None
-        response, snapshot = await self._snapshots.search(body, snapshot, what="order search")
-        raw = response["hits"]["hits"]
-        hits = [(OrderView.of(hit["_source"]), hit["sort"]) for hit in raw[:size]]
-        if backward:
-            hits.reverse()
-        counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["statuses"]["buckets"]}
-        page_snapshot = self._snapshots.for_next_page(snapshot, first_page=first_page, has_more=len(raw) > size)
-        return OrderPage(hits, response["hits"]["total"]["value"], len(raw) > size, counts, page_snapshot)
-
-
-def _text_query(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {"match_all": {}}
-    return {
-        "bool": {
-            "should": [
-                {"term": {"id": {"value": text, "boost": 20}}},
-                {"term": {"skus": {"value": text, "boost": 10}}},
-                {"term": {"customer.email": {"value": text, "boost": 10}}},
-                {"multi_match": {"query": text, "fields": TEXT_FIELDS, "fuzziness": "AUTO", "operator": "and"}},
-            ],
-            "minimum_should_match": 1,
-        }
-    }
-
-
-def _filters(criteria: OrderCriteria) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = []
-    if criteria.customer_id is not None:
-        filters.append({"term": {"customer.id": criteria.customer_id}})
-    if criteria.product_id is not None:
-        filters.append({"term": {"product_ids": criteria.product_id}})
-    placed: dict[str, str] = {}
-    if criteria.placed_from is not None:
-        placed["gte"] = criteria.placed_from.isoformat()
-    if criteria.placed_to is not None:
-        placed["lt"] = criteria.placed_to.isoformat()
-    if placed:
-        filters.append({"range": {"placed_at": placed}})
-    total: dict[str, int] = {}
-    if criteria.min_total_cents is not None:
-        total["gte"] = criteria.min_total_cents
-    if criteria.max_total_cents is not None:
-        total["lte"] = criteria.max_total_cents
-    if total:
-        filters.append({"range": {"total_cents": total}})
-    return filters
-
-
-def _sort(criteria: OrderCriteria, *, reverse: bool) -> list[dict[str, Any]]:
-    return unique_sort(criteria.sort or (("PLACED_AT", None),), SORT_FIELDS, DEFAULT_DIRECTIONS, reverse=reverse)

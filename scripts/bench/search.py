@@ -47,9 +47,9 @@ from dataset import drop_indexes, load
 from elasticsearch import AsyncElasticsearch
 
 from api.seed import BRANDS
+from read_model.adapters.elasticsearch_products import search_body
 from read_model.indexes import PRODUCTS
-from read_model.search._product_criteria import ProductCriteria
-from read_model.search.products import search_body
+from read_model.search.products import ProductCriteria
 
 # Words of the data set's product names (api/seed.py), so that every search finds something to rank.
 WORDS = ("sweater", "kettle", "tent", "lamp", "boot", "notebook", "jacket", "headphones", "wool", "linen")

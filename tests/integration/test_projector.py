@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 
 from api import bootstrap
 from api.settings import Settings
+from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedProgress
 from read_model.adapters.postgres_outbox import PostgresOutboxReader
 from read_model.checkpoint import Checkpoint
 from read_model.consistency import ConsistencyWaiter
@@ -106,7 +107,8 @@ def test_reading_your_writes_waits_for_the_projector_and_times_out_when_it_does_
 
     async def wait(limit_seconds: float) -> None:
         async with AsyncElasticsearch(settings.elasticsearch_url) as client:
-            await ConsistencyWaiter(client, IndexNames(settings.index_prefix), limit_seconds).wait("products", target)
+            progress = ElasticsearchPublishedProgress(client, IndexNames(settings.index_prefix))
+            await ConsistencyWaiter(progress, limit_seconds).wait("products", target)
 
     with pytest.raises(ConsistencyTimeout):
         asyncio.run(wait(0.3))

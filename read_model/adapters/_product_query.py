@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from read_model.search._sorting import unique_sort
+from read_model.adapters._sorting import unique_sort
+from read_model.search.products import ProductCriteria
 
 # Price range facet buckets, in cents: [from, to).
 PRICE_BUCKETS: tuple[tuple[int | None, int | None], ...] = (
@@ -22,27 +22,6 @@ SORT_FIELDS = {"RELEVANCE": "_score", "PRICE": "price_cents", "NAME": "name.keyw
 DEFAULT_DIRECTIONS = {"RELEVANCE": "desc", "PRICE": "asc", "NAME": "asc", "CREATED_AT": "desc"}
 # The facets: their criteria field, and the document field they filter and count.
 FACETS = {"brands": "brand", "categories": "category", "tags": "tags"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProductCriteria:
-    """What a client asks of the product search. Facet values are matched exactly; a facet's values are
-    alternatives (any of them), different facets and the other filters must all hold."""
-
-    text: str | None = None
-    brands: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    min_price_cents: int | None = None
-    max_price_cents: int | None = None
-    in_stock: bool | None = None
-    status: str | None = None
-    # (RELEVANCE | PRICE | NAME | CREATED_AT, "asc" | "desc" | None for the field's natural direction)
-    sort: tuple[tuple[str, str | None], ...] = ()
-
-    def selected(self, facet: str) -> tuple[str, ...]:
-        values: tuple[str, ...] = getattr(self, facet)
-        return values
 
 
 def sort_clauses(criteria: ProductCriteria, *, reverse: bool = False) -> list[dict[str, Any]]:

@@ -1,0 +1,257 @@
+"""Product lookups and full-text product search over the `products` alias."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from elasticsearch import AsyncElasticsearch
+
+from read_model.adapters._lookup import get_document
+from read_model.adapters._product_query import (
+    base_filters,
+    facet_aggregations,
+    facet_filters,
+    sort_clauses,
+)
+from read_model.adapters._search_errors import search_failures
+from read_model.adapters._snapshots import Snapshots
+from read_model.indexes import PRODUCTS, IndexNames
+from read_model.projections import Document
+from read_model.search.products import (
+    AbstractProductSearch,
+    FacetCount,
+    FacetCounts,
+    PriceBucket,
+    ProductCriteria,
+    ProductHit,
+    ProductPage,
+)
+from read_model.views import ProductSuggestionView, ProductView
+
+SEARCH_FIELDS = [
+    "name^3",
+    "name.shingles^2",
+    "brand.text^2",
+    "category.text",
+    "tags.text^1.5",
+    "description",
+    "sku",
+]
+HIGHLIGHT_FIELDS = ("name", "description", "brand.text", "category.text", "tags.text")
+
+
+# A search finding fewer products than this offers a better spelling when there is one.
+FEW_RESULTS = 10
+
+
+class ElasticsearchProductSearch(AbstractProductSearch):
+    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
+        self._client = client
+        self._alias = names.alias(PRODUCTS)
+        self._snapshots = Snapshots(client, self._alias)
+
+    async def get(self, product_id: str) -> ProductView | None:
+        document = await get_document(self._client, self._alias, product_id)
+        return None if document is None else ProductView.of(document)
+
+    async def suggest(self, prefix: str, *, size: int) -> list[ProductSuggestionView]:
+        body = {
+            "_source": ["id", "sku", "name", "status"],
+            "suggest": {
+                "products": {
+                    "prefix": prefix,
+                    # Discontinued products are dropped below: ask for enough to fill the page anyway.
+                    "completion": {
+                        "field": "suggest",
+                        "size": size * 3,
+                        "skip_duplicates": True,
+                        "fuzzy": {"fuzziness": 1, "min_length": 4},
+                    },
+                }
+            },
+        }
+        with search_failures("product suggestions failed"):
+            response = await self._client.search(index=self._alias, body=body)
+        options = response["suggest"]["products"][0]["options"]
+        found: dict[str, Document] = {}
+        for option in options:
+            source = option["_source"]
+            if source["status"] == "ACTIVE":
+                found.setdefault(source["id"], source)
+        return [ProductSuggestionView.of(source) for source in list(found.values())[:size]]
+
+    async def search(
+        self,
+        criteria: ProductCriteria,
+        *,
+        size: int,
+        search_after: list[Any] | None = None,
+        backward: bool = False,
+        with_facets: bool = False,
+        with_spelling: bool = False,
+        snapshot: str | None = None,
+    ) -> ProductPage:
+        """One page of the products matching `criteria`, in its sort (best match first by default).
+
+        Ranks an exact SKU or name match above everything else and tolerates typos. `backward` reads the page
+        before `search_after` instead of the one after it (hits still in the sort's order). Fetches one hit
+        more than `size` to tell whether another page follows in that direction. `total` counts every match.
+
+        Every page of one search reads the same point in time (`snapshot`, opened for its first page), so
+        paging neither repeats nor skips a product however the index changes meanwhile. An expired or unknown
+        snapshot is `InvalidSearchPosition`.
+        """
+        body = search_body(
+            criteria, size=size + 1, backward=backward, with_facets=with_facets, with_spelling=with_spelling
+        )
+        if search_after is not None:
+            body["search_after"] = search_after
+        first_page = snapshot is None and search_after is None
+        response, snapshot = await self._snapshots.search(body, snapshot, what="product search")
+        raw_hits = response["hits"]["hits"]
+        page_snapshot = self._snapshots.for_next_page(snapshot, first_page=first_page, has_more=len(raw_hits) > size)
+        hits = [
+            ProductHit(ProductView.of(hit["_source"]), hit["sort"], hit.get("highlight", {})) for hit in raw_hits[:size]
+        ]
+        if backward:
+            hits.reverse()
+        facets = _facet_counts(criteria, response["aggregations"]) if with_facets else None
+        total = response["hits"]["total"]["value"]
+        better = _better_spelling(criteria.text, response.get("suggest")) if total < FEW_RESULTS else None
+        return ProductPage(hits, total, len(raw_hits) > size, facets, better, page_snapshot)
+
+
+def search_body(
+    criteria: ProductCriteria,
+    *,
+    size: int,
+    backward: bool = False,
+    with_facets: bool = False,
+    with_spelling: bool = False,
+) -> dict[str, Any]:
+    """The Elasticsearch search request for `criteria` (without position or point in time)."""
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": [_text_query(criteria.text)], "filter": base_filters(criteria)}},
+        "post_filter": {"bool": {"filter": facet_filters(criteria)}},
+        "sort": sort_clauses(criteria, reverse=backward),
+        "size": size,
+        "track_total_hits": True,
+    }
+    if criteria.text:
+        body["highlight"] = {
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            # The snippets are HTML: the text around the tags is escaped, so a name holding markup shows as text.
+            "encoder": "html",
+            "fields": {name: {"number_of_fragments": 3} for name in HIGHLIGHT_FIELDS},
+            "highlight_query": _highlight_query(criteria.text),
+        }
+    if with_facets:
+        body["aggs"] = facet_aggregations(criteria)
+    if with_spelling and criteria.text:
+        body["suggest"] = _spelling(criteria.text)
+    return body
+
+
+def _highlight_query(text: str) -> dict[str, Any]:
+    """What the highlights mark: the phrase as one span, and words within one edit of the query's words.
+
+    Not the search query itself: highlighting re-runs its two-edit fuzzy clauses on every hit's every
+    field, which took 400 to 800 ms a search for words of six letters or more over 10,000 products. One edit
+    keeps typos marked (`sweatr` marks `sweater`) at about 15 ms (docs/benchmarks.md)."""
+    return {
+        "bool": {
+            "should": [
+                {"match_phrase": {"name": {"query": text}}},
+                {
+                    "multi_match": {
+                        "query": text,
+                        "fields": list(HIGHLIGHT_FIELDS),
+                        "fuzziness": 1,
+                        "prefix_length": 1,
+                        "max_expansions": 10,
+                    }
+                },
+            ]
+        }
+    }
+
+
+def _spelling(text: str) -> dict[str, Any]:
+    """A phrase suggester over product names (with their word pairs and triples): whole-phrase corrections
+    made only of words that occur in names."""
+    return {
+        "text": text,
+        "did_you_mean": {
+            "phrase": {
+                "field": "name.shingles",
+                "size": 1,
+                "gram_size": 3,
+                "max_errors": 2,
+                "direct_generator": [{"field": "name.shingles", "suggest_mode": "always", "min_word_length": 3}],
+            }
+        },
+    }
+
+
+def _better_spelling(text: str | None, suggest: dict[str, Any] | None) -> str | None:
+    if not text or not suggest:
+        return None
+    options = suggest["did_you_mean"][0]["options"]
+    if not options or options[0]["text"] == text.lower():
+        return None
+    better: str = options[0]["text"]
+    return better
+
+
+def _facet_counts(criteria: ProductCriteria, aggregations: dict[str, Any]) -> FacetCounts:
+    def values(facet: str) -> list[FacetCount]:
+        chosen = set(criteria.selected(facet))
+        agg = aggregations[facet]
+        counts = {bucket["key"]: bucket["doc_count"] for bucket in agg["values"]["buckets"]}
+        for bucket in agg.get("selected", {}).get("buckets", []):
+            counts.setdefault(bucket["key"], bucket["doc_count"])
+        for value in chosen:
+            counts.setdefault(value, 0)
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [FacetCount(value, count, value in chosen) for value, count in ordered]
+
+    ranges = aggregations["price_ranges"]["buckets"]["buckets"]
+    return FacetCounts(
+        brands=values("brands"),
+        categories=values("categories"),
+        tags=values("tags"),
+        price_ranges=[
+            PriceBucket(
+                None if "from" not in bucket else int(bucket["from"]),
+                None if "to" not in bucket else int(bucket["to"]),
+                bucket["doc_count"],
+            )
+            for bucket in ranges
+        ],
+    )
+
+
+def _text_query(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {"match_all": {}}
+    return {
+        "bool": {
+            "should": [
+                {"term": {"sku": {"value": text, "boost": 20}}},
+                {"term": {"name.keyword": {"value": text, "boost": 20}}},
+                {"match_phrase": {"name": {"query": text, "boost": 3}}},
+                {
+                    "multi_match": {
+                        "query": text,
+                        "fields": SEARCH_FIELDS,
+                        "fuzziness": "AUTO",
+                        "prefix_length": 1,
+                        "operator": "and",
+                    }
+                },
+                {"multi_match": {"query": text, "fields": SEARCH_FIELDS, "fuzziness": "AUTO", "boost": 0.3}},
+            ],
+            "minimum_should_match": 1,
+        }
+    }
