@@ -293,7 +293,9 @@ class FakeCheckpointStore(AbstractCheckpointStore):
 
 
 class FakeDocumentStore(AbstractDocumentStore):
-    """Behaves like Elasticsearch with external versions: a write at or below the stored version is ignored."""
+    """Behaves like Elasticsearch with external versions: a write at or below the stored version is ignored,
+    and a document with a field its index's strict mapping does not name is rejected (as is any document
+    `reject` gives a reason for)."""
 
     def __init__(self) -> None:
         self.indexes: dict[str, dict[str, Document]] = {}
@@ -314,7 +316,11 @@ class FakeDocumentStore(AbstractDocumentStore):
     def write_many(self, definition: IndexDefinition, documents: list[VersionedDocument]) -> set[str]:
         index = self.indexes[definition.name]
         conflicts: set[str] = set()
-        rejected = {d.id: reason for d in documents if (reason := self.reject(d.source)) is not None}
+        rejected = {
+            d.id: reason
+            for d in documents
+            if (reason := self.reject(d.source) or _refused_by_mapping(definition, d.source)) is not None
+        }
         for document in documents:
             if document.id in rejected:
                 continue
@@ -332,6 +338,13 @@ class FakeDocumentStore(AbstractDocumentStore):
     def publish_status(self, state: ProjectionState) -> None:
         self.published[state.name] = state.checkpoint
         self.states[state.name] = state
+
+
+def _refused_by_mapping(definition: IndexDefinition, source: Document) -> str | None:
+    if definition.mappings.get("dynamic") != "strict":
+        return None
+    unknown = sorted(set(source) - set(definition.mappings["properties"]))
+    return f"strict mapping: {unknown[0]} is not allowed" if unknown else None
 
 
 def fake_command_bus(store: FakeStore, **kwargs: Any) -> CommandBus:

@@ -1,0 +1,216 @@
+"""One contract for each read-side port: the fakes the unit tests stand on behave as the real adapters do.
+
+Each test runs twice, against the in-memory fake of tests/fakes.py and against its PostgreSQL or
+Elasticsearch adapter, as tests/integration/test_command_bus_contract.py does for the write side.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from api import bootstrap
+from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
+from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
+from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
+from read_model.adapters.postgres_outbox import PostgresOutboxReader
+from read_model.checkpoint import ORIGIN, Checkpoint
+from read_model.dead_letters import AbstractDeadLetters, LetterStatus
+from read_model.document_store import AbstractDocumentStore, VersionedDocument
+from read_model.errors import DocumentsRejected
+from read_model.indexes import CUSTOMERS, IndexNames
+from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
+from tests.conftest import own_database
+from tests.fakes import (
+    FakeCheckpointStore,
+    FakeDeadLetters,
+    FakeDocumentStore,
+    FakeOutboxReader,
+    FakeStore,
+    fake_command_bus,
+)
+from write_model import commands
+from write_model.bus import CommandBus
+from write_model.outbox import CommandContext
+
+# A database of each test's own: the dead letters' retry and skip of "every open letter" act on all of them.
+database_url = own_database()
+CONTEXT = CommandContext(actor="contract", request_id="r-1")
+
+
+@pytest.fixture(params=["fake", "postgres"])
+def checkpoints(request: pytest.FixtureRequest) -> Iterator[AbstractCheckpointStore]:
+    if request.param == "fake":
+        yield FakeCheckpointStore()
+    else:
+        store = PostgresCheckpointStore(request.getfixturevalue("database_url"))
+        yield store
+        store.close()
+
+
+def test_a_checkpoint_starts_at_the_origin_and_keeps_the_last_one_saved(checkpoints: AbstractCheckpointStore) -> None:
+    assert checkpoints.load("t_products") == ORIGIN
+    checkpoints.save("t_products", Checkpoint(10, 3))
+    checkpoints.save("t_products", Checkpoint(12, 1))
+    checkpoints.save("t_orders", Checkpoint(5, 5))
+    assert checkpoints.load("t_products") == Checkpoint(12, 1)
+    assert checkpoints.load("t_orders") == Checkpoint(5, 5)
+
+
+@pytest.fixture(params=["fake", "postgres"])
+def dead_letters(request: pytest.FixtureRequest) -> Iterator[AbstractDeadLetters]:
+    if request.param == "fake":
+        yield FakeDeadLetters()
+    else:
+        letters = PostgresDeadLetters(request.getfixturevalue("database_url"))
+        yield letters
+        letters.close()
+
+
+def record(aggregate: uuid.UUID, transaction_id: int, position: int) -> OutboxRecord:
+    return OutboxRecord(
+        transaction_id=transaction_id,
+        position=position,
+        aggregate_type="Product",
+        aggregate_id=aggregate,
+        aggregate_version=position,
+        event_type="ProductRestocked",
+        payload={},
+        metadata={},
+        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_parked_letters_block_their_aggregate_and_a_retry_takes_all_of_its_letters(
+    dead_letters: AbstractDeadLetters,
+) -> None:
+    a, b = uuid.UUID(int=1), uuid.UUID(int=2)
+    dead_letters.park("products", record(a, 10, 2), "boom", 3)
+    dead_letters.park("products", record(a, 11, 3), "parked behind", 0)
+    dead_letters.park("products", record(b, 12, 4), "bang", 3)
+    dead_letters.park("orders", record(a, 13, 5), "other projection", 3)
+    # Parked again after a retry that failed: the same letter, its attempts added up.
+    dead_letters.park("products", record(a, 10, 2), "boom again", 2)
+
+    assert dead_letters.blocked("products") == {a, b}
+    assert dead_letters.count_open("products") == 3
+    first, second = dead_letters.open_letters("products", {a})
+    assert (first.checkpoint, first.error, first.attempts, first.status) == (
+        Checkpoint(10, 2),
+        "boom again",
+        5,
+        LetterStatus.PARKED,
+    )
+    assert second.checkpoint == Checkpoint(11, 3)
+
+    assert dead_letters.retry([first.id]) == 2  # both of a's letters in products, not a's in orders
+    assert dead_letters.due("products") == {a}
+    assert dead_letters.due("orders") == set()
+    assert dead_letters.blocked("products") == {a, b}  # a retry is still open until it is resolved
+
+    dead_letters.resolve([first.id, second.id])
+    assert dead_letters.blocked("products") == {b}
+    assert dead_letters.skip(None) == 2  # b's in products, a's in orders
+    assert dead_letters.letters() == []
+    closed = dead_letters.letters(projection="products", include_closed=True)
+    assert [(letter.checkpoint, letter.status) for letter in closed] == [
+        (Checkpoint(10, 2), LetterStatus.RESOLVED),
+        (Checkpoint(11, 3), LetterStatus.RESOLVED),
+        (Checkpoint(12, 4), LetterStatus.SKIPPED),
+    ]
+
+
+@pytest.fixture(params=["fake", "elasticsearch"])
+def documents(request: pytest.FixtureRequest) -> AbstractDocumentStore:
+    if request.param == "fake":
+        store: AbstractDocumentStore = FakeDocumentStore()
+    else:
+        es: Elasticsearch = request.getfixturevalue("es")
+        store = ElasticsearchDocumentStore(es, IndexNames(request.getfixturevalue("index_prefix")))
+    store.ensure_index(CUSTOMERS)
+    return store
+
+
+def customer(name: str) -> dict[str, object]:
+    return {
+        "id": str(uuid.UUID(int=7)),
+        "name": name,
+        "email": "ada@example.com",
+        "version": 1,
+        "order_count": 0,
+        "lifetime_value": "0.00",
+        "lifetime_value_cents": 0,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "updated_at": "2026-01-01T00:00:00+00:00",
+        "orders": {},
+        "revision": 1,
+    }
+
+
+def test_external_versions_keep_the_newest_document_and_report_the_others_as_conflicts(
+    documents: AbstractDocumentStore,
+) -> None:
+    assert documents.write_many(CUSTOMERS, [VersionedDocument("c-1", 2, customer("Ada"))]) == set()
+    older_and_equal = [VersionedDocument("c-1", 1, customer("Old")), VersionedDocument("c-1", 2, customer("Same"))]
+    assert documents.write_many(CUSTOMERS, older_and_equal[:1]) == {"c-1"}
+    assert documents.write_many(CUSTOMERS, older_and_equal[1:]) == {"c-1"}
+    assert documents.get_many(CUSTOMERS, ["c-1", "missing"]) == {"c-1": customer("Ada")}
+    assert documents.write_many(CUSTOMERS, [VersionedDocument("c-1", 3, customer("Grace"))]) == set()
+    assert documents.get_many(CUSTOMERS, ["c-1"])["c-1"]["name"] == "Grace"
+
+
+def test_a_document_the_mapping_refuses_is_rejected_and_the_others_are_written(
+    documents: AbstractDocumentStore,
+) -> None:
+    refused = {**customer("Eve"), "not_in_the_mapping": True}
+    with pytest.raises(DocumentsRejected) as caught:
+        documents.write_many(
+            CUSTOMERS, [VersionedDocument("c-2", 1, refused), VersionedDocument("c-3", 1, customer("Bob"))]
+        )
+    assert set(caught.value.reasons) == {"c-2"}
+    assert set(documents.get_many(CUSTOMERS, ["c-2", "c-3"])) == {"c-3"}
+
+
+@pytest.fixture(params=["fake", "postgres"])
+def written(request: pytest.FixtureRequest) -> Iterator[tuple[CommandBus, Callable[[], AbstractOutboxReader]]]:
+    """A command bus, and a reader of the outbox it writes to (made once the test has written)."""
+    if request.param == "fake":
+        store = FakeStore()
+        yield fake_command_bus(store), lambda: FakeOutboxReader(store.outbox)
+        return
+    engine = bootstrap.create_engine(request.getfixturevalue("settings"))
+    readers: list[PostgresOutboxReader] = []
+
+    def reader() -> AbstractOutboxReader:
+        readers.append(PostgresOutboxReader(request.getfixturevalue("database_url")))
+        return readers[-1]
+
+    yield bootstrap.build_command_bus(engine), reader
+    for opened in readers:
+        opened.close()
+    engine.dispose()
+
+
+def test_the_outbox_is_read_in_commit_order_after_a_checkpoint_and_by_position(
+    written: tuple[CommandBus, Callable[[], AbstractOutboxReader]],
+) -> None:
+    bus, reader_of_outbox = written
+    product = bus.handle(
+        commands.CreateProduct(sku=f"C-{uuid.uuid4().hex[:8]}", name="Mug", brand="A", category="K", price="2.50"),
+        CONTEXT,
+    ).aggregate_id
+    for _ in range(3):
+        bus.handle(commands.RestockProduct(product_id=product, quantity=1), CONTEXT)
+    reader = reader_of_outbox()
+    everything = reader.read_after(ORIGIN, 100)
+    assert [r.event_type for r in everything] == ["ProductCreated"] + ["ProductRestocked"] * 3
+    assert [r.aggregate_version for r in everything] == [1, 2, 3, 4]
+    assert [r.checkpoint for r in everything] == sorted(r.checkpoint for r in everything)
+    assert reader.read_after(everything[0].checkpoint, 2) == everything[1:3]
+    assert reader.read_after(everything[-1].checkpoint, 100) == []
+    assert reader.read_at([everything[2].checkpoint, everything[0].checkpoint]) == [everything[0], everything[2]]
+    assert reader.backlog(everything[1].checkpoint)[0] == 2
