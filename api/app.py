@@ -14,12 +14,13 @@ from starlette.routing import Route
 
 from api import bootstrap, graphiql_page
 from api.graphql_view import TwofoldGraphQL
-from api.health import healthz, readyz
-from api.metrics import Metrics, metrics
+from api.health import healthz, metrics, readyz
+from api.metrics import Metrics
 from api.migrate import head_revision
 from api.observation import RequestObserver
 from api.pagination import Cursors
 from api.schema import build_schema
+from api.services import ApiServices
 from api.settings import Settings
 
 
@@ -36,19 +37,19 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         engine = bootstrap.create_engine(settings)
         health_engine = bootstrap.create_health_engine(settings)
         search_client = bootstrap.create_async_search_client(settings)
-        app.state.settings = settings
-        app.state.clock = clock
-        app.state.cursors = Cursors(settings.jwt_secret)
-        app.state.metrics = app_metrics
-        app.state.engine = engine
-        app.state.health_engine = health_engine
-        # Commands wait here, not in threads; the readiness check has threads of its own (api/health.py).
-        app.state.write_threads = anyio.CapacityLimiter(bootstrap.WRITE_THREADS)
-        app.state.health_threads = anyio.CapacityLimiter(2)
-        app.state.search_client = search_client
-        app.state.head_revision = head_revision()
-        app.state.command_bus = bootstrap.build_command_bus(engine, clock=clock)
-        app.state.read_model = bootstrap.build_read_model(settings, search_client)
+        app.state.services = ApiServices(
+            settings=settings,
+            clock=clock,
+            cursors=Cursors(settings.jwt_secret),
+            metrics=app_metrics,
+            command_bus=bootstrap.build_command_bus(engine, clock=clock),
+            read_model=bootstrap.build_read_model(settings, search_client),
+            search_client=search_client,
+            health_engine=health_engine,
+            health_threads=anyio.CapacityLimiter(2),
+            head_revision=head_revision(),
+            write_threads=anyio.CapacityLimiter(bootstrap.WRITE_THREADS),
+        )
         try:
             yield {}
         finally:

@@ -15,7 +15,6 @@ from functools import partial
 import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
-from api.context import ReadModel
 from api.settings import Settings
 from read_model.adapters.elasticsearch import ElasticsearchDocumentStore, ElasticsearchIndexAdmin
 from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
@@ -31,6 +30,7 @@ from read_model.adapters.postgres_lease import PostgresLease
 from read_model.adapters.postgres_outbox import PostgresOutboxReader
 from read_model.consistency import ConsistencyWaiter
 from read_model.indexes import IndexDefinition, IndexNames
+from read_model.ports import ReadModel
 from read_model.projections import Projection
 from read_model.projections.customers import CustomerProjection
 from read_model.projections.events import EventProjection

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import anyio
 from starlette.requests import Request
@@ -12,35 +13,22 @@ from api.auth import Actor
 from api.cost import RequestBudget
 from api.pagination import Cursors
 from api.settings import Settings
-from read_model.consistency import ConsistencyWaiter
-from read_model.search.customers import AbstractCustomerLookup
-from read_model.search.events import AbstractEventSearch
-from read_model.search.orders import AbstractOrderSearch
-from read_model.search.products import AbstractProductSearch
-from read_model.search.sales import AbstractSalesReports
-from read_model.status import AbstractProjectionStatus
+from read_model.ports import ReadModel
 
 
-@dataclass(frozen=True)
-class ReadModel:
-    """The query side: searches and the read-your-writes waiter. Reads Elasticsearch only."""
+class CommandSender(Protocol):
+    """What mutations send their commands through: the write model's command bus. Its types are the write
+    model's, which query resolvers, importing this module, must not import; api/mutations/_dispatch.py
+    calls it with them."""
 
-    products: AbstractProductSearch
-    orders: AbstractOrderSearch
-    customers: AbstractCustomerLookup
-    events: AbstractEventSearch
-    sales: AbstractSalesReports
-    consistency: ConsistencyWaiter
-    projections: AbstractProjectionStatus
+    def handle(self, command: Any, context: Any) -> Any: ...
 
 
 @dataclass
 class Context:
     settings: Settings
     read: ReadModel
-    # The write side's command bus. Typed as `object` here so that query resolvers, which import this
-    # module, stay free of the write model; mutation resolvers narrow it (api/mutations/_dispatch.py).
-    command_bus: object
+    command_bus: CommandSender
     request: Request
     actor: Actor
     request_id: str

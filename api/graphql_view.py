@@ -27,6 +27,7 @@ from api.context import Context
 from api.cost import Paging, RequestBudget, batch_cost, over_budget
 from api.errors import error_body
 from api.observation import observation_of
+from api.services import services_of
 
 _CODES = {
     400: "BAD_REQUEST",
@@ -59,26 +60,26 @@ class TwofoldGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         assert isinstance(request, Request)  # subscriptions are not served
-        state = request.app.state
+        services = services_of(request)
         try:
             actor = actor_from_header(
-                request.headers.get("authorization"), state.settings.jwt_secret, now=state.clock()
+                request.headers.get("authorization"), services.settings.jwt_secret, now=services.clock()
             )
         except InvalidBearerToken as exc:
             raise HTTPException(401, f"The bearer token was refused: {exc}.") from None
         observation = observation_of(request)
         observation.actor = actor.label
         return Context(
-            settings=state.settings,
-            read=state.read_model,
-            command_bus=state.command_bus,
+            settings=services.settings,
+            read=services.read_model,
+            command_bus=services.command_bus,
             request=request,
             actor=actor,
             request_id=observation.request_id,
-            cursors=state.cursors,
-            budget=RequestBudget(state.settings.max_cost),
-            searches=asyncio.Semaphore(state.settings.max_request_searches),
-            write_threads=state.write_threads,
+            cursors=services.cursors,
+            budget=RequestBudget(services.settings.max_cost),
+            searches=asyncio.Semaphore(services.settings.max_request_searches),
+            write_threads=services.write_threads,
         )
 
     async def execute_operation(

@@ -1,14 +1,24 @@
-"""`/healthz` (the process is up) and `/readyz` (PostgreSQL, Elasticsearch and the schema are ready)."""
+"""The operator's endpoints: `/healthz` (the process is up), `/readyz` (PostgreSQL, Elasticsearch and the
+schema are ready) and `/metrics` (Prometheus: the request metrics of api/metrics.py, and the projector's
+figures read at scrape time from the status it publishes)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
 
 import anyio.to_thread
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
+from api.metrics import CONTENT_TYPE
+from api.services import services_of
 from read_model.adapters.readiness import check_search
+from read_model.checkpoint import ProjectionState
+from read_model.errors import SearchUnavailable
 from write_model.adapters.readiness import check_database
 
 
@@ -17,13 +27,13 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    state = request.app.state
+    services = services_of(request)
     (db_ok, db_detail), (search_ok, search_detail) = await asyncio.gather(
         # Its own connection and its own threads: a probe never queues behind commands holding the pool.
         anyio.to_thread.run_sync(
-            check_database, state.health_engine, state.head_revision, limiter=state.health_threads
+            check_database, services.health_engine, services.head_revision, limiter=services.health_threads
         ),
-        check_search(state.search_client),
+        check_search(services.search_client),
     )
     ready = db_ok and search_ok
     body = {
@@ -34,3 +44,43 @@ async def readyz(request: Request) -> JSONResponse:
         },
     }
     return JSONResponse(body, status_code=200 if ready else 503)
+
+
+class _ProjectionFigures(Collector):
+    """The projector's figures as one scrape read them."""
+
+    def __init__(self, states: list[ProjectionState] | None) -> None:
+        self.states = states
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("twofold_search_up", "Whether the projection status could be read from Elasticsearch.")
+        up.add_metric([], 0 if self.states is None else 1)
+        yield up
+        figures: tuple[tuple[str, str, Callable[[ProjectionState], float]], ...] = (
+            ("twofold_projection_lag_events", "Committed outbox events the projection has not applied yet.",
+             lambda state: state.lag_events),
+            ("twofold_projection_lag_seconds", "Age of the oldest committed event the projection has not applied yet.",
+             lambda state: state.lag_seconds),
+            ("twofold_projection_dead_letters", "Events the projection parked as dead letters and nobody resolved.",
+             lambda state: state.dead_letters),
+            ("twofold_projection_position", "Outbox position (sequence number) of the last event applied.",
+             lambda state: state.checkpoint.position),
+        )  # fmt: skip
+        for name, text, value_of in figures:
+            family = GaugeMetricFamily(name, text, labels=["projection"])
+            for state in self.states or []:
+                family.add_metric([state.name], value_of(state))
+            yield family
+
+
+async def metrics(request: Request) -> Response:
+    services = services_of(request)
+    app_metrics = services.metrics
+    try:
+        states: list[ProjectionState] | None = await services.read_model.projections.all()
+    except SearchUnavailable:
+        states = None
+    projector = CollectorRegistry(auto_describe=True)
+    projector.register(_ProjectionFigures(states))
+    body = generate_latest(app_metrics.registry) + generate_latest(projector)
+    return Response(body, media_type=CONTENT_TYPE)

@@ -1,24 +1,17 @@
-"""Prometheus metrics: GraphQL requests, latency and errors by operation and code, and the projector's figures.
+"""Prometheus metrics: GraphQL requests, latency and errors by operation and code.
 
 Request metrics live in a registry of the application's own (not the process-wide default), so two apps in
-one process, as in tests, never share counts. The projector's figures are read at scrape time from the
-projection status the projector publishes to Elasticsearch, so `/metrics` shows the projector of this
-deployment whichever process runs it.
+one process, as in tests, never share counts. The `/metrics` endpoint (api/health.py) adds the projector's
+figures, read at scrape time from the projection status the projector publishes to Elasticsearch, so it
+shows the projector of this deployment whichever process runs it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
-from starlette.requests import Request
-from starlette.responses import Response
-
-from read_model.checkpoint import ProjectionState
-from read_model.errors import SearchUnavailable
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Operation names come from clients: only this many distinct ones get a label of their own, the rest
@@ -80,42 +73,3 @@ class Metrics:
         self.latency.labels(label).observe(seconds)
         for code in codes:
             self.errors.labels(code).inc()
-
-
-class _ProjectionFigures(Collector):
-    """The projector's figures as one scrape read them."""
-
-    def __init__(self, states: list[ProjectionState] | None) -> None:
-        self.states = states
-
-    def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("twofold_search_up", "Whether the projection status could be read from Elasticsearch.")
-        up.add_metric([], 0 if self.states is None else 1)
-        yield up
-        figures: tuple[tuple[str, str, Callable[[ProjectionState], float]], ...] = (
-            ("twofold_projection_lag_events", "Committed outbox events the projection has not applied yet.",
-             lambda state: state.lag_events),
-            ("twofold_projection_lag_seconds", "Age of the oldest committed event the projection has not applied yet.",
-             lambda state: state.lag_seconds),
-            ("twofold_projection_dead_letters", "Events the projection parked as dead letters and nobody resolved.",
-             lambda state: state.dead_letters),
-            ("twofold_projection_position", "Outbox position (sequence number) of the last event applied.",
-             lambda state: state.checkpoint.position),
-        )  # fmt: skip
-        for name, text, value_of in figures:
-            family = GaugeMetricFamily(name, text, labels=["projection"])
-            for state in self.states or []:
-                family.add_metric([state.name], value_of(state))
-            yield family
-
-
-async def metrics(request: Request) -> Response:
-    app_metrics: Metrics = request.app.state.metrics
-    try:
-        states: list[ProjectionState] | None = await request.app.state.read_model.projections.all()
-    except SearchUnavailable:
-        states = None
-    projector = CollectorRegistry(auto_describe=True)
-    projector.register(_ProjectionFigures(states))
-    body = generate_latest(app_metrics.registry) + generate_latest(projector)
-    return Response(body, media_type=CONTENT_TYPE)

@@ -13,13 +13,14 @@ from uuid import UUID
 import strawberry
 
 from api.consistency import InvalidConsistencyToken, decode_token
-from api.context import Context, ReadModel
+from api.context import Context
 from api.errors import bad_cursor, bad_input, consistency_timeout, search_unavailable
 from api.ids import InvalidId, from_global_id
 from api.pagination import page_size
 from api.types.node import PageInfo
 from read_model.errors import ConsistencyTimeout, InvalidSearchPosition, SearchUnavailable
 from read_model.money import cents
+from read_model.ports import ReadModel
 
 T = TypeVar("T")
 MAX_QUERY_LENGTH = 256
