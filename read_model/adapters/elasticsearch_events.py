@@ -23,7 +23,6 @@ class ElasticsearchEventSearch(AbstractEventSearch):
     async def search(
         self, *, aggregate_id: str | None, types: tuple[str, ...], size: int, search_after: list[Any] | None
     ) -> EventPage:
-        """The events of one aggregate and/or of the given types (all when neither), newest first."""
         filters: list[dict[str, Any]] = []
         if aggregate_id is not None:
             filters.append({"term": {"aggregate_id": aggregate_id}})

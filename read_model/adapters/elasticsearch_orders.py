@@ -37,9 +37,6 @@ class ElasticsearchOrderSearch(AbstractOrderSearch):
         backward: bool = False,
         snapshot: str | None = None,
     ) -> OrderPage:
-        """One page of the orders matching `criteria` (newest first by default), with the count of each status
-        under every criterion but the statuses (so that each status shows what choosing it would give). The
-        pages of one search read one point in time, like the product search's."""
         body: dict[str, Any] = {
             "query": {"bool": {"must": [_text_query(criteria.text)], "filter": _filters(criteria)}},
             "post_filter": {"terms": {"status": list(criteria.statuses)}} if criteria.statuses else {"match_all": {}},

@@ -91,16 +91,6 @@ class ElasticsearchProductSearch(AbstractProductSearch):
         with_spelling: bool = False,
         snapshot: str | None = None,
     ) -> ProductPage:
-        """One page of the products matching `criteria`, in its sort (best match first by default).
-
-        Ranks an exact SKU or name match above everything else and tolerates typos. `backward` reads the page
-        before `search_after` instead of the one after it (hits still in the sort's order). Fetches one hit
-        more than `size` to tell whether another page follows in that direction. `total` counts every match.
-
-        Every page of one search reads the same point in time (`snapshot`, opened for its first page), so
-        paging neither repeats nor skips a product however the index changes meanwhile. An expired or unknown
-        snapshot is `InvalidSearchPosition`.
-        """
         body = search_body(
             criteria, size=size + 1, backward=backward, with_facets=with_facets, with_spelling=with_spelling
         )

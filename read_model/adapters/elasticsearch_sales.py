@@ -22,8 +22,6 @@ class ElasticsearchSalesReports(AbstractSalesReports):
         self._alias = names.alias(ORDERS)
 
     async def report(self, start: datetime, end: datetime, interval: str) -> SalesFigures:
-        """Orders placed in [start, end), not cancelled: totals, one bucket per `interval` (HOUR, DAY, WEEK
-        from Monday, MONTH; in UTC, empty ones included) and the ten products with the most revenue."""
         last = end - timedelta(milliseconds=1)
         body: dict[str, Any] = {
             "size": 0,

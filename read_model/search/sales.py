@@ -34,5 +34,5 @@ class SalesFigures:
 class AbstractSalesReports(abc.ABC):
     @abc.abstractmethod
     async def report(self, start: datetime, end: datetime, interval: str) -> SalesFigures:
-        """The orders placed in [start, end) and not cancelled: revenue and count, per bucket of `interval`
-        (HOUR, DAY, WEEK or MONTH, in UTC, empty ones included), and the products with the most revenue."""
+        """Orders placed in [start, end), not cancelled: totals, one bucket per `interval` (HOUR, DAY, WEEK
+        from Monday, MONTH; in UTC, empty ones included) and the ten products with the most revenue."""
