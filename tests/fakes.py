@@ -12,12 +12,15 @@ from uuid import UUID
 
 from api.bootstrap import command_handlers
 from read_model.checkpoint import ORIGIN, Checkpoint, ProjectionState
+from read_model.consistency import AbstractPublishedProgress
 from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected
 from read_model.indexes import IndexDefinition
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document
+from read_model.search.customers import AbstractCustomerLookup
+from read_model.views import CustomerView
 from write_model.bus import CommandBus
 from write_model.domain.aggregate import Aggregate
 from write_model.domain.customers import Customer
@@ -338,6 +341,26 @@ class FakeDocumentStore(AbstractDocumentStore):
     def publish_status(self, state: ProjectionState) -> None:
         self.published[state.name] = state.checkpoint
         self.states[state.name] = state
+
+
+class FakeCustomerLookup(AbstractCustomerLookup):
+    """Customers by id, as the test put them in `customers`."""
+
+    def __init__(self) -> None:
+        self.customers: dict[str, CustomerView] = {}
+
+    async def get(self, customer_id: str) -> CustomerView | None:
+        return self.customers.get(customer_id)
+
+
+class FakePublishedProgress(AbstractPublishedProgress):
+    """Each projection's published position, as the test set it in `positions` (the origin until then)."""
+
+    def __init__(self) -> None:
+        self.positions: dict[str, Checkpoint] = {}
+
+    async def applied(self, projection: str) -> Checkpoint:
+        return self.positions.get(projection, ORIGIN)
 
 
 def _refused_by_mapping(definition: IndexDefinition, source: Document) -> str | None:

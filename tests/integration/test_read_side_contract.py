@@ -6,30 +6,38 @@ Elasticsearch adapter, as tests/integration/test_command_bus_contract.py does fo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from api import bootstrap
 from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
+from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
+from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedProgress
 from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
 from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
 from read_model.adapters.postgres_outbox import PostgresOutboxReader
-from read_model.checkpoint import ORIGIN, Checkpoint
+from read_model.checkpoint import ORIGIN, Checkpoint, ProjectionState
 from read_model.dead_letters import AbstractDeadLetters, LetterStatus
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected
-from read_model.indexes import CUSTOMERS, IndexNames
+from read_model.indexes import CUSTOMERS, PROJECTION_STATUS, IndexNames
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
+from read_model.views import CustomerView
 from tests.conftest import own_database
 from tests.fakes import (
     FakeCheckpointStore,
+    FakeCustomerLookup,
     FakeDeadLetters,
     FakeDocumentStore,
     FakeOutboxReader,
+    FakePublishedProgress,
     FakeStore,
     fake_command_bus,
 )
@@ -214,3 +222,101 @@ def test_the_outbox_is_read_in_commit_order_after_a_checkpoint_and_by_position(
     assert reader.read_after(everything[-1].checkpoint, 100) == []
     assert reader.read_at([everything[2].checkpoint, everything[0].checkpoint]) == [everything[0], everything[2]]
     assert reader.backlog(everything[1].checkpoint)[0] == 2
+
+
+ADA = {
+    "id": str(uuid.UUID(int=9)),
+    "name": "Ada",
+    "email": "ada@example.com",
+    "version": 1,
+    "order_count": 2,
+    "lifetime_value": "8.96",
+    "lifetime_value_cents": 896,
+    "created_at": "2026-01-01T00:00:00+00:00",
+    "orders": {},
+    "revision": 3,
+}
+
+
+Opened = Callable[[], contextlib.AbstractAsyncContextManager[Any]]
+
+
+def opened_on_elasticsearch(request: pytest.FixtureRequest, port: Callable[[AsyncElasticsearch], Any]) -> Opened:
+    """Opens the port on an async client of its own, in the event loop of the test that uses it."""
+
+    @contextlib.asynccontextmanager
+    async def opened() -> AsyncIterator[Any]:
+        async with AsyncElasticsearch(request.getfixturevalue("elasticsearch_url")) as client:
+            yield port(client)
+
+    return opened
+
+
+def opened_as_it_is(port: Any) -> Opened:
+    @contextlib.asynccontextmanager
+    async def opened() -> AsyncIterator[Any]:
+        yield port
+
+    return opened
+
+
+@pytest.fixture(params=["fake", "elasticsearch"])
+def lookup_with_ada(request: pytest.FixtureRequest) -> Opened:
+    """A customer lookup that holds Ada, put there as each side holds customers."""
+    if request.param == "fake":
+        fake = FakeCustomerLookup()
+        fake.customers[str(ADA["id"])] = CustomerView.of(ADA)
+        return opened_as_it_is(fake)
+    es: Elasticsearch = request.getfixturevalue("es")
+    names = IndexNames(request.getfixturevalue("index_prefix"))
+    store = ElasticsearchDocumentStore(es, names)
+    store.ensure_index(CUSTOMERS)
+    store.write_many(CUSTOMERS, [VersionedDocument(str(ADA["id"]), 3, ADA)])
+    return opened_on_elasticsearch(request, lambda client: ElasticsearchCustomerLookup(client, names))
+
+
+def test_a_customer_is_found_by_id_as_its_view_and_an_unknown_one_is_none(lookup_with_ada: Opened) -> None:
+    async def look() -> tuple[CustomerView | None, CustomerView | None]:
+        async with lookup_with_ada() as lookup:
+            return await lookup.get(str(ADA["id"])), await lookup.get(str(uuid.UUID(int=10)))
+
+    found, unknown = asyncio.run(look())
+    assert found == CustomerView.of(ADA)
+    assert unknown is None
+
+
+@pytest.fixture(params=["fake", "elasticsearch"])
+def published(request: pytest.FixtureRequest) -> tuple[Opened, Callable[[str, Checkpoint], None]]:
+    """A progress port, and how to publish a projection's position to it."""
+    if request.param == "fake":
+        fake = FakePublishedProgress()
+        return opened_as_it_is(fake), fake.positions.__setitem__
+    es: Elasticsearch = request.getfixturevalue("es")
+    names = IndexNames(request.getfixturevalue("index_prefix"))
+    store = ElasticsearchDocumentStore(es, names)
+    store.ensure_index(PROJECTION_STATUS)
+
+    def publish(projection: str, checkpoint: Checkpoint) -> None:
+        name = f"{names.prefix}{projection}"
+        store.publish_status(
+            ProjectionState(name=name, checkpoint=checkpoint, lag_events=0, lag_seconds=0.0, dead_letters=0)
+        )
+
+    return opened_on_elasticsearch(request, lambda client: ElasticsearchPublishedProgress(client, names)), publish
+
+
+def test_published_progress_is_the_last_position_published_and_the_origin_before_any(
+    published: tuple[Opened, Callable[[str, Checkpoint], None]],
+) -> None:
+    opened, publish = published
+
+    async def applied(projection: str) -> Checkpoint:
+        async with opened() as progress:
+            position: Checkpoint = await progress.applied(projection)
+            return position
+
+    assert asyncio.run(applied("products")) == ORIGIN
+    publish("products", Checkpoint(40, 7))
+    publish("products", Checkpoint(41, 2))
+    assert asyncio.run(applied("products")) == Checkpoint(41, 2)
+    assert asyncio.run(applied("orders")) == ORIGIN
