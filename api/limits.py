@@ -1,8 +1,10 @@
 """The limits on what one GraphQL document may ask, against hostile and careless queries alike.
 
-Tokens are counted while parsing, depth and aliases while validating; `max_operations` bounds a batch
-(api/schema.py) and `max_body_bytes` the request body (api/observation.py). docs/security.md has the
-defaults and the errors each limit answers with.
+Tokens are counted while parsing; depth, aliases and the fields once fragments are expanded while
+validating; then, before anything runs, a mutation operation's permissions (api/permissions.py) and every
+operation's cost against the request's budget (api/cost.py). `max_operations` bounds a batch
+(api/schema.py), `max_body_bytes` and the read timeout the request (api/observation.py).
+docs/security.md has the defaults and the errors each limit answers with.
 """
 
 from __future__ import annotations
