@@ -100,7 +100,7 @@ def check_readable(name: str, value: str) -> None:
 def cents_range(low_name: str, low: str | None, high_name: str, high: str | None) -> tuple[int | None, int | None]:
     """An amount filter's bounds in integer cents; BAD_USER_INPUT when one is negative or the low one is
     above the high one."""
-    low_cents, high_cents = filter_cents(low_name, low), filter_cents(high_name, high)
+    low_cents, high_cents = _filter_cents(low_name, low), _filter_cents(high_name, high)
     if low_cents is not None and high_cents is not None and low_cents > high_cents:
         raise bad_input(f"filter.{low_name} must not exceed filter.{high_name}")
     return low_cents, high_cents
@@ -128,7 +128,7 @@ def sort_keys(sort: Sequence[SortEntry] | None) -> tuple[tuple[str, str | None],
     return keys
 
 
-def filter_cents(name: str, value: str | None) -> int | None:
+def _filter_cents(name: str, value: str | None) -> int | None:
     """An amount filter in integer cents; BAD_USER_INPUT when it is negative. The `Decimal` scalar has
     already decoded it (ASCII digits, at most 2 decimals, in range)."""
     if value is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from elasticsearch import AsyncElasticsearch
 
-from read_model.adapters._lookup import get_document
+from read_model.adapters._lookup import get_view
 from read_model.indexes import CUSTOMERS, IndexNames
 from read_model.search.customers import AbstractCustomerLookup
 from read_model.views import CustomerView
@@ -16,5 +16,4 @@ class ElasticsearchCustomerLookup(AbstractCustomerLookup):
         self._alias = names.alias(CUSTOMERS)
 
     async def get(self, customer_id: str) -> CustomerView | None:
-        document = await get_document(self._client, self._alias, customer_id)
-        return None if document is None else CustomerView.of(document)
+        return await get_view(self._client, self._alias, customer_id, CustomerView.of)

@@ -6,7 +6,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from read_model.adapters._lookup import get_document
+from read_model.adapters._lookup import get_view
 from read_model.adapters._snapshots import Snapshots
 from read_model.adapters._sorting import unique_sort
 from read_model.indexes import ORDERS, IndexNames
@@ -25,8 +25,7 @@ class ElasticsearchOrderSearch(AbstractOrderSearch):
         self._snapshots = Snapshots(client, self._alias)
 
     async def get(self, order_id: str) -> OrderView | None:
-        document = await get_document(self._client, self._alias, order_id)
-        return None if document is None else OrderView.of(document)
+        return await get_view(self._client, self._alias, order_id, OrderView.of)
 
     async def search(
         self,

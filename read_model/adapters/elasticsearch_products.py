@@ -6,7 +6,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from read_model.adapters._lookup import get_document
+from read_model.adapters._lookup import get_view
 from read_model.adapters._product_query import (
     base_filters,
     facet_aggregations,
@@ -51,8 +51,7 @@ class ElasticsearchProductSearch(AbstractProductSearch):
         self._snapshots = Snapshots(client, self._alias)
 
     async def get(self, product_id: str) -> ProductView | None:
-        document = await get_document(self._client, self._alias, product_id)
-        return None if document is None else ProductView.of(document)
+        return await get_view(self._client, self._alias, product_id, ProductView.of)
 
     async def suggest(self, prefix: str, *, size: int) -> list[ProductSuggestionView]:
         body = {

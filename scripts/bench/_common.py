@@ -9,6 +9,7 @@ import os
 import socket
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,15 @@ class KeepAliveClient:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+
+
+def start_serve(env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
+    """`twofold serve` as a process of its own, with `env`; its output in `OUTPUT / log_name`."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with (OUTPUT / log_name).open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def free_port() -> int:

@@ -24,8 +24,6 @@ import json
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -35,25 +33,24 @@ from typing import Any
 
 import httpx
 from _common import (
-    OUTPUT,
-    ROOT,
     KeepAliveClient,
     distribution,
     free_port,
     fresh_database,
     latency_row,
     side_median,
+    start_serve,
     wait_until_up,
     write_result,
 )
 from dataset import drop_indexes, load
 from graphql import parse
+from search import WORDS
 
 from api.cost import Paging, operation_cost
 from api.schema import build_schema
 from api.settings import Settings
 
-WORDS = ("sweater", "kettle", "tent", "lamp", "boot", "notebook", "jacket", "headphones", "wool", "linen")
 TRIVIAL = json.dumps({"query": "{ __typename }"}).encode()
 SEARCH = """
   %s: products(query: $%s, first: %d) {
@@ -142,11 +139,7 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int) 
     query, size, cost = heaviest(settings)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix, "TWOFOLD_PORT": str(port)}
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    with (OUTPUT / "fairness_serve.log").open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    server = start_serve(env, "fairness_serve.log")
     rows: list[dict[str, Any]] = []
     pooled: dict[str, list[float]] = {"alone": [], "loaded": [], "heavy": []}
     try:

@@ -24,8 +24,6 @@ import asyncio
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -33,13 +31,12 @@ from typing import Any
 
 import httpx
 from _common import (
-    OUTPUT,
-    ROOT,
     distribution,
     free_port,
     fresh_database,
     latency_row,
     side_median,
+    start_serve,
     wait_until_up,
     write_result,
 )
@@ -118,11 +115,7 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, 
     pooled: dict[str, list[float]] = {"direct": [], "graphql": []}
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix, "TWOFOLD_PORT": str(port)}
-    OUTPUT.mkdir(parents=True, exist_ok=True)
-    with (OUTPUT / f"{name}_serve.log").open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    server = start_serve(env, f"{name}_serve.log")
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
         # Warm up both with up to 100 requests: at a smoke run's rate, 100 would take longer than the run.
