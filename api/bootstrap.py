@@ -16,9 +16,10 @@ import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from api.settings import Settings
-from read_model.adapters.elasticsearch import ElasticsearchDocumentStore, ElasticsearchIndexAdmin
 from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
+from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
 from read_model.adapters.elasticsearch_events import ElasticsearchEventSearch
+from read_model.adapters.elasticsearch_index_admin import ElasticsearchIndexAdmin
 from read_model.adapters.elasticsearch_orders import ElasticsearchOrderSearch
 from read_model.adapters.elasticsearch_products import ElasticsearchProductSearch
 from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedProgress
@@ -36,7 +37,7 @@ from read_model.projections.customers import CustomerProjection
 from read_model.projections.events import EventProjection
 from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
-from read_model.projector import Projector
+from read_model.projector import Projector, ProjectorOptions
 from read_model.rebuild import Rebuilder
 from write_model import commands, handlers
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -146,16 +147,18 @@ def build_projector(settings: Settings) -> ProjectorProcess:
     lease = PostgresLease(settings.database_url, settings.index_prefix)
     names = IndexNames(settings.index_prefix)
     projector = Projector(
+        projections=all_projections(),
+        checkpoint_prefix=settings.index_prefix,
         reader=reader,
         checkpoints=checkpoints,
         dead_letters=dead_letters,
         store=ElasticsearchDocumentStore(client, names),
-        projections=all_projections(),
-        checkpoint_prefix=settings.index_prefix,
-        batch_size=settings.projector_batch_size,
-        poll_seconds=settings.projector_poll_seconds,
-        max_attempts=settings.projector_max_attempts,
         lease=lease,
+        options=ProjectorOptions(
+            batch_size=settings.projector_batch_size,
+            poll_seconds=settings.projector_poll_seconds,
+            max_attempts=settings.projector_max_attempts,
+        ),
     )
     return ProjectorProcess(projector, reader, checkpoints, dead_letters, lease, client)
 
@@ -181,7 +184,6 @@ def build_rebuilder(settings: Settings) -> RebuildProcess:
         admin=ElasticsearchIndexAdmin(process.client, names),
         reader=process.reader,
         checkpoints=process.checkpoints,
-        dead_letters=process.dead_letters,
         store_for=store_for,
         checkpoint_prefix=settings.index_prefix,
         batch_size=settings.projector_batch_size,

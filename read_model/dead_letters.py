@@ -10,7 +10,7 @@ their original order, once the cause is fixed, or skips them.
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -44,28 +44,35 @@ class DeadLetter:
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class OpenLetters:
+    """A projection's open letters as a projector round starts: the aggregates they hold back (their later
+    events are parked behind them), those an operator asked to retry, and how many letters are open."""
+
+    blocked: frozenset[UUID] = field(default_factory=frozenset)
+    due: frozenset[UUID] = field(default_factory=frozenset)
+    count: int = 0
+
+
 class AbstractDeadLetters(abc.ABC):
     @abc.abstractmethod
     def park(self, projection: str, record: OutboxRecord, error: str, attempts: int) -> None:
         """Park `record` for `projection` (again, if it was retried and failed)."""
 
     @abc.abstractmethod
-    def blocked(self, projection: str) -> set[UUID]:
-        """The aggregates with open letters in `projection`: their later events are parked behind them."""
+    def summary(self, projections: list[str]) -> dict[str, OpenLetters]:
+        """The open letters of each of `projections` (an empty `OpenLetters` where there are none), read at
+        once: a projector reads them once a round, for all its projections."""
 
     @abc.abstractmethod
     def open_letters(self, projection: str, aggregate_ids: set[UUID]) -> list[DeadLetter]:
         """The open letters of these aggregates in `projection`, in commit order."""
 
     @abc.abstractmethod
-    def due(self, projection: str) -> set[UUID]:
-        """The aggregates an operator asked to retry in `projection`."""
-
-    @abc.abstractmethod
     def resolve(self, letter_ids: list[int]) -> None: ...
 
-    @abc.abstractmethod
-    def count_open(self, projection: str) -> int: ...
+    def count_open(self, projection: str) -> int:
+        return self.summary([projection])[projection].count
 
     @abc.abstractmethod
     def letters(self, *, projection: str | None = None, include_closed: bool = False) -> list[DeadLetter]: ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from read_model.checkpoint import ProjectionState
@@ -31,10 +32,15 @@ class AbstractDocumentStore(abc.ABC):
         """Write documents with external versions; a document already at that version or newer is kept, and
         its id returned among the conflicts.
 
-        Returns once every other document is acknowledged and searchable; raises when any write failed.
+        Returns once every other document is acknowledged (and readable by `get_many`); raises when any
+        write failed. Searches see them after `make_searchable`.
         """
 
     @abc.abstractmethod
-    def publish_status(self, state: ProjectionState) -> None:
-        """Tell the query side that the projection has applied, and made searchable, all up to
-        `state.checkpoint`, and how far behind and how blocked it is."""
+    def make_searchable(self, definitions: Sequence[IndexDefinition]) -> None:
+        """Returns once everything acknowledged in these indexes is visible to searches (one request)."""
+
+    @abc.abstractmethod
+    def publish_status(self, states: Sequence[ProjectionState]) -> None:
+        """Tell the query side that each projection has applied, and made searchable, all up to its
+        `checkpoint`, and how far behind and how blocked it is (one request)."""

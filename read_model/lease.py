@@ -15,18 +15,21 @@ from collections.abc import Iterator
 class AbstractLease(abc.ABC):
     @abc.abstractmethod
     def acquire(self) -> bool:
-        """Take the lease, or confirm it is still held; `False` while another process holds it.
+        """Take the lease; `False` while another process holds it. Never blocks: a standby calls it again
+        after a pause.
 
-        Never blocks: a standby calls it again after a pause.
+        Once taken it answers `True` without asking again: the next `round` finds out whether it is still
+        held, before anything of the round is written.
         """
 
     @abc.abstractmethod
     def release(self) -> None: ...
 
     @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
+    def round(self) -> Iterator[None]:
         """Held while the projector applies a round of batches; a rebuild's switch-over waits for it, and
-        holds the next one off (see `read_model/rebuild.py`)."""
+        holds the next one off (see `read_model/rebuild.py`). Entering it confirms that this process still
+        holds the lease, and raises an error of the read model's (`OutboxUnavailable`) when it does not."""
         yield
 
 

@@ -54,8 +54,18 @@ class AbstractOutboxReader(abc.ABC):
 
 
 class AbstractCheckpointStore(abc.ABC):
-    @abc.abstractmethod
-    def load(self, name: str) -> Checkpoint: ...
+    """Where each consumer of the outbox stands, by name; a name never saved stands at `ORIGIN`."""
 
     @abc.abstractmethod
-    def save(self, name: str, checkpoint: Checkpoint) -> None: ...
+    def load_many(self, names: list[str]) -> dict[str, Checkpoint]:
+        """The checkpoint of each of `names`, read at once."""
+
+    @abc.abstractmethod
+    def save_many(self, checkpoints: dict[str, Checkpoint]) -> None:
+        """Store these checkpoints together: all of them or, when it fails, none."""
+
+    def load(self, name: str) -> Checkpoint:
+        return self.load_many([name])[name]
+
+    def save(self, name: str, checkpoint: Checkpoint) -> None:
+        self.save_many({name: checkpoint})

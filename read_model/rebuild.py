@@ -7,6 +7,10 @@ its round and waits; the rebuild takes in what it applied meanwhile, moves the a
 one atomic request, and opens the gate. From then on the live projector writes to the new index through
 the alias. No query sees the new index lacking what the old one showed. The previous index is kept for a
 rollback.
+
+The rebuild applies its batches as the projector does (read_model/batch_applier.py), under a checkpoint of
+its own. A record that fails stops it with the record's error: a rebuild parks nothing, since nothing
+reads the new index before it is complete.
 """
 
 from __future__ import annotations
@@ -18,13 +22,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from read_model.batch_applier import BatchApplier
 from read_model.checkpoint import ORIGIN, Checkpoint
-from read_model.dead_letters import AbstractDeadLetters
 from read_model.document_store import AbstractDocumentStore
-from read_model.indexes import PROJECTION_STATUS, IndexDefinition
+from read_model.indexes import IndexDefinition
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader
 from read_model.projections import Projection
-from read_model.projector import Projector
 
 
 class AbstractIndexAdmin(abc.ABC):
@@ -34,7 +37,8 @@ class AbstractIndexAdmin(abc.ABC):
 
     @abc.abstractmethod
     def swap_alias(self, definition: IndexDefinition, index: str) -> list[str]:
-        """Point `definition`'s alias at `index` alone, atomically; the indexes it pointed at before."""
+        """Make `index` searchable and point `definition`'s alias at it alone, atomically; the indexes it
+        pointed at before."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,6 @@ class Rebuilder:
         admin: AbstractIndexAdmin,
         reader: AbstractOutboxReader,
         checkpoints: AbstractCheckpointStore,
-        dead_letters: AbstractDeadLetters,
         store_for: Callable[[IndexDefinition, str], AbstractDocumentStore],
         checkpoint_prefix: str,
         batch_size: int = 500,
@@ -81,7 +84,6 @@ class Rebuilder:
         self._admin = admin
         self._reader = reader
         self._checkpoints = checkpoints
-        self._dead_letters = dead_letters
         self._store_for = store_for
         self._checkpoint_prefix = checkpoint_prefix
         self._batch_size = batch_size
@@ -90,52 +92,81 @@ class Rebuilder:
     def rebuild(self, projection: Projection, progress: Callable[[Progress], None] = lambda _: None) -> Rebuilt:
         """Fill a new index for `projection` from the whole outbox, then move its alias there."""
         index = self._admin.create_version(projection.index, datetime.now(UTC).strftime("%Y%m%d%H%M%S%f"))
-        store = self._store_for(projection.index, index)
-        store.ensure_index(PROJECTION_STATUS)
-        projector = Projector(
-            reader=self._reader,
-            checkpoints=self._checkpoints,
-            store=store,
-            projections=[projection],
-            # Its own checkpoint and dead letters, apart from the live projection's.
-            checkpoint_prefix=f"{self._checkpoint_prefix}rebuild-",
-            dead_letters=self._dead_letters,
+        run = _RebuildRun(
+            projection,
+            BatchApplier(self._store_for(projection.index, index)),
+            self._reader,
+            self._checkpoints,
+            # A checkpoint of its own, apart from the live projection's.
+            name=f"{self._checkpoint_prefix}rebuild-{projection.name}",
             batch_size=self._batch_size,
         )
-        name = projector.checkpoint_name(projection)
-        self._checkpoints.save(name, ORIGIN)
         total, _ = self._reader.backlog(ORIGIN)
         started = self._clock()
         events = self._catch_up(
-            projector, lambda done: progress(Progress(projection.name, done, total, self._clock() - started))
+            run, lambda done: progress(Progress(projection.name, done, total, self._clock() - started))
         )
         # The live projector pauses between two rounds while the rebuild takes in what it applied meanwhile
         # and the alias moves: no moment when the new index lacks what the old one showed. What is committed
         # after the live projector's checkpoint, it applies itself once resumed, to the new index.
         with self._switch_over():
             live = self._checkpoints.load(f"{self._checkpoint_prefix}{projection.name}")
-            events += self._run_to(projector, name, live)
+            events += self._run_to(run, live)
             previous = self._admin.swap_alias(projection.index, index)
         progress(Progress(projection.name, events, max(total, events), self._clock() - started))
         return Rebuilt(projection.name, index, previous, events, self._clock() - started)
 
-    def _catch_up(self, projector: Projector, report: Callable[[int], None]) -> int:
+    def _catch_up(self, run: _RebuildRun, report: Callable[[int], None]) -> int:
         """Apply batches until one comes back short of a full batch: the rebuild is then as close behind the
         writers as one round. Waiting for an empty round instead would never end under steady writes."""
         done = 0
         while True:
-            read = sum(result.records for result in projector.run_once())
+            read = run.next_batch()
             done += read
             report(done)
             if read < self._batch_size:
                 return done
 
-    def _run_to(self, projector: Projector, name: str, target: Checkpoint) -> int:
-        """Apply batches until the rebuild's checkpoint `name` has reached `target`, or nothing is left."""
+    @staticmethod
+    def _run_to(run: _RebuildRun, target: Checkpoint) -> int:
+        """Apply batches until the rebuild has reached `target`, or nothing is left."""
         done = 0
-        while self._checkpoints.load(name) < target:
-            read = sum(result.records for result in projector.run_once())
+        while run.checkpoint < target:
+            read = run.next_batch()
             done += read
             if read == 0:
                 break
         return done
+
+
+class _RebuildRun:
+    """One rebuild's way through the outbox: its checkpoint, stored after each batch."""
+
+    def __init__(
+        self,
+        projection: Projection,
+        applier: BatchApplier,
+        reader: AbstractOutboxReader,
+        checkpoints: AbstractCheckpointStore,
+        *,
+        name: str,
+        batch_size: int,
+    ) -> None:
+        self._projection = projection
+        self._applier = applier
+        self._reader = reader
+        self._checkpoints = checkpoints
+        self._name = name
+        self._batch_size = batch_size
+        self.checkpoint = ORIGIN
+        checkpoints.save(name, ORIGIN)
+
+    def next_batch(self) -> int:
+        """Apply the next batch of records; how many were read."""
+        records = self._reader.read_after(self.checkpoint, self._batch_size)
+        if not records:
+            return 0
+        self._applier.apply(self._projection, [record for record in records if self._projection.handles(record)])
+        self.checkpoint = records[-1].checkpoint
+        self._checkpoints.save(self._name, self.checkpoint)
+        return len(records)

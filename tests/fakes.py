@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -13,10 +14,11 @@ from uuid import UUID
 from api.bootstrap import command_handlers
 from read_model.checkpoint import ORIGIN, Checkpoint, ProjectionState
 from read_model.consistency import AbstractPublishedProgress
-from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus
+from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus, OpenLetters
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
-from read_model.errors import DocumentsRejected
+from read_model.errors import DocumentsRejected, OutboxUnavailable
 from read_model.indexes import IndexDefinition
+from read_model.lease import AbstractLease
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document
 from read_model.search.customers import AbstractCustomerLookup
@@ -224,8 +226,16 @@ class FakeDeadLetters(AbstractDeadLetters):
             updated_at=now,
         )
 
-    def blocked(self, projection: str) -> set[UUID]:
-        return {letter.aggregate_id for letter in self._open() if letter.projection == projection}
+    def summary(self, projections: list[str]) -> dict[str, OpenLetters]:
+        summary = {}
+        for projection in projections:
+            mine = [letter for letter in self._open() if letter.projection == projection]
+            summary[projection] = OpenLetters(
+                blocked=frozenset(letter.aggregate_id for letter in mine),
+                due=frozenset(letter.aggregate_id for letter in mine if letter.status == LetterStatus.RETRY),
+                count=len(mine),
+            )
+        return summary
 
     def open_letters(self, projection: str, aggregate_ids: set[UUID]) -> list[DeadLetter]:
         return sorted(
@@ -237,18 +247,8 @@ class FakeDeadLetters(AbstractDeadLetters):
             key=lambda letter: letter.checkpoint,
         )
 
-    def due(self, projection: str) -> set[UUID]:
-        return {
-            letter.aggregate_id
-            for letter in self.rows.values()
-            if letter.projection == projection and letter.status == "RETRY"
-        }
-
     def resolve(self, letter_ids: list[int]) -> None:
         self._set(lambda letter: letter.id in letter_ids, LetterStatus.RESOLVED)
-
-    def count_open(self, projection: str) -> int:
-        return len([letter for letter in self._open() if letter.projection == projection])
 
     def letters(self, *, projection: str | None = None, include_closed: bool = False) -> list[DeadLetter]:
         chosen = self.rows.values() if include_closed else self._open()
@@ -288,11 +288,11 @@ class FakeCheckpointStore(AbstractCheckpointStore):
     def __init__(self) -> None:
         self.saved: dict[str, Checkpoint] = {}
 
-    def load(self, name: str) -> Checkpoint:
-        return self.saved.get(name, ORIGIN)
+    def load_many(self, names: list[str]) -> dict[str, Checkpoint]:
+        return {name: self.saved.get(name, ORIGIN) for name in names}
 
-    def save(self, name: str, checkpoint: Checkpoint) -> None:
-        self.saved[name] = checkpoint
+    def save_many(self, checkpoints: dict[str, Checkpoint]) -> None:
+        self.saved.update(checkpoints)
 
 
 class FakeDocumentStore(AbstractDocumentStore):
@@ -302,6 +302,8 @@ class FakeDocumentStore(AbstractDocumentStore):
 
     def __init__(self) -> None:
         self.indexes: dict[str, dict[str, Document]] = {}
+        # What a search would find: the documents as the last `make_searchable` of their index saw them.
+        self.searchable: dict[str, dict[str, Document]] = {}
         self.published: dict[str, Checkpoint] = {}
         self.states: dict[str, ProjectionState] = {}
         self.writes = 0
@@ -338,9 +340,48 @@ class FakeDocumentStore(AbstractDocumentStore):
             raise DocumentsRejected(definition.name, rejected)
         return conflicts
 
-    def publish_status(self, state: ProjectionState) -> None:
-        self.published[state.name] = state.checkpoint
-        self.states[state.name] = state
+    def make_searchable(self, definitions: Sequence[IndexDefinition]) -> None:
+        for definition in definitions:
+            self.searchable[definition.name] = copy.deepcopy(self.indexes[definition.name])
+
+    def publish_status(self, states: Sequence[ProjectionState]) -> None:
+        for state in states:
+            self.published[state.name] = state.checkpoint
+            self.states[state.name] = state
+
+
+class FakeLeaseHolder:
+    """Who holds a group's lease: what the PostgreSQL server knows of an advisory lock."""
+
+    def __init__(self) -> None:
+        self.holder: FakeLease | None = None
+
+
+class FakeLease(AbstractLease):
+    """One process's lease in a group of processes sharing `holder`. `lose` is its connection dropping."""
+
+    def __init__(self, holder: FakeLeaseHolder) -> None:
+        self._group = holder
+        self.rounds = 0
+
+    def acquire(self) -> bool:
+        if self._group.holder is None:
+            self._group.holder = self
+        return self._group.holder is self
+
+    def release(self) -> None:
+        if self._group.holder is self:
+            self._group.holder = None
+
+    @contextlib.contextmanager
+    def round(self) -> Iterator[None]:
+        if self._group.holder is not self:
+            raise OutboxUnavailable("cannot open the batch gate: the lease's connection is gone")
+        self.rounds += 1
+        yield
+
+    def lose(self) -> None:
+        self.release()
 
 
 class FakeCustomerLookup(AbstractCustomerLookup):

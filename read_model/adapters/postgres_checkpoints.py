@@ -1,4 +1,4 @@
-"""The projections' checkpoints, in PostgreSQL."""
+"""The outbox consumers' checkpoints, in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,32 +6,40 @@ from read_model.adapters._postgres import AutocommitConnection
 from read_model.checkpoint import ORIGIN, Checkpoint
 from read_model.outbox import AbstractCheckpointStore
 
+LOAD = "SELECT name, transaction_id, position FROM projection_checkpoints WHERE name = ANY(%s)"
+
+# One statement for all of them: they are stored together or not at all.
+SAVE = """
+INSERT INTO projection_checkpoints (name, transaction_id, position, updated_at)
+SELECT name, transaction_id, position, now()
+  FROM unnest(%(names)s::text[], %(transaction_ids)s::bigint[], %(positions)s::bigint[])
+       AS saved (name, transaction_id, position)
+ON CONFLICT (name) DO UPDATE
+   SET transaction_id = excluded.transaction_id, position = excluded.position, updated_at = now()
+"""
+
 
 class PostgresCheckpointStore(AbstractCheckpointStore):
     def __init__(self, database_url: str) -> None:
         self._connection = AutocommitConnection(database_url)
 
-    def load(self, name: str) -> Checkpoint:
-        row = self._connection.run(
-            f"cannot load the checkpoint of {name}",
-            lambda c: c.execute(
-                "SELECT transaction_id, position FROM projection_checkpoints WHERE name = %s", (name,)
-            ).fetchone(),
+    def load_many(self, names: list[str]) -> dict[str, Checkpoint]:
+        rows = self._connection.run(
+            f"cannot load the checkpoints of {', '.join(names)}", lambda c: c.execute(LOAD, (names,)).fetchall()
         )
-        return ORIGIN if row is None else Checkpoint(row["transaction_id"], row["position"])
+        stored = {row["name"]: Checkpoint(row["transaction_id"], row["position"]) for row in rows}
+        return {name: stored.get(name, ORIGIN) for name in names}
 
-    def save(self, name: str, checkpoint: Checkpoint) -> None:
+    def save_many(self, checkpoints: dict[str, Checkpoint]) -> None:
+        if not checkpoints:
+            return
+        params = {
+            "names": list(checkpoints),
+            "transaction_ids": [checkpoint.transaction_id for checkpoint in checkpoints.values()],
+            "positions": [checkpoint.position for checkpoint in checkpoints.values()],
+        }
         self._connection.run(
-            f"cannot save the checkpoint of {name}",
-            lambda c: c.execute(
-                """
-                INSERT INTO projection_checkpoints (name, transaction_id, position, updated_at)
-                VALUES (%s, %s, %s, now())
-                ON CONFLICT (name) DO UPDATE
-                   SET transaction_id = excluded.transaction_id, position = excluded.position, updated_at = now()
-                """,
-                (name, checkpoint.transaction_id, checkpoint.position),
-            ),
+            f"cannot save the checkpoints of {', '.join(checkpoints)}", lambda c: c.execute(SAVE, params)
         )
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ import psycopg
 
 from read_model.adapters._postgres import AutocommitConnection
 from read_model.checkpoint import Checkpoint
-from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus
+from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus, OpenLetters
 from read_model.outbox import OutboxRecord
 
 # Each status is named once, in `LetterStatus`; the statements take them as parameters.
@@ -45,13 +45,26 @@ class PostgresDeadLetters(AbstractDeadLetters):
             },
         )
 
-    def blocked(self, projection: str) -> set[UUID]:
+    def summary(self, projections: list[str]) -> dict[str, OpenLetters]:
         rows = self._run(
-            f"cannot read the dead letters of {projection}",
-            "SELECT DISTINCT aggregate_id FROM dead_letters WHERE projection = %s AND status = ANY(%s)",
-            (projection, _OPEN),
+            f"cannot read the dead letters of {', '.join(projections)}",
+            """
+            SELECT projection, aggregate_id, bool_or(status = %(retry)s) AS due, count(*) AS letters
+              FROM dead_letters
+             WHERE projection = ANY(%(projections)s) AND status = ANY(%(open)s)
+             GROUP BY projection, aggregate_id
+            """,
+            {"projections": projections, "open": _OPEN, "retry": LetterStatus.RETRY.value},
         )
-        return {row["aggregate_id"] for row in rows}
+        summary = {}
+        for projection in projections:
+            mine = [row for row in rows if row["projection"] == projection]
+            summary[projection] = OpenLetters(
+                blocked=frozenset(row["aggregate_id"] for row in mine),
+                due=frozenset(row["aggregate_id"] for row in mine if row["due"]),
+                count=sum(int(row["letters"]) for row in mine),
+            )
+        return summary
 
     def open_letters(self, projection: str, aggregate_ids: set[UUID]) -> list[DeadLetter]:
         return self._letters(
@@ -64,28 +77,12 @@ class PostgresDeadLetters(AbstractDeadLetters):
             {"projection": projection, "ids": sorted(aggregate_ids), "open": _OPEN},
         )
 
-    def due(self, projection: str) -> set[UUID]:
-        rows = self._run(
-            f"cannot read the dead letters of {projection}",
-            "SELECT DISTINCT aggregate_id FROM dead_letters WHERE projection = %s AND status = %s",
-            (projection, LetterStatus.RETRY.value),
-        )
-        return {row["aggregate_id"] for row in rows}
-
     def resolve(self, letter_ids: list[int]) -> None:
         self._run(
             "cannot resolve dead letters",
             "UPDATE dead_letters SET status = %s, updated_at = now() WHERE id = ANY(%s)",
             (LetterStatus.RESOLVED.value, letter_ids),
         )
-
-    def count_open(self, projection: str) -> int:
-        rows = self._run(
-            f"cannot count the dead letters of {projection}",
-            "SELECT count(*) AS open FROM dead_letters WHERE projection = %s AND status = ANY(%s)",
-            (projection, _OPEN),
-        )
-        return int(rows[0]["open"])
 
     def letters(self, *, projection: str | None = None, include_closed: bool = False) -> list[DeadLetter]:
         return self._letters(

@@ -7,16 +7,19 @@ import hashlib
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
-
 from read_model.adapters._postgres import AutocommitConnection
 from read_model.errors import OutboxUnavailable
 from read_model.lease import AbstractLease
 
+TRY_LEASE = "SELECT pg_try_advisory_lock(%s) AS taken"
 GATE_SHARED = "SELECT pg_advisory_lock_shared(%s)"
 UNGATE_SHARED = "SELECT pg_advisory_unlock_shared(%s)"
 GATE = "SELECT pg_advisory_lock(%s)"
 UNGATE = "SELECT pg_advisory_unlock(%s)"
+HELD = (
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND classid::bigint = %(high)s AND objid::bigint = %(low)s AND objsubid = 1) AS held"
+)
 
 
 def _lock_key(name: str) -> int:
@@ -36,56 +39,48 @@ class PostgresLease(AbstractLease):
         self._held = False
 
     def acquire(self) -> bool:
-        def take(connection: psycopg.Connection[dict[str, Any]]) -> bool:
-            if self._held:
-                connection.execute("SELECT 1")  # still connected, so still holding it
-                return True
-            row = connection.execute("SELECT pg_try_advisory_lock(%s) AS taken", (self._key,)).fetchone()
-            return bool(row and row["taken"])
-
-        try:
-            self._held = self._connection.run("cannot take the projector lease", take)
-        except OutboxUnavailable:
-            self._held = False  # the connection, and the lock with it, is gone
-            raise
+        if self._held:
+            return True  # the next round's gate, on the lock's own connection, confirms it
+        row = self._run("cannot take the projector lease", TRY_LEASE, self._key)
+        self._held = bool(row and row["taken"])
         return self._held
 
     @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        # Shared: the projector's rounds never wait for each other, only for a rebuild's switch-over.
-        self._connection.run("cannot open the batch gate", lambda c: c.execute(GATE_SHARED, (self._gate_key,)))
+    def round(self) -> Iterator[None]:
+        # Shared: the projector's rounds never wait for each other, only for a rebuild's switch-over. Taken on
+        # the lease's connection, so it succeeds only while that connection, and the lease with it, lives.
+        self._run("cannot open the batch gate", GATE_SHARED, self._gate_key)
         try:
             yield
         finally:
             with contextlib.suppress(OutboxUnavailable):  # a lost connection released it already
-                self._connection.run(
-                    "cannot close the batch gate", lambda c: c.execute(UNGATE_SHARED, (self._gate_key,))
-                )
+                self._run("cannot close the batch gate", UNGATE_SHARED, self._gate_key)
 
     @contextlib.contextmanager
     def switch_over(self) -> Iterator[None]:
         """Exclusive: waits for the projector's round in progress, and holds the next ones off until done."""
-        self._connection.run("cannot close the batch gate", lambda c: c.execute(GATE, (self._gate_key,)))
+        self._run("cannot close the batch gate", GATE, self._gate_key)
         try:
             yield
         finally:
             with contextlib.suppress(OutboxUnavailable):
-                self._connection.run("cannot reopen the batch gate", lambda c: c.execute(UNGATE, (self._gate_key,)))
+                self._run("cannot reopen the batch gate", UNGATE, self._gate_key)
 
     def held_by_anyone(self) -> bool:
         """Whether some process holds the lease now (for `twofold status`)."""
         unsigned = self._key & 0xFFFFFFFFFFFFFFFF
-        params = {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF}
-        row = self._connection.run(
-            "cannot read the locks",
-            lambda c: c.execute(
-                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid::bigint = %(high)s AND objid::bigint = %(low)s AND objsubid = 1) AS held",
-                params,
-            ).fetchone(),
-        )
+        row = self._run("cannot read the locks", HELD, {"high": unsigned >> 32, "low": unsigned & 0xFFFFFFFF})
         return bool(row and row["held"])
 
     def release(self) -> None:
         self._held = False
         self._connection.close()
+
+    def _run(self, what: str, statement: str, params: int | dict[str, int]) -> dict[str, Any] | None:
+        """One statement on the lock's connection. When that connection is lost, so is the lease."""
+        args = params if isinstance(params, dict) else (params,)
+        try:
+            return self._connection.run(what, lambda c: c.execute(statement, args).fetchone())
+        except OutboxUnavailable:
+            self._held = False
+            raise

@@ -30,11 +30,11 @@ from psycopg.rows import dict_row
 
 from api import bootstrap
 from api.settings import Settings
-from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
+from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
 from read_model.indexes import PRODUCTS, IndexNames
 from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
-from read_model.projector import Projector
+from read_model.projector import Projector, ProjectorOptions
 from write_model.events import ProductCreated, encode_payload
 
 
@@ -93,13 +93,13 @@ def run_projector(url: str, prefix: str) -> float:
     settings = Settings(database_url=url, elasticsearch_url=os.environ["ELASTICSEARCH_URL"], index_prefix=prefix)
     process = bootstrap.build_projector(settings)
     projector = Projector(
-        reader=process.reader,
-        checkpoints=process.checkpoints,
-        store=ElasticsearchDocumentStore(process.client, IndexNames(prefix)),
         projections=[ProductProjection()],
         checkpoint_prefix=prefix,
+        reader=process.reader,
+        checkpoints=process.checkpoints,
         dead_letters=process.dead_letters,
-        batch_size=500,
+        store=ElasticsearchDocumentStore(process.client, IndexNames(prefix)),
+        options=ProjectorOptions(batch_size=500),
     )
     try:
         started = time.perf_counter()

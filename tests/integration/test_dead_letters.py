@@ -14,15 +14,17 @@ from psycopg.types.json import Jsonb
 
 from api import bootstrap
 from api.settings import Settings
-from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
+from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
 from read_model.indexes import IndexNames
 from read_model.outbox import OutboxRecord
+from read_model.poison import PoisonSuspected
 from read_model.projections import Document
 from read_model.projections.products import ProductProjection
-from read_model.projector import PoisonSuspected, Projector
+from read_model.projector import Projector, ProjectorOptions
 from tests._launcher import launcher
 from tests.conftest import cli_env, own_database
 from tests.integration._chaos import record
+from tests.integration._waiting import until
 from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
@@ -44,13 +46,6 @@ def document(es: Elasticsearch, prefix: str, product: uuid.UUID) -> dict[str, An
     return found["_source"] if found.get("found") else None
 
 
-def until(condition: Any, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed(
     projector: bootstrap.ProjectorProcess, bus: CommandBus, es: Elasticsearch, index_prefix: str, database_url: str
 ) -> None:
@@ -66,14 +61,13 @@ def test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed(
             return super()._apply(current, record)
 
     running = Projector(
-        reader=projector.reader,
-        checkpoints=projector.checkpoints,
-        store=ElasticsearchDocumentStore(projector.client, IndexNames(index_prefix)),
         projections=[NotYet()],
         checkpoint_prefix=index_prefix,
+        reader=projector.reader,
+        checkpoints=projector.checkpoints,
         dead_letters=projector.dead_letters,
-        poll_seconds=0.1,
-        max_attempts=3,
+        store=ElasticsearchDocumentStore(projector.client, IndexNames(index_prefix)),
+        options=ProjectorOptions(poll_seconds=0.1, max_attempts=3),
     )
     stop = threading.Event()
     thread = threading.Thread(target=running.run_forever, args=(stop,))

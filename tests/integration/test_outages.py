@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from elasticsearch import Elasticsearch
@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from api import bootstrap
 from api.settings import Settings
 from tests.integration._proxy import CuttableProxy
+from tests.integration._waiting import until
 from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
@@ -28,13 +29,6 @@ CONTEXT = CommandContext(actor="tester", request_id="outage")
 def create(bus: CommandBus) -> uuid.UUID:
     command = commands.CreateProduct(sku=f"O-{uuid.uuid4().hex[:10]}", name="O", brand="B", category="C", price="1")
     return bus.handle(command, CONTEXT).aggregate_id
-
-
-def until(condition: Callable[[], object], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds} s"
-        time.sleep(0.05)
 
 
 @pytest.fixture(params=["elasticsearch", "postgresql"])

@@ -13,21 +13,24 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from api import bootstrap
-from read_model.adapters.elasticsearch import ElasticsearchDocumentStore
 from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
+from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
 from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedProgress
 from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
 from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
+from read_model.adapters.postgres_lease import PostgresLease
 from read_model.adapters.postgres_outbox import PostgresOutboxReader
 from read_model.checkpoint import ORIGIN, Checkpoint, ProjectionState
-from read_model.dead_letters import AbstractDeadLetters, LetterStatus
+from read_model.dead_letters import AbstractDeadLetters, LetterStatus, OpenLetters
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
-from read_model.errors import DocumentsRejected
+from read_model.errors import DocumentsRejected, OutboxUnavailable
 from read_model.indexes import CUSTOMERS, PROJECTION_STATUS, IndexNames
+from read_model.lease import AbstractLease
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.views import CustomerView
 from tests.conftest import own_database
@@ -36,11 +39,14 @@ from tests.fakes import (
     FakeCustomerLookup,
     FakeDeadLetters,
     FakeDocumentStore,
+    FakeLease,
+    FakeLeaseHolder,
     FakeOutboxReader,
     FakePublishedProgress,
     FakeStore,
     fake_command_bus,
 )
+from tests.integration._waiting import until
 from write_model import commands
 from write_model.bus import CommandBus
 from write_model.outbox import CommandContext
@@ -67,6 +73,19 @@ def test_a_checkpoint_starts_at_the_origin_and_keeps_the_last_one_saved(checkpoi
     checkpoints.save("t_orders", Checkpoint(5, 5))
     assert checkpoints.load("t_products") == Checkpoint(12, 1)
     assert checkpoints.load("t_orders") == Checkpoint(5, 5)
+
+
+def test_checkpoints_are_loaded_and_saved_together(checkpoints: AbstractCheckpointStore) -> None:
+    checkpoints.save_many({"t_products": Checkpoint(20, 1), "t_events": Checkpoint(20, 2)})
+    checkpoints.save_many({"t_products": Checkpoint(21, 4), "t_orders": Checkpoint(21, 5)})
+    assert checkpoints.load_many(["t_products", "t_events", "t_orders", "t_customers"]) == {
+        "t_products": Checkpoint(21, 4),
+        "t_events": Checkpoint(20, 2),
+        "t_orders": Checkpoint(21, 5),
+        "t_customers": ORIGIN,
+    }
+    checkpoints.save_many({})
+    assert checkpoints.load("t_products") == Checkpoint(21, 4)
 
 
 @pytest.fixture(params=["fake", "postgres"])
@@ -104,7 +123,7 @@ def test_parked_letters_block_their_aggregate_and_a_retry_takes_all_of_its_lette
     # Parked again after a retry that failed: the same letter, its attempts added up.
     dead_letters.park("products", record(a, 10, 2), "boom again", 2)
 
-    assert dead_letters.blocked("products") == {a, b}
+    assert dead_letters.summary(["products"])["products"].blocked == {a, b}
     assert dead_letters.count_open("products") == 3
     first, second = dead_letters.open_letters("products", {a})
     assert (first.checkpoint, first.error, first.attempts, first.status) == (
@@ -116,12 +135,15 @@ def test_parked_letters_block_their_aggregate_and_a_retry_takes_all_of_its_lette
     assert second.checkpoint == Checkpoint(11, 3)
 
     assert dead_letters.retry([first.id]) == 2  # both of a's letters in products, not a's in orders
-    assert dead_letters.due("products") == {a}
-    assert dead_letters.due("orders") == set()
-    assert dead_letters.blocked("products") == {a, b}  # a retry is still open until it is resolved
+    summary = dead_letters.summary(["products", "orders", "events"])
+    assert summary["products"].due == {a}
+    assert summary["orders"].due == set()
+    assert summary["products"].blocked == {a, b}  # a retry is still open until it is resolved
+    assert (summary["products"].count, summary["orders"].count) == (3, 1)
+    assert summary["events"] == OpenLetters()
 
     dead_letters.resolve([first.id, second.id])
-    assert dead_letters.blocked("products") == {b}
+    assert dead_letters.summary(["products"])["products"].blocked == {b}
     assert dead_letters.skip(None) == 2  # b's in products, a's in orders
     assert dead_letters.letters() == []
     closed = dead_letters.letters(projection="products", include_closed=True)
@@ -299,7 +321,7 @@ def published(request: pytest.FixtureRequest) -> tuple[Opened, Callable[[str, Ch
     def publish(projection: str, checkpoint: Checkpoint) -> None:
         name = f"{names.prefix}{projection}"
         store.publish_status(
-            ProjectionState(name=name, checkpoint=checkpoint, lag_events=0, lag_seconds=0.0, dead_letters=0)
+            [ProjectionState(name=name, checkpoint=checkpoint, lag_events=0, lag_seconds=0.0, dead_letters=0)]
         )
 
     return opened_on_elasticsearch(request, lambda client: ElasticsearchPublishedProgress(client, names)), publish
@@ -320,3 +342,89 @@ def test_published_progress_is_the_last_position_published_and_the_origin_before
     publish("products", Checkpoint(41, 2))
     assert asyncio.run(applied("products")) == Checkpoint(41, 2)
     assert asyncio.run(applied("orders")) == ORIGIN
+
+
+@pytest.fixture(params=["fake", "elasticsearch"])
+def searchable(request: pytest.FixtureRequest) -> tuple[AbstractDocumentStore, Callable[[], set[str]]]:
+    """A document store with the customers index, and the ids a search of that index finds."""
+    if request.param == "fake":
+        fake = FakeDocumentStore()
+        fake.ensure_index(CUSTOMERS)
+        return fake, lambda: set(fake.searchable.get(CUSTOMERS.name, {}))
+    es: Elasticsearch = request.getfixturevalue("es")
+    names = IndexNames(request.getfixturevalue("index_prefix"))
+    store = ElasticsearchDocumentStore(es, names)
+    store.ensure_index(CUSTOMERS)
+
+    def found() -> set[str]:
+        return {hit["_id"] for hit in es.search(index=names.alias(CUSTOMERS), size=100)["hits"]["hits"]}
+
+    return store, found
+
+
+def test_written_documents_are_found_by_searches_once_made_searchable(
+    searchable: tuple[AbstractDocumentStore, Callable[[], set[str]]],
+) -> None:
+    store, found = searchable
+    store.write_many(
+        CUSTOMERS, [VersionedDocument("c-4", 1, customer("Lin")), VersionedDocument("c-5", 1, customer("Kay"))]
+    )
+    store.make_searchable([CUSTOMERS])
+    assert found() == {"c-4", "c-5"}
+    store.write_many(CUSTOMERS, [VersionedDocument("c-6", 1, customer("Max"))])
+    store.make_searchable([CUSTOMERS, CUSTOMERS])
+    assert found() == {"c-4", "c-5", "c-6"}
+    store.make_searchable([])  # a round that wrote nothing
+
+
+@pytest.fixture(params=["fake", "postgres"])
+def leases(request: pytest.FixtureRequest) -> Iterator[tuple[AbstractLease, AbstractLease, Callable[[], None]]]:
+    """Two processes' leases of one group, and how to cut the first one's connection to the server."""
+    if request.param == "fake":
+        holder = FakeLeaseHolder()
+        fake_first, fake_second = FakeLease(holder), FakeLease(holder)
+        yield fake_first, fake_second, fake_first.lose
+        return
+    url = request.getfixturevalue("database_url")
+    group = f"contract-{uuid.uuid4().hex[:8]}"
+    first, second = PostgresLease(url, group), PostgresLease(url, group)
+
+    def cut() -> None:
+        # The test's database is its own: the only advisory lock granted in it is the first lease's.
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+
+    yield first, second, cut
+    first.release()
+    second.release()
+
+
+def test_one_process_holds_the_lease_and_a_standby_takes_it_once_released(
+    leases: tuple[AbstractLease, AbstractLease, Callable[[], None]],
+) -> None:
+    first, second, _ = leases
+    assert first.acquire()
+    assert not second.acquire()
+    with first.round():
+        assert not second.acquire()
+    assert first.acquire(), "still its own after a round"
+    first.release()
+    assert second.acquire()
+    assert not first.acquire()
+
+
+def test_a_lease_whose_connection_is_lost_fails_its_next_round_and_passes_to_the_standby(
+    leases: tuple[AbstractLease, AbstractLease, Callable[[], None]],
+) -> None:
+    first, second, cut = leases
+    assert first.acquire()
+    cut()
+    until(second.acquire)
+    with pytest.raises(OutboxUnavailable), first.round():
+        pytest.fail("a round ran without the lease")
+    assert not first.acquire()
+    with second.round():
+        pass

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 from read_model.checkpoint import Checkpoint
 from read_model.outbox import OutboxRecord
+from read_model.poison import PARKED_BEHIND
 from read_model.projections import Document
 from read_model.projections.products import ProductProjection
-from read_model.projector import PARKED_BEHIND, Projector
+from read_model.projector import Projector, ProjectorOptions
 from tests.factories import product_created
 from tests.fakes import FakeCheckpointStore, FakeDeadLetters, FakeDocumentStore, FakeOutboxReader
 from write_model.events import ProductRestocked, encode_payload
@@ -74,8 +75,7 @@ def run(records: list[OutboxRecord], store: FakeDocumentStore, letters: FakeDead
         projections=[ProductProjection()],
         checkpoint_prefix="t_",
         dead_letters=letters,
-        batch_size=10,
-        max_attempts=3,
+        options=ProjectorOptions(batch_size=10, max_attempts=3),
     )
     projector.run_forever(stop)
     return stop
@@ -119,7 +119,7 @@ def test_retrying_after_the_cause_is_fixed_applies_the_parked_events_in_order() 
         projections=[Flaky()],
         checkpoint_prefix="t_",
         dead_letters=letters,
-        max_attempts=2,
+        options=ProjectorOptions(max_attempts=2),
     )
     projector.run_forever(stop)
     assert store.indexes["products"][str(product.aggregate_id)]["stock"] == 1

@@ -14,7 +14,7 @@ from read_model.projections.customers import CustomerProjection
 from read_model.projections.events import EventProjection
 from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
-from read_model.projector import Projector
+from read_model.projector import Projector, ProjectorOptions
 from tests.fakes import (
     FakeCheckpointStore,
     FakeDeadLetters,
@@ -67,7 +67,7 @@ def project(records: list[OutboxRecord], batch_size: int = 3) -> FakeDocumentSto
         projections=PROJECTIONS,
         checkpoint_prefix="t_",
         dead_letters=FakeDeadLetters(),
-        batch_size=batch_size,
+        options=ProjectorOptions(batch_size=batch_size),
     )
     projector.prepare()
     projector.run_until_caught_up()
@@ -135,7 +135,7 @@ def test_replays_and_duplicates_leave_every_index_as_one_clean_pass() -> None:
         projections=PROJECTIONS,
         checkpoint_prefix="t_",
         dead_letters=FakeDeadLetters(),
-        batch_size=4,
+        options=ProjectorOptions(batch_size=4),
     )
     writes = documents.writes
     projector.run_until_caught_up()

@@ -11,7 +11,7 @@ from read_model.errors import SearchUnavailable
 from read_model.indexes import IndexDefinition
 from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
-from read_model.projector import Projector
+from read_model.projector import Projector, ProjectorOptions
 from tests.factories import product_created
 from tests.fakes import FakeCheckpointStore, FakeDeadLetters, FakeDocumentStore, FakeOutboxReader
 from write_model.events import encode_payload
@@ -43,7 +43,7 @@ def make_projector(reader: FakeOutboxReader, store: FakeDocumentStore, checkpoin
         projections=[ProductProjection()],
         checkpoint_prefix="t_",
         dead_letters=FakeDeadLetters(),
-        batch_size=2,
+        options=ProjectorOptions(batch_size=2),
     )
     projector.prepare()
     return projector

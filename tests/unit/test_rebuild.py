@@ -11,7 +11,7 @@ from read_model.indexes import IndexDefinition
 from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
 from read_model.rebuild import AbstractIndexAdmin, Rebuilder
-from tests.fakes import FakeCheckpointStore, FakeDeadLetters, FakeDocumentStore, FakeOutboxReader
+from tests.fakes import FakeCheckpointStore, FakeDocumentStore, FakeOutboxReader
 from tests.unit.test_projector import created
 
 BATCH = 5
@@ -65,7 +65,6 @@ def rebuilder(
         admin=admin,
         reader=reader,
         checkpoints=checkpoints,
-        dead_letters=FakeDeadLetters(),
         store_for=store_for,
         checkpoint_prefix="t_",
         batch_size=BATCH,
