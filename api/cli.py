@@ -9,14 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 
-from api import logs
+from api import _projector_commands, logs
 from api.settings import Environment, Settings, SettingsError, jwt_secret
 
 logger = logging.getLogger("twofold")
@@ -88,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(settings, args.host, args.port)
     if args.command == "project":
-        return _project(settings)
+        return _projector_commands.project(settings)
     if args.command == "migrate":
         return _migrate(settings)
     if args.command in ("dead-letters", "status", "rebuild", "seed") and not _schema_is_current(settings):
@@ -96,11 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "seed":
         return _seed(settings, args)
     if args.command == "dead-letters":
-        return _dead_letters(settings, args)
+        return _projector_commands.dead_letters(settings, args)
     if args.command == "status":
-        return _status(settings)
+        return _projector_commands.status(settings)
     if args.command == "rebuild":
-        return _rebuild(settings, args.projection)
+        return _projector_commands.rebuild(settings, args.projection)
     parser.error(f"unknown command {args.command}")
     return 2
 
@@ -196,25 +193,6 @@ def _seed(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
 
 
-def _project(settings: Settings) -> int:
-    from api.bootstrap import build_projector
-
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        logger.info("projector stopping (signal %d)", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    process = build_projector(settings)
-    try:
-        process.projector.run_forever(stop)
-    finally:
-        process.close()
-    return 0
-
-
 def _migrate(settings: Settings) -> int:
     from api.migrate import upgrade_to_head
 
@@ -235,77 +213,6 @@ def _schema_is_current(settings: Settings) -> bool:
     if not ready:
         print(f"twofold: the database is not ready: {detail}", file=sys.stderr)
     return ready
-
-
-def _rebuild(settings: Settings, which: str) -> int:
-    from api.bootstrap import all_projections, build_rebuilder
-    from api.progress import ProgressBar
-
-    process = build_rebuilder(settings)
-    try:
-        for projection in all_projections():
-            if which not in ("all", projection.name):
-                continue
-            bar = ProgressBar(projection.name)
-            rebuilt = process.rebuilder.rebuild(projection, bar.show)
-            bar.finish()
-            previous = ", ".join(rebuilt.previous) or "none"
-            print(
-                f"{rebuilt.projection}: {rebuilt.events} events into {rebuilt.index} in {rebuilt.seconds:.1f} s;"
-                f" the alias points there now. Previous index kept for a rollback: {previous}"
-            )
-        return 0
-    finally:
-        process.close()
-
-
-def _status(settings: Settings) -> int:
-    from api.bootstrap import build_projector
-
-    process = build_projector(settings)
-    try:
-        print(f"{'projection':<12} {'position':<20} {'lag events':>10} {'lag s':>9} {'dead letters':>12}")
-        for projection in process.projector.projections:
-            name = process.projector.checkpoint_name(projection)
-            checkpoint = process.checkpoints.load(name)
-            lag_events, lag_seconds = process.reader.backlog(checkpoint)
-            position = f"{checkpoint.transaction_id}:{checkpoint.position}"
-            dead = process.dead_letters.count_open(name)
-            print(f"{projection.name:<12} {position:<20} {lag_events:>10} {lag_seconds:>9.1f} {dead:>12}")
-        running = process.lease.held_by_anyone()
-        print("projector: running (a process holds the lease)" if running else "projector: NOT RUNNING")
-        return 0
-    finally:
-        process.close()
-
-
-def _dead_letters(settings: Settings, args: argparse.Namespace) -> int:
-    from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
-
-    store = PostgresDeadLetters(settings.database_url)
-    try:
-        if args.action == "list":
-            projection = None if args.projection is None else f"{settings.index_prefix}{args.projection}"
-            rows = store.letters(projection=projection, include_closed=args.all)
-            print(f"{'id':>6}  {'projection':<20} {'position':<16} {'status':<8} {'tries':>5}  event / error")
-            for letter in rows:
-                position = f"{letter.checkpoint.transaction_id}:{letter.checkpoint.position}"
-                print(
-                    f"{letter.id:>6}  {letter.projection:<20} {position:<16} {letter.status:<8} {letter.attempts:>5}"
-                    f"  {letter.event_type} of {letter.aggregate_type} {letter.aggregate_id}: {letter.error[:200]}"
-                )
-            print(f"{len(rows)} dead letters")
-            return 0
-        if not args.ids and not args.all:
-            print(f"twofold dead-letters {args.action}: give letter ids, or --all", file=sys.stderr)
-            return 2
-        ids = None if args.all else list(args.ids)
-        count = store.retry(ids) if args.action == "retry" else store.skip(ids)
-        done = "marked for a retry (the running projector applies them)" if args.action == "retry" else "skipped"
-        print(f"{count} dead letters {done}")
-        return 0
-    finally:
-        store.close()
 
 
 def _export_schema(output: Path | None) -> int:
