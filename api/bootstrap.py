@@ -7,7 +7,7 @@ import time, so tests build what they need with their own settings.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -139,7 +139,9 @@ class ProjectorProcess:
         self.client.close()
 
 
-def build_projector(settings: Settings) -> ProjectorProcess:
+def build_projector(settings: Settings, projections: Sequence[Projection] | None = None) -> ProjectorProcess:
+    """The projector process of `twofold project`: all projections, or `projections` (a benchmark's or a
+    test's own) in their place."""
     client = Elasticsearch(settings.elasticsearch_url, request_timeout=30, retry_on_timeout=True, max_retries=3)
     reader = PostgresOutboxReader(settings.database_url, max_batch_bytes=settings.projector_batch_bytes)
     checkpoints = PostgresCheckpointStore(settings.database_url)
@@ -147,7 +149,7 @@ def build_projector(settings: Settings) -> ProjectorProcess:
     lease = PostgresLease(settings.database_url, settings.index_prefix)
     names = IndexNames(settings.index_prefix)
     projector = Projector(
-        projections=all_projections(),
+        projections=all_projections() if projections is None else projections,
         checkpoint_prefix=settings.index_prefix,
         reader=reader,
         checkpoints=checkpoints,

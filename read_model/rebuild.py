@@ -98,8 +98,8 @@ class Rebuilder:
             self._reader,
             self._checkpoints,
             # A checkpoint of its own, apart from the live projection's.
-            name=f"{self._checkpoint_prefix}rebuild-{projection.name}",
-            batch_size=self._batch_size,
+            f"{self._checkpoint_prefix}rebuild-{projection.name}",
+            self._batch_size,
         )
         total, _ = self._reader.backlog(ORIGIN)
         started = self._clock()
@@ -139,34 +139,27 @@ class Rebuilder:
         return done
 
 
+@dataclass
 class _RebuildRun:
-    """One rebuild's way through the outbox: its checkpoint, stored after each batch."""
+    """One rebuild's way through the outbox: its checkpoint `name`, stored after each batch."""
 
-    def __init__(
-        self,
-        projection: Projection,
-        applier: BatchApplier,
-        reader: AbstractOutboxReader,
-        checkpoints: AbstractCheckpointStore,
-        *,
-        name: str,
-        batch_size: int,
-    ) -> None:
-        self._projection = projection
-        self._applier = applier
-        self._reader = reader
-        self._checkpoints = checkpoints
-        self._name = name
-        self._batch_size = batch_size
-        self.checkpoint = ORIGIN
-        checkpoints.save(name, ORIGIN)
+    projection: Projection
+    applier: BatchApplier
+    reader: AbstractOutboxReader
+    checkpoints: AbstractCheckpointStore
+    name: str
+    batch_size: int
+    checkpoint: Checkpoint = ORIGIN
+
+    def __post_init__(self) -> None:
+        self.checkpoints.save(self.name, self.checkpoint)
 
     def next_batch(self) -> int:
         """Apply the next batch of records; how many were read."""
-        records = self._reader.read_after(self.checkpoint, self._batch_size)
+        records = self.reader.read_after(self.checkpoint, self.batch_size)
         if not records:
             return 0
-        self._applier.apply(self._projection, [record for record in records if self._projection.handles(record)])
+        self.applier.apply(self.projection, [record for record in records if self.projection.handles(record)])
         self.checkpoint = records[-1].checkpoint
-        self._checkpoints.save(self._name, self.checkpoint)
+        self.checkpoints.save(self.name, self.checkpoint)
         return len(records)

@@ -30,11 +30,9 @@ from psycopg.rows import dict_row
 
 from api import bootstrap
 from api.settings import Settings
-from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
-from read_model.indexes import PRODUCTS, IndexNames
+from read_model.indexes import PRODUCTS
 from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
-from read_model.projector import Projector, ProjectorOptions
 from write_model.events import ProductCreated, encode_payload
 
 
@@ -90,21 +88,17 @@ def run_loader(url: str, es: Elasticsearch, index: str) -> float:
 
 
 def run_projector(url: str, prefix: str) -> float:
-    settings = Settings(database_url=url, elasticsearch_url=os.environ["ELASTICSEARCH_URL"], index_prefix=prefix)
-    process = bootstrap.build_projector(settings)
-    projector = Projector(
-        projections=[ProductProjection()],
-        checkpoint_prefix=prefix,
-        reader=process.reader,
-        checkpoints=process.checkpoints,
-        dead_letters=process.dead_letters,
-        store=ElasticsearchDocumentStore(process.client, IndexNames(prefix)),
-        options=ProjectorOptions(batch_size=500),
+    settings = Settings(
+        database_url=url,
+        elasticsearch_url=os.environ["ELASTICSEARCH_URL"],
+        index_prefix=prefix,
+        projector_batch_size=500,
     )
+    process = bootstrap.build_projector(settings, [ProductProjection()])
     try:
         started = time.perf_counter()
-        projector.prepare()
-        projector.run_until_caught_up()
+        process.projector.prepare()
+        process.projector.run_until_caught_up()
         return time.perf_counter() - started
     finally:
         process.close()

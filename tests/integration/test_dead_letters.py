@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -14,13 +15,10 @@ from psycopg.types.json import Jsonb
 
 from api import bootstrap
 from api.settings import Settings
-from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
-from read_model.indexes import IndexNames
 from read_model.outbox import OutboxRecord
 from read_model.poison import PoisonSuspected
 from read_model.projections import Document
 from read_model.projections.products import ProductProjection
-from read_model.projector import Projector, ProjectorOptions
 from tests._launcher import launcher
 from tests.conftest import cli_env, own_database
 from tests.integration._chaos import record
@@ -47,7 +45,12 @@ def document(es: Elasticsearch, prefix: str, product: uuid.UUID) -> dict[str, An
 
 
 def test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed(
-    projector: bootstrap.ProjectorProcess, bus: CommandBus, es: Elasticsearch, index_prefix: str, database_url: str
+    projector: bootstrap.ProjectorProcess,
+    settings: Settings,
+    bus: CommandBus,
+    es: Elasticsearch,
+    index_prefix: str,
+    database_url: str,
 ) -> None:
     broken = {"yes"}
     poisoned = create(bus, "POISONED")
@@ -60,17 +63,11 @@ def test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed(
                 raise RuntimeError("the fix is not deployed yet")
             return super()._apply(current, record)
 
-    running = Projector(
-        projections=[NotYet()],
-        checkpoint_prefix=index_prefix,
-        reader=projector.reader,
-        checkpoints=projector.checkpoints,
-        dead_letters=projector.dead_letters,
-        store=ElasticsearchDocumentStore(projector.client, IndexNames(index_prefix)),
-        options=ProjectorOptions(poll_seconds=0.1, max_attempts=3),
+    running = bootstrap.build_projector(
+        dataclasses.replace(settings, projector_poll_seconds=0.1, projector_max_attempts=3), [NotYet()]
     )
     stop = threading.Event()
-    thread = threading.Thread(target=running.run_forever, args=(stop,))
+    thread = threading.Thread(target=running.projector.run_forever, args=(stop,))
     thread.start()
     try:
         bus.handle(commands.RestockProduct(product_id=poisoned, quantity=5), CONTEXT)
@@ -95,6 +92,7 @@ def test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed(
     finally:
         stop.set()
         thread.join()
+        running.close()
     with psycopg.connect(database_url) as connection:
         written = connection.execute("SELECT count(*) FROM outbox").fetchone()[0]  # type: ignore[index]
     record(
