@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import collections
 import random
 import threading
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from read_model.checkpoint import Checkpoint
 from read_model.document_store import VersionedDocument
@@ -13,7 +15,15 @@ from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector, ProjectorOptions
 from tests.factories import product_created
-from tests.fakes import FakeCheckpointStore, FakeDeadLetters, FakeDocumentStore, FakeOutboxReader
+from tests.fakes import (
+    FakeCheckpointStore,
+    FakeDeadLetters,
+    FakeDocumentStore,
+    FakeLease,
+    FakeLeaseHolder,
+    FakeOutboxReader,
+)
+from tests.unit.test_projections import PROJECTIONS, shop
 from write_model.events import encode_payload
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -122,3 +132,58 @@ def test_an_outage_pauses_the_projector_and_nothing_is_skipped_when_it_resumes()
     assert sorted(doc["sku"] for doc in store.indexes["products"].values()) == [f"F{i}" for i in range(5)]
     assert checkpoints.saved["t_products"] == Checkpoint(14, 5)
     assert stop.pauses == [0.5, 1.0], "two refused writes, two growing backoff pauses"
+
+
+class Calls(collections.Counter[str]):
+    """How often each port method was called: each call is one round trip in the real adapters."""
+
+
+def counted(fake: type[Any], calls: Calls, *methods: str) -> Any:
+    """An instance of `fake` whose `methods` count their calls in `calls`."""
+
+    def counting(name: str) -> Any:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return getattr(fake, name)(self, *args, **kwargs)
+
+        return method
+
+    return type(f"Counted{fake.__name__}", (fake,), {name: counting(name) for name in methods})
+
+
+def test_a_round_reads_and_stores_the_lease_holders_state_once_for_all_its_projections() -> None:
+    shop_store, _ = shop()
+    calls, lease = Calls(), FakeLease(FakeLeaseHolder())
+    assert lease.acquire()
+    projector = Projector(
+        projections=PROJECTIONS,
+        checkpoint_prefix="t_",
+        reader=counted(FakeOutboxReader, calls, "read_after", "backlog")(shop_store.outbox),
+        checkpoints=counted(FakeCheckpointStore, calls, "load_many", "save_many")(),
+        dead_letters=counted(FakeDeadLetters, calls, "summary")(),
+        store=counted(FakeDocumentStore, calls, "get_many", "write_many", "make_searchable", "publish_status")(),
+        lease=lease,
+    )
+    projector.prepare()
+    calls.clear()
+
+    results = projector.run_once()
+
+    assert all(result.records == len(shop_store.outbox) for result in results), "one batch held everything"
+    assert calls == {
+        # Once for the four projections, which stand at the same checkpoint.
+        "load_many": 1,
+        "summary": 1,
+        "read_after": 1,
+        "backlog": 1,
+        "save_many": 1,
+        "make_searchable": 1,
+        "publish_status": 1,
+        # Once per projection: each folds onto its own documents.
+        "get_many": 4,
+        "write_many": 4,
+    }
+    assert lease.rounds == 1, "the round's gate, which also confirms the lease"
+    calls.clear()
+    assert projector.run_once()[0].records == 0
+    assert calls == {"load_many": 1, "summary": 1, "read_after": 1}, "a round that finds nothing writes nothing"
