@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness chaos
+.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector
 	scripts/dev.sh run
@@ -45,3 +45,6 @@ bench-dataset:  ## load and project N products and N orders through the real han
 
 bench-fairness:  ## { __typename } p99 while another client loops the heaviest request the budget allows (test-output/bench/)
 	scripts/dev.sh bench-fairness
+
+bench-round-trips:  ## PostgreSQL and Elasticsearch round trips of one projector round (test-output/bench/)
+	scripts/dev.sh bench-round-trips

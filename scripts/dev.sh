@@ -8,7 +8,8 @@
 #   scripts/dev.sh check  the inner loop: the static checks and tests/unit, no services needed
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
 #   scripts/dev.sh bench  every benchmark, then the report: docs/benchmarks.{md,json}, docs/benchmarks/*.png
-#   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset
+#   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|
+#                  bench-fairness|bench-round-trips
 #                         one benchmark (scripts/bench/*.py)
 #   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), delayed commits, a poison event,
 #                         real restarts of both services; ends with the summary table
@@ -208,7 +209,8 @@ case "${1:-}" in
   bench-trivial) shift; cmd_bench trivial "$@" ;;
   bench-dataset) shift; cmd_bench dataset "$@" ;;
   bench-fairness) shift; cmd_bench fairness "$@" ;;
+  bench-round-trips) shift; cmd_bench round_trips "$@" ;;
   bench) shift; cmd_bench suite "$@" ;;
   chaos) shift; cmd_chaos "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness [options: --help]" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness|bench-round-trips [options: --help]" >&2; exit 2 ;;
 esac

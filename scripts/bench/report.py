@@ -143,7 +143,7 @@ def _met(ok: bool) -> str:
 
 def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
     r = report["results"]
-    place, trivial, lag, fair = r["place_order"], r["trivial"], r["lag"], r["fairness"]
+    place, trivial, lag, fair, trips = r["place_order"], r["trivial"], r["lag"], r["fairness"], r["round_trips"]
     p10, p100, s10, s100 = r["projector_10k"], r["projector_100k"], r["search_10k"], r["search_100k"]
     link = {path.stem: path.relative_to(folder).as_posix() for path in charts}
     lines = [
@@ -229,8 +229,20 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         "",
         "**Projector** (`projector.py`): the same outbox of `ProductCreated` events indexed twice into fresh"
         " indexes: by a plain `helpers.streaming_bulk` loader (one query in commit order, chunks of 500, one"
-        " refresh) and by the projector from position zero (batches of 500: read below the transaction horizon,"
-        " fetch current documents, fold, bulk with external versions, refresh, checkpoint, publish status).",
+        " refresh) and by the projector from position zero (rounds of one batch of 500: read below the"
+        " transaction horizon, fetch current documents, fold, bulk with external versions; then one refresh,"
+        " the checkpoint, the status).",
+        "",
+        "**Projector round trips** (`round_trips.py`): every statement psycopg sends and every HTTP request to"
+        " Elasticsearch during one round of the four projections, on real services (a count, not a timing):",
+        "",
+        "| round | records read | PostgreSQL | Elasticsearch |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {case} | {figures['records_per_round']:g} | {figures['postgres_per_round']:g}"
+            f" | {figures['elasticsearch_per_round']:g} |"
+            for case, figures in trips["cases"].items()
+        ),
         "",
         f"**Lag** (`lag.py`): one open-loop writer creates products through the command bus at"
         f" {lag['target_rate']:g}/s for {lag['seconds']:g} s while `twofold project` runs; a poller searches every"

@@ -13,7 +13,9 @@ the same run:
    products, written through the real handlers and projected by all four projections), then `products`
    search through GraphQL vs the direct Elasticsearch request, open loop at a fixed rate;
 6. `fairness.py` — `{ __typename }` latency alone vs while another client loops the heaviest request the
-   cost budget allows.
+   cost budget allows;
+7. `round_trips.py` — the PostgreSQL and Elasticsearch round trips of one projector round (a count, not
+   a timing).
 
 The full run writes `docs/benchmarks.json`, `docs/benchmarks.md` and `docs/benchmarks/*.png`. `--smoke`
 runs every step with tiny sizes, two at a time (each step's output in `test-output/bench-smoke/NAME.log`),
@@ -46,6 +48,7 @@ FULL = {
     "search_10k": ["--products", "10000", "--rate", "10", "--seconds", "30", "--rounds", "2"],
     "search_100k": ["--products", "100000", "--rate", "10", "--seconds", "30", "--rounds", "2"],
     "fairness": ["--products", "2000", "--rate", "50", "--seconds", "20", "--rounds", "2"],
+    "round_trips": ["--orders", "3", "--backlog", "2000"],
 }
 # Longest first (search loads a data set through the real handlers and starts a server; place_order seeds
 # 700 commands): run two at a time, the two lanes then end together.
@@ -58,6 +61,7 @@ SMOKE = {
     "trivial": ["--rounds", "1", "--seconds", "1"],
     "projector_100k": ["--events", "600", "--rounds", "1"],
     "projector_10k": ["--events", "300", "--rounds", "1"],
+    "round_trips": ["--orders", "2", "--backlog", "600"],
 }
 SCRIPTS = {name: name.split("_1")[0] for name in FULL}  # projector_10k -> projector.py, search_100k -> search.py
 
