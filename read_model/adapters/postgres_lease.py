@@ -12,6 +12,7 @@ from read_model.errors import OutboxUnavailable
 from read_model.lease import AbstractLease
 
 TRY_LEASE = "SELECT pg_try_advisory_lock(%s) AS taken"
+RELEASE = "SELECT pg_advisory_unlock(%s)"
 GATE_SHARED = "SELECT pg_advisory_lock_shared(%s)"
 UNGATE_SHARED = "SELECT pg_advisory_unlock_shared(%s)"
 GATE = "SELECT pg_advisory_lock(%s)"
@@ -73,6 +74,11 @@ class PostgresLease(AbstractLease):
         return bool(row and row["held"])
 
     def release(self) -> None:
+        # Unlocked before the connection closes: the server would release it too, but only once the
+        # connection's backend has exited, a moment in which a standby still finds the lease held.
+        if self._held:
+            with contextlib.suppress(OutboxUnavailable):
+                self._run("cannot release the projector lease", RELEASE, self._key)
         self._held = False
         self._connection.close()
 
