@@ -49,6 +49,15 @@ class AbstractOutboxReader(abc.ABC):
         """The records at these places, in commit order (for retrying dead letters)."""
 
     @abc.abstractmethod
+    def read_versions(self, aggregate_id: UUID, first: int, last: int) -> list[OutboxRecord]:
+        """The records of versions `first` to `last` of one aggregate, in version order; fewer when the outbox
+        does not hold them all.
+
+        Read whatever the transaction horizon: for versions known to be committed, because a committed
+        record of a later version was written by a transaction that saw them.
+        """
+
+    @abc.abstractmethod
     def wait_for_new_events(self, timeout: float) -> None:
         """Block until a writer signals new events or `timeout` seconds pass, whichever is first."""
 

@@ -88,7 +88,10 @@ class Projector:
         self._lease = lease or SoleWriter()
         self._options = options
         self._poison = PoisonPolicy(
-            applier=BatchApplier(store), dead_letters=dead_letters, reader=reader, max_attempts=options.max_attempts
+            applier=BatchApplier(store, reader),
+            dead_letters=dead_letters,
+            reader=reader,
+            max_attempts=options.max_attempts,
         )
         self._status = StatusPublisher(reader, store)
         self._loop = LeasedLoop(

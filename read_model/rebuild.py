@@ -94,7 +94,7 @@ class Rebuilder:
         index = self._admin.create_version(projection.index, datetime.now(UTC).strftime("%Y%m%d%H%M%S%f"))
         run = _RebuildRun(
             projection,
-            BatchApplier(self._store_for(projection.index, index)),
+            BatchApplier(self._store_for(projection.index, index), self._reader),
             self._reader,
             self._checkpoints,
             # A checkpoint of its own, apart from the live projection's.

@@ -199,6 +199,12 @@ class FakeOutboxReader(AbstractOutboxReader):
             {r.checkpoint: r for r in self.records if r.checkpoint in wanted}.values(), key=lambda r: r.checkpoint
         )
 
+    def read_versions(self, aggregate_id: UUID, first: int, last: int) -> list[OutboxRecord]:
+        return sorted(
+            (r for r in self.records if r.aggregate_id == aggregate_id and first <= r.aggregate_version <= last),
+            key=lambda r: r.aggregate_version,
+        )
+
     def wait_for_new_events(self, timeout: float) -> None:
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import psycopg
 
@@ -51,6 +52,15 @@ SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type,
  ORDER BY transaction_id, position
 """
 
+# Uses the (aggregate_id, aggregate_version) unique index.
+READ_VERSIONS = """
+SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id,
+       aggregate_version, event_type, payload, metadata, occurred_at
+  FROM outbox
+ WHERE aggregate_id = %(aggregate_id)s AND aggregate_version BETWEEN %(first)s AND %(last)s
+ ORDER BY aggregate_version
+"""
+
 
 class PostgresOutboxReader(AbstractOutboxReader):
     """Reads on its own autocommit connection, which also LISTENs for the writers' NOTIFY. A batch holds at
@@ -82,6 +92,13 @@ class PostgresOutboxReader(AbstractOutboxReader):
     def read_at(self, checkpoints: list[Checkpoint]) -> list[OutboxRecord]:
         params = {"positions": [checkpoint.position for checkpoint in checkpoints]}
         rows = self._connection.run("cannot read the outbox", lambda c: c.execute(READ_AT, params).fetchall())
+        return [OutboxRecord(**row) for row in rows]
+
+    def read_versions(self, aggregate_id: UUID, first: int, last: int) -> list[OutboxRecord]:
+        params = {"aggregate_id": aggregate_id, "first": first, "last": last}
+        rows = self._connection.run(
+            f"cannot read the events of {aggregate_id}", lambda c: c.execute(READ_VERSIONS, params).fetchall()
+        )
         return [OutboxRecord(**row) for row in rows]
 
     def wait_for_new_events(self, timeout: float) -> None:

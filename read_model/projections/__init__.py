@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from typing import Any, Protocol
+from uuid import UUID
 
 from read_model.errors import ReadModelError
 from read_model.indexes import IndexDefinition
@@ -32,7 +33,8 @@ class Projection(Protocol):
     def document_id(self, record: OutboxRecord) -> str: ...
 
     def apply(self, document: Document | None, record: OutboxRecord) -> Document | None:
-        """The document with `record` applied, or `None` when it already reflects `record`."""
+        """The document with `record` applied, or `None` when it already reflects `record`. Raises
+        `EarlierEventsFirst` when events `record` depends on have not been applied yet."""
 
     def version_of(self, document: Document) -> int: ...
 
@@ -52,11 +54,11 @@ class AggregateProjection(abc.ABC):
         return str(record.aggregate_id)
 
     def apply(self, document: Document | None, record: OutboxRecord) -> Document | None:
-        if document is not None and document["version"] >= record.aggregate_version:
+        applied = 0 if document is None else int(document["version"])
+        if applied >= record.aggregate_version:
             return None
-        if document is None and record.aggregate_version != 1:
-            # Events are applied in commit order, so an aggregate's first event always comes first.
-            raise MissingDocument(record)
+        if applied < record.aggregate_version - 1:
+            raise EarlierEventsFirst(record, record.aggregate_id, applied + 1, record.aggregate_version - 1)
         return {**self._apply(document, record), "version": record.aggregate_version}
 
     def version_of(self, document: Document) -> int:
@@ -68,11 +70,31 @@ class AggregateProjection(abc.ABC):
 
 
 class MissingDocument(ReadModelError):
-    def __init__(self, record: OutboxRecord) -> None:
+    """`record` changes a document that does not hold what the change needs."""
+
+    def __init__(self, record: OutboxRecord, detail: str = "whose document the index does not hold") -> None:
         super().__init__(
             f"{record.event_type} (version {record.aggregate_version}) for {record.aggregate_type} "
-            f"{record.aggregate_id}, whose document the index does not hold"
+            f"{record.aggregate_id}, {detail}"
         )
+
+
+class EarlierEventsFirst(MissingDocument):
+    """`record` can be applied only after versions `first` to `last` of aggregate `aggregate_id`.
+
+    The outbox is read in transaction-id order, and a transaction takes its id at its first write, not at
+    commit: a command that wrote something (its idempotency key, another aggregate) before it waited for
+    an aggregate another transaction held has the smaller id and the later version. Those earlier versions
+    are committed (the transaction of `record` saw them), so the projector reads them from the outbox
+    and applies them first; when their own turn comes they are recognised as applied.
+    """
+
+    def __init__(self, record: OutboxRecord, aggregate_id: UUID, first: int, last: int) -> None:
+        super().__init__(record, f"which needs versions {first} to {last} of {aggregate_id} applied first")
+        self.record = record
+        self.aggregate_id = aggregate_id
+        self.first = first
+        self.last = last
 
 
 class UnhandledEvent(ReadModelError):

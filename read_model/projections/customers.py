@@ -10,11 +10,12 @@ cancelled.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from read_model.indexes import CUSTOMERS
 from read_model.money import cents, from_cents
 from read_model.outbox import OutboxRecord
-from read_model.projections import Document, MissingDocument
+from read_model.projections import Document, EarlierEventsFirst
 from write_model.events import CustomerRegistered, OrderCancelled, OrderPlaced, decode_event
 
 # The order events that move a customer's statistics; paying, shipping and delivering do not.
@@ -49,7 +50,8 @@ class CustomerProjection:
                 "revision": 0,
             }
         elif document is None:
-            raise MissingDocument(record)
+            # The customer's registration is in a transaction whose id came later than this order's.
+            raise EarlierEventsFirst(record, UUID(record.payload["customer_id"]), 1, 1)
         else:
             orders: dict[str, Any] = document["orders"]
             key = str(record.aggregate_id)
@@ -60,8 +62,8 @@ class CustomerProjection:
                 entry = {"version": record.aggregate_version, "total_cents": cents(event.total), "counted": True}
             elif isinstance(event, OrderCancelled) and seen is not None:
                 entry = {**seen, "version": record.aggregate_version, "counted": False}
-            else:
-                raise MissingDocument(record)  # a cancellation of an order this customer never showed
+            else:  # a cancellation of an order this customer does not show yet: the order's placing comes first
+                raise EarlierEventsFirst(record, record.aggregate_id, 1, 1)
             document = {**document, "orders": {**orders, key: entry}}
         return {
             **document,

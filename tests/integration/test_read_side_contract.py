@@ -244,6 +244,9 @@ def test_the_outbox_is_read_in_commit_order_after_a_checkpoint_and_by_position(
     assert reader.read_after(everything[-1].checkpoint, 100) == []
     assert reader.read_at([everything[2].checkpoint, everything[0].checkpoint]) == [everything[0], everything[2]]
     assert reader.backlog(everything[1].checkpoint)[0] == 2
+    assert reader.read_versions(product, 2, 3) == everything[1:3]
+    assert reader.read_versions(product, 4, 9) == everything[3:], "the versions it holds, when fewer"
+    assert reader.read_versions(uuid.uuid4(), 1, 1) == []
 
 
 ADA = {

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from read_model.outbox import OutboxRecord
-from read_model.projections import Document, MissingDocument
+from read_model.projections import Document, EarlierEventsFirst, MissingDocument
 from read_model.projections.products import ProductProjection
 from tests.fakes import FakeStore, fake_command_bus
 from write_model import commands
@@ -71,5 +71,11 @@ def test_only_product_events_are_handled_and_a_change_needs_its_creation() -> No
         "OrderCancelled",
     }
     restocked = next(r for r in records if r.event_type == "ProductRestocked")
-    with pytest.raises(MissingDocument):
+    with pytest.raises(MissingDocument) as missing:
         projection.apply(None, restocked)
+    assert isinstance(missing.value, EarlierEventsFirst)
+    assert (missing.value.aggregate_id, missing.value.first, missing.value.last) == (
+        restocked.aggregate_id,
+        1,
+        restocked.aggregate_version - 1,
+    )

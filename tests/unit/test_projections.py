@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
 from decimal import Decimal
 from uuid import UUID
@@ -181,3 +182,56 @@ def test_a_customer_document_changed_by_another_writer_meanwhile_gets_the_batch_
     ada = meddling.indexes["customers"][str(ids["ada"])]
     assert set(ada["orders"]) == {str(placed[0].aggregate_id), str(placed[1].aggregate_id)}
     assert ada["order_count"] == 2
+
+
+def taking_ids_late(records: list[OutboxRecord], late: set[tuple[UUID, int]]) -> list[OutboxRecord]:
+    """The same history, but the transactions that wrote the `late` (aggregate, version) events took their ids
+    after every other: as when a transaction claims its idempotency key, then waits for an aggregate."""
+    last = max(r.transaction_id for r in records)
+    late_ids = sorted({r.transaction_id for r in records if (r.aggregate_id, r.aggregate_version) in late})
+    renumbered = {old: last + 1 + n for n, old in enumerate(reversed(late_ids))}  # the latest version first
+    return [dataclasses.replace(r, transaction_id=renumbered.get(r.transaction_id, r.transaction_id)) for r in records]
+
+
+def test_an_aggregates_versions_read_against_their_order_are_all_applied() -> None:
+    store, ids = shop()
+    cancelled = ids["cancelled"]
+    late = {(cancelled, 1), (cancelled, 2), (ids["ada"], 1)}  # placed, paid; and Ada's registration
+    shuffled = taking_ids_late(store.outbox, late)
+    ordered = [r.checkpoint for r in sorted(shuffled, key=lambda r: r.checkpoint) if r.aggregate_id == cancelled]
+    assert [next(r for r in shuffled if r.checkpoint == c).aggregate_version for c in ordered] == [3, 2, 1]
+
+    clean = project(store.outbox).indexes
+    for batch_size in (1, 3, 1000):
+        indexes = project(shuffled, batch_size=batch_size).indexes
+        assert indexes["orders"] == clean["orders"]
+        assert indexes["products"] == clean["products"]
+        ada, clean_ada = indexes["customers"][str(ids["ada"])], clean["customers"][str(ids["ada"])]
+        assert (ada["orders"], ada["order_count"], ada["lifetime_value"]) == (
+            clean_ada["orders"],
+            clean_ada["order_count"],
+            clean_ada["lifetime_value"],
+        )
+        assert len(indexes["events"]) == len(clean["events"])
+
+
+def test_a_version_the_outbox_lacks_parks_the_later_one_with_the_reason() -> None:
+    store, ids = shop()
+    without_payment = [
+        r for r in store.outbox if not (r.aggregate_id == ids["cancelled"] and r.event_type == "OrderPaid")
+    ]
+    letters = FakeDeadLetters()
+    projector = Projector(
+        projections=[OrderProjection()],
+        checkpoint_prefix="t_",
+        reader=FakeOutboxReader(without_payment),
+        checkpoints=FakeCheckpointStore(),
+        dead_letters=letters,
+        store=FakeDocumentStore(),
+        options=ProjectorOptions(max_attempts=1),
+    )
+    projector.prepare()
+    projector.run_until_caught_up()
+    parked = letters.letters()
+    assert [(p.event_type, p.aggregate_id) for p in parked] == [("OrderCancelled", ids["cancelled"])]
+    assert "needs versions 2 to 2" in parked[0].error
