@@ -7,11 +7,15 @@ Used by the projector's rounds and by a rebuild alike; what to do when a record 
 
 from __future__ import annotations
 
+import logging
+
 from read_model.dead_letters import describe
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import ReadModelError, SearchUnavailable
 from read_model.outbox import AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document, EarlierEventsFirst, Projection
+
+logger = logging.getLogger(__name__)
 
 # How many times a batch's documents are folded again onto documents another writer changed meanwhile.
 MAX_REBASES = 10
@@ -73,19 +77,31 @@ class BatchApplier:
             try:
                 applied = projection.apply(fold.document(doc_id), record)
             except EarlierEventsFirst as gap:
-                earlier = self._reader.read_versions(gap.aggregate_id, gap.first, gap.last)
-                if len(earlier) < gap.last - gap.first + 1 or depth >= MAX_GAP_DEPTH:
-                    raise  # the outbox lacks them: the record's own fault
-                for needed in earlier:
-                    if projection.handles(needed):
-                        self._apply(fold, needed, depth=depth + 1)
-                applied = projection.apply(fold.document(doc_id), record)  # once: what the gap named is applied
+                applied = self._fill_gap(fold, record, doc_id, gap, depth=depth)
         except RecordFailed:
             raise
         except Exception as error:  # the projection refused the record: the record's fault, not ours
             raise RecordFailed(record, error) from error
         if applied is not None:  # None: already applied, as a replay or a duplicate is
             fold.change(doc_id, applied)
+
+    def _fill_gap(
+        self, fold: _Fold, record: OutboxRecord, doc_id: str, gap: EarlierEventsFirst, *, depth: int
+    ) -> Document | None:
+        """`record` applied after the earlier events `gap` names, read from the outbox."""
+        earlier = self._reader.read_versions(gap.aggregate_id, gap.first, gap.last)
+        if len(earlier) < gap.last - gap.first + 1 or depth >= MAX_GAP_DEPTH:
+            raise gap  # the outbox lacks them: the record's own fault
+        try:
+            for needed in earlier:
+                if fold.projection.handles(needed):
+                    self._apply(fold, needed, depth=depth + 1)
+        except RecordFailed as refused:
+            if gap.over_gap is None:  # `record` is what cannot be applied: it is parked, not the earlier event
+                raise RecordFailed(record, refused) from refused
+            logger.warning("%s applied without an earlier event, refused for its own reasons: %s", record, refused)
+            return gap.over_gap(fold.document(doc_id))
+        return fold.projection.apply(fold.document(doc_id), record)  # once: what the gap named is applied
 
 
 class _Fold:

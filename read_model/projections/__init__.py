@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -58,7 +59,16 @@ class AggregateProjection(abc.ABC):
         if applied >= record.aggregate_version:
             return None
         if applied < record.aggregate_version - 1:
-            raise EarlierEventsFirst(record, record.aggregate_id, applied + 1, record.aggregate_version - 1)
+            raise EarlierEventsFirst(
+                record,
+                record.aggregate_id,
+                applied + 1,
+                record.aggregate_version - 1,
+                over_gap=lambda current: self._apply_version(current, record),
+            )
+        return self._apply_version(document, record)
+
+    def _apply_version(self, document: Document | None, record: OutboxRecord) -> Document:
         return {**self._apply(document, record), "version": record.aggregate_version}
 
     def version_of(self, document: Document) -> int:
@@ -89,12 +99,23 @@ class EarlierEventsFirst(MissingDocument):
     and applies them first; when their own turn comes they are recognised as applied.
     """
 
-    def __init__(self, record: OutboxRecord, aggregate_id: UUID, first: int, last: int) -> None:
+    def __init__(
+        self,
+        record: OutboxRecord,
+        aggregate_id: UUID,
+        first: int,
+        last: int,
+        *,
+        over_gap: Callable[[Document | None], Document] | None = None,
+    ) -> None:
         super().__init__(record, f"which needs versions {first} to {last} of {aggregate_id} applied first")
         self.record = record
         self.aggregate_id = aggregate_id
         self.first = first
         self.last = last
+        # How to apply `record` without them when one of them is refused for its own reasons (a poison event,
+        # perhaps one an operator skipped): as if it had never been. None: `record` cannot do without them.
+        self.over_gap = over_gap
 
 
 class UnhandledEvent(ReadModelError):

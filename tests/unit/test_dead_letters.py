@@ -147,3 +147,29 @@ def test_a_document_elasticsearch_refuses_is_parked_and_can_be_skipped() -> None
     assert "mapper_parsing_exception" in parked[0].error
     assert letters.skip(None) == 2
     assert letters.count_open("t_products") == 0
+
+
+def test_an_event_after_skipped_letters_is_applied_over_them_and_they_stay_skipped() -> None:
+    product = created(1, "SKIPPED")
+    poison = record(2, "ProductTeleported", product.aggregate_id, 2, {"schema_version": 1})
+    store, letters, stop = FakeDocumentStore(), FakeDeadLetters(), Stop()
+    reader = StoppingReader([product, poison, restocked(3, product, 3, 4)], stop)
+    projector = Projector(
+        projections=[ProductProjection()],
+        checkpoint_prefix="t_",
+        reader=reader,
+        checkpoints=FakeCheckpointStore(),
+        dead_letters=letters,
+        store=store,
+    )
+    projector.run_forever(stop)
+    assert letters.skip(None) == 2
+
+    reader.records.append(restocked(4, product, 4, 9))
+    stop.clear()
+    projector.run_forever(stop)
+
+    document = store.indexes["products"][str(product.aggregate_id)]
+    assert (document["version"], document["stock"]) == (4, 9)
+    assert letters.count_open("t_products") == 0
+    assert {letter.status for letter in letters.letters(include_closed=True)} == {"SKIPPED"}
