@@ -13,7 +13,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "test-output" / "bench-smoke"
-STEPS = ("place_order", "trivial", "lag", "projector_10k", "projector_100k", "search_10k", "search_100k", "fairness")
+STEPS = (
+    "place_order",
+    "trivial",
+    "lag",
+    "projector_10k",
+    "projector_100k",
+    "search_10k",
+    "search_100k",
+    "fairness",
+    "round_trips",
+)
 
 
 def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
@@ -43,7 +53,13 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     for size in ("search_10k", "search_100k"):
         assert results[size]["dataset"]["products"] > 0
         assert results[size]["graphql_p50_ms"] > 0
+    trips = results["round_trips"]["cases"]
+    assert trips["steady"]["records_per_round"] > 0
+    assert trips["steady"]["postgres_per_round"] > 0
+    assert trips["steady"]["elasticsearch_per_round"] > 0
+    assert trips["idle"]["records_per_round"] == 0
     markdown = (REPORT / "benchmarks.md").read_text()
+    assert "**Projector round trips**" in markdown
     for chart in ("ratios", "latency", "lag", "scaling"):
         assert (REPORT / "benchmarks" / f"{chart}.png").stat().st_size > 10_000
         assert f"benchmarks/{chart}.png" in markdown
