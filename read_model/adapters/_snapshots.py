@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
@@ -15,6 +16,17 @@ from read_model.errors import InvalidSearchPosition
 KEEP_ALIVE = "1m"
 
 
+@dataclass(frozen=True)
+class RawPage:
+    """One page of a search as Elasticsearch answered it: at most the page's size of hits, in the order the
+    client reads them; whether there are more beyond them; the point in time for the next page."""
+
+    hits: list[dict[str, Any]]
+    has_more: bool
+    response: dict[str, Any]
+    snapshot: str | None
+
+
 class Snapshots:
     """Runs a search's pages over one point in time of `index`: opened for the first page, carried by the
     caller (in its cursors) to the next ones, closed at once when the first page held everything."""
@@ -23,6 +35,31 @@ class Snapshots:
         self._client = client
         self._index = index
         self._closing: set[asyncio.Task[None]] = set()
+
+    async def page(
+        self,
+        body: dict[str, Any],
+        *,
+        size: int,
+        search_after: list[Any] | None,
+        backward: bool,
+        snapshot: str | None,
+        what: str,
+    ) -> RawPage:
+        """One page of `size` hits of `body` (whose sort is already turned round when reading `backward`),
+        after `search_after`, read from `snapshot` or a new point in time. One hit more is asked for, to know
+        whether there are more."""
+        body = {**body, "size": size + 1}
+        if search_after is not None:
+            body["search_after"] = search_after
+        first_page = snapshot is None and search_after is None
+        response, snapshot = await self.search(body, snapshot, what=what)
+        raw: list[dict[str, Any]] = response["hits"]["hits"]
+        hits = raw[:size]
+        if backward:
+            hits.reverse()
+        has_more = len(raw) > size
+        return RawPage(hits, has_more, response, self.for_next_page(snapshot, first_page=first_page, has_more=has_more))
 
     async def search(self, body: dict[str, Any], snapshot: str | None, *, what: str) -> tuple[dict[str, Any], str]:
         """The response to `body` read from `snapshot` (a new point in time when `None`), and the point in

@@ -40,21 +40,15 @@ class ElasticsearchOrderSearch(AbstractOrderSearch):
             "query": {"bool": {"must": [_text_query(criteria.text)], "filter": _filters(criteria)}},
             "post_filter": {"terms": {"status": list(criteria.statuses)}} if criteria.statuses else {"match_all": {}},
             "sort": _sort(criteria, reverse=backward),
-            "size": size + 1,
             "track_total_hits": True,
             "aggs": {"statuses": {"terms": {"field": "status", "size": 10}}},
         }
-        if search_after is not None:
-            body["search_after"] = search_after
-        first_page = snapshot is None and search_after is None
-        response, snapshot = await self._snapshots.search(body, snapshot, what="order search")
-        raw = response["hits"]["hits"]
-        hits = [(OrderView.of(hit["_source"]), hit["sort"]) for hit in raw[:size]]
-        if backward:
-            hits.reverse()
-        counts = {b["key"]: b["doc_count"] for b in response["aggregations"]["statuses"]["buckets"]}
-        page_snapshot = self._snapshots.for_next_page(snapshot, first_page=first_page, has_more=len(raw) > size)
-        return OrderPage(hits, response["hits"]["total"]["value"], len(raw) > size, counts, page_snapshot)
+        page = await self._snapshots.page(
+            body, size=size, search_after=search_after, backward=backward, snapshot=snapshot, what="order search"
+        )
+        hits = [(OrderView.of(hit["_source"]), hit["sort"]) for hit in page.hits]
+        counts = {b["key"]: b["doc_count"] for b in page.response["aggregations"]["statuses"]["buckets"]}
+        return OrderPage(hits, page.response["hits"]["total"]["value"], page.has_more, counts, page.snapshot)
 
 
 def _text_query(text: str | None) -> dict[str, Any]:

@@ -90,24 +90,15 @@ class ElasticsearchProductSearch(AbstractProductSearch):
         with_spelling: bool = False,
         snapshot: str | None = None,
     ) -> ProductPage:
-        body = search_body(
-            criteria, size=size + 1, backward=backward, with_facets=with_facets, with_spelling=with_spelling
+        body = search_body(criteria, size=size, backward=backward, with_facets=with_facets, with_spelling=with_spelling)
+        page = await self._snapshots.page(
+            body, size=size, search_after=search_after, backward=backward, snapshot=snapshot, what="product search"
         )
-        if search_after is not None:
-            body["search_after"] = search_after
-        first_page = snapshot is None and search_after is None
-        response, snapshot = await self._snapshots.search(body, snapshot, what="product search")
-        raw_hits = response["hits"]["hits"]
-        page_snapshot = self._snapshots.for_next_page(snapshot, first_page=first_page, has_more=len(raw_hits) > size)
-        hits = [
-            ProductHit(ProductView.of(hit["_source"]), hit["sort"], hit.get("highlight", {})) for hit in raw_hits[:size]
-        ]
-        if backward:
-            hits.reverse()
-        facets = _facet_counts(criteria, response["aggregations"]) if with_facets else None
-        total = response["hits"]["total"]["value"]
-        better = _better_spelling(criteria.text, response.get("suggest")) if total < FEW_RESULTS else None
-        return ProductPage(hits, total, len(raw_hits) > size, facets, better, page_snapshot)
+        hits = [ProductHit(ProductView.of(hit["_source"]), hit["sort"], hit.get("highlight", {})) for hit in page.hits]
+        facets = _facet_counts(criteria, page.response["aggregations"]) if with_facets else None
+        total = page.response["hits"]["total"]["value"]
+        better = _better_spelling(criteria.text, page.response.get("suggest")) if total < FEW_RESULTS else None
+        return ProductPage(hits, total, page.has_more, facets, better, page.snapshot)
 
 
 def search_body(
