@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from api.settings import Settings
+from read_model.adapters.elasticsearch_customer_search import ElasticsearchCustomerSearch
 from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
 from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
 from read_model.adapters.elasticsearch_events import ElasticsearchEventSearch
@@ -109,6 +110,7 @@ def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadMode
         products=ElasticsearchProductSearch(client, names),
         orders=ElasticsearchOrderSearch(client, names),
         customers=ElasticsearchCustomerLookup(client, names),
+        customer_search=ElasticsearchCustomerSearch(client, names),
         events=ElasticsearchEventSearch(client, names),
         sales=ElasticsearchSalesReports(client, names),
         consistency=ConsistencyWaiter(

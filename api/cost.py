@@ -55,12 +55,14 @@ SEARCH, LOOKUP = 10, 2
 WORK: Mapping[str, int] = {
     "Query.products": SEARCH,
     "Query.orders": SEARCH,
+    "Query.customers": SEARCH,
     "Query.events": SEARCH,
     "Query.salesReport": 2 * SEARCH,
     "Query.productSuggestions": SEARCH // 2,
     "Query.product": LOOKUP,
     "Query.order": LOOKUP,
     "Query.customer": LOOKUP,
+    "Query.me": LOOKUP,
     "Query.node": LOOKUP,
     "Query.projections": LOOKUP,
     "ProductConnection.facets": SEARCH,
@@ -75,6 +77,7 @@ MUTATION = 10
 # theirs from the field's arguments (`_extent`).
 LIST_BOUNDS: Mapping[str, int] = {
     "Order.lines": 10,
+    "CustomerEdge.highlights": 2,
     "OrderConnection.statusCounts": 6,
     "ProductEdge.highlights": 5,
     "ProductFacets.brands": 100,
@@ -86,7 +89,13 @@ LIST_BOUNDS: Mapping[str, int] = {
     "ValidationFailed.fields": 20,
 }
 SIZED_LISTS = frozenset(
-    {"EventConnection.edges", "OrderConnection.edges", "ProductConnection.edges", "SalesReport.buckets"}
+    {
+        "CustomerConnection.edges",
+        "EventConnection.edges",
+        "OrderConnection.edges",
+        "ProductConnection.edges",
+        "SalesReport.buckets",
+    }
 )
 MAX_BUCKETS = 1_000
 BUCKET_LENGTH = {

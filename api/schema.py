@@ -47,6 +47,11 @@ class Query:
     products = strawberry.field(resolver=product_queries.products)
     product_suggestions = strawberry.field(resolver=product_queries.product_suggestions)
     customer = strawberry.field(resolver=customer_queries.customer)
+    customers = strawberry.field(resolver=customer_queries.customers)
+    me = strawberry.field(
+        resolver=customer_queries.me,
+        description="The customer whose token makes the request; null for an admin or an anonymous caller.",
+    )
     order = strawberry.field(resolver=order_queries.order)
     orders = strawberry.field(resolver=order_queries.orders)
     sales_report = strawberry.field(resolver=order_queries.sales_report)

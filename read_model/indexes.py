@@ -88,7 +88,7 @@ _UNINDEXED = {"type": "object", "enabled": False}
 
 CUSTOMERS = IndexDefinition(
     name="customers",
-    version=1,
+    version=2,
     settings={"number_of_shards": 1, "number_of_replicas": 0, **_TEXT_ANALYSIS},
     mappings={
         "dynamic": "strict",
@@ -96,14 +96,20 @@ CUSTOMERS = IndexDefinition(
             "id": _KEYWORD,
             "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "normalizer": "folded"}}},
             "email": {"type": "keyword", "normalizer": "folded"},
+            # The part of the address before the @, so that a customer is found by the start of it.
+            "email_local": {"type": "keyword", "normalizer": "folded"},
             "version": {"type": "integer"},
             "order_count": {"type": "integer"},
             "lifetime_value": _MONEY_TEXT,
             "lifetime_value_cents": {"type": "long"},
+            "average_order_value": _MONEY_TEXT,
+            "average_order_value_cents": {"type": "long"},
+            "first_order_at": _DATE,
+            "last_order_at": _DATE,
             "created_at": _DATE,
             "updated_at": _DATE,
-            # Fed by the customer's events and by its orders': the version applied of each order, and a
-            # revision counting the changes (the document's external version).
+            # Fed by the customer's events and by its orders': the version applied of each order (with its
+            # total and placing time), and a revision counting the changes (the document's external version).
             "orders": _UNINDEXED,
             "revision": {"type": "long"},
         },

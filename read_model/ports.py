@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from read_model.consistency import ConsistencyWaiter
-from read_model.search.customers import AbstractCustomerLookup
+from read_model.search.customers import AbstractCustomerLookup, AbstractCustomerSearch
 from read_model.search.events import AbstractEventSearch
 from read_model.search.orders import AbstractOrderSearch
 from read_model.search.products import AbstractProductSearch
@@ -20,6 +20,7 @@ class ReadModel:
     products: AbstractProductSearch
     orders: AbstractOrderSearch
     customers: AbstractCustomerLookup
+    customer_search: AbstractCustomerSearch
     events: AbstractEventSearch
     sales: AbstractSalesReports
     consistency: ConsistencyWaiter

@@ -120,7 +120,11 @@ class CustomerView:
     version: int
     order_count: int
     lifetime_value: Decimal
+    average_order_value: Decimal
+    first_order_at: datetime | None
+    last_order_at: datetime | None
     created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, doc: Document) -> CustomerView:
@@ -131,7 +135,11 @@ class CustomerView:
             version=doc["version"],
             order_count=doc["order_count"],
             lifetime_value=Decimal(doc["lifetime_value"]),
+            average_order_value=Decimal(doc["average_order_value"]),
+            first_order_at=_time_or_none(doc["first_order_at"]),
+            last_order_at=_time_or_none(doc["last_order_at"]),
             created_at=datetime.fromisoformat(doc["created_at"]),
+            updated_at=datetime.fromisoformat(doc["updated_at"]),
         )
 
 
@@ -160,3 +168,7 @@ class EventView:
             occurred_at=datetime.fromisoformat(doc["occurred_at"]),
             payload=doc["payload"],
         )
+
+
+def _time_or_none(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)

@@ -1,4 +1,4 @@
-"""`customer`, and the customer record a mutation's payload shows."""
+"""`customer`, `customers` and `me`, and the customer record a mutation's payload shows."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ import strawberry
 
 from api import permissions
 from api.context import Context
-from api.queries._read import parse_id, read_model_call, wait_for_token
-from api.types.customers import Customer
+from api.errors import bad_input
+from api.queries._read import cents_range, paging, parse_id, read_model_call, search_text, sort_keys, wait_for_token
+from api.types.customers import Customer, CustomerConnection, CustomerEdge, CustomerFilter, CustomerSort
+from api.types.node import Highlight
+from read_model.search.customers import CustomerCriteria
+
+PROJECTION = "customers"
 
 
 async def customer(
@@ -20,11 +25,86 @@ async def customer(
     return await customer_record(info, customer_id, consistent_with)
 
 
+async def me(info: strawberry.Info[Context, None], consistent_with: str | None = None) -> Customer | None:
+    customer_id = info.context.actor.customer_id
+    if customer_id is None:
+        return None  # an admin or an anonymous caller is no customer
+    return await customer_record(info, customer_id, consistent_with)
+
+
 async def customer_record(
     info: strawberry.Info[Context, None], customer_id: UUID, consistent_with: str | None
 ) -> Customer | None:
     """The customer, for a caller already allowed to see it."""
     read = info.context.read
-    await wait_for_token(read, "customers", consistent_with)
+    await wait_for_token(read, PROJECTION, consistent_with)
     document = await read_model_call(info.context, read.customers.get(str(customer_id)))
     return None if document is None else Customer.of(document)
+
+
+async def customers(
+    info: strawberry.Info[Context, None],
+    query: str | None = None,
+    filter: CustomerFilter | None = None,
+    sort: list[CustomerSort] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    consistent_with: str | None = None,
+) -> CustomerConnection:
+    permissions.admin(info)
+    criteria = customer_criteria(query, filter, sort)
+    page_of = paging(info, first, after, last, before)
+    cursors, scope = info.context.cursors, f"customers:{criteria!r}"
+    search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
+    read = info.context.read
+    await wait_for_token(read, PROJECTION, consistent_with)
+    page = await read_model_call(
+        info.context,
+        read.customer_search.search(
+            criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot
+        ),
+    )
+    edges = [
+        CustomerEdge(
+            cursor=cursors.encode(scope, hit.sort, page.snapshot),
+            node=Customer.of(hit.customer),
+            highlights=[Highlight(field=name, snippets=snippets) for name, snippets in hit.highlights.items()],
+        )
+        for hit in page.hits
+    ]
+    return CustomerConnection(
+        edges=edges,
+        page_info=page_of.page_info([edge.cursor for edge in edges], page.has_more),
+        total_count=page.total,
+    )
+
+
+def customer_criteria(
+    query: str | None, filter: CustomerFilter | None, sort: list[CustomerSort] | None
+) -> CustomerCriteria:
+    """The search criteria of the arguments, or a BAD_USER_INPUT error naming what is wrong with them."""
+    chosen = filter or CustomerFilter()
+    low, high = cents_range(
+        "minLifetimeValue", chosen.min_lifetime_value, "maxLifetimeValue", chosen.max_lifetime_value
+    )
+    for name, count in (("minOrderCount", chosen.min_order_count), ("maxOrderCount", chosen.max_order_count)):
+        if count is not None and count < 0:
+            raise bad_input(f"filter.{name} must not be negative")
+    fewest, most = chosen.min_order_count, chosen.max_order_count
+    if fewest is not None and most is not None and fewest > most:
+        raise bad_input("filter.minOrderCount must not exceed filter.maxOrderCount")
+    registered_from, registered_to = chosen.registered_from, chosen.registered_to
+    if registered_from is not None and registered_to is not None and registered_from >= registered_to:
+        raise bad_input("filter.registeredFrom must be before filter.registeredTo")
+    return CustomerCriteria(
+        text=search_text(query),
+        registered_from=registered_from,
+        registered_to=registered_to,
+        min_order_count=chosen.min_order_count,
+        max_order_count=chosen.max_order_count,
+        min_lifetime_value_cents=low,
+        max_lifetime_value_cents=high,
+        sort=sort_keys(sort),
+    )

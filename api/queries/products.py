@@ -19,8 +19,8 @@ from api.queries._read import (
     sort_keys,
     wait_for_token,
 )
+from api.types.node import Highlight
 from api.types.products import (
-    Highlight,
     Product,
     ProductConnection,
     ProductEdge,

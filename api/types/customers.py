@@ -7,7 +7,8 @@ from datetime import datetime
 import strawberry
 
 from api.ids import to_global_id
-from api.types.node import Node
+from api.types.enums import CustomerSortField, SortDirection
+from api.types.node import Highlight, Node, PageInfo
 from api.types.scalars import Decimal, decimal_text
 from read_model.views import CustomerView
 
@@ -27,6 +28,10 @@ class Customer(Node):
     order_count: int
     lifetime_value: Decimal
     created_at: datetime
+    updated_at: datetime
+    average_order_value: Decimal
+    first_order_at: datetime | None
+    last_order_at: datetime | None
 
     @classmethod
     def of(cls, view: CustomerView) -> Customer:
@@ -38,4 +43,38 @@ class Customer(Node):
             order_count=view.order_count,
             lifetime_value=decimal_text(view.lifetime_value),
             created_at=view.created_at,
+            updated_at=view.updated_at,
+            average_order_value=decimal_text(view.average_order_value),
+            first_order_at=view.first_order_at,
+            last_order_at=view.last_order_at,
         )
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+    highlights: list[Highlight]
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.input
+class CustomerFilter:
+    registered_from: datetime | None = None
+    registered_to: datetime | None = None
+    min_order_count: int | None = None
+    max_order_count: int | None = None
+    min_lifetime_value: Decimal | None = None
+    max_lifetime_value: Decimal | None = None
+
+
+@strawberry.input
+class CustomerSort:
+    field: CustomerSortField
+    direction: SortDirection | None = None

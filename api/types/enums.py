@@ -43,6 +43,16 @@ class OrderSortField(Enum):
 
 
 @strawberry.enum
+class CustomerSortField(Enum):
+    RELEVANCE = "RELEVANCE"
+    NAME = "NAME"
+    REGISTERED_AT = "REGISTERED_AT"
+    LIFETIME_VALUE = "LIFETIME_VALUE"
+    ORDER_COUNT = "ORDER_COUNT"
+    LAST_ORDER_AT = "LAST_ORDER_AT"
+
+
+@strawberry.enum
 class Interval(Enum):
     HOUR = "HOUR"
     DAY = "DAY"

@@ -1,4 +1,4 @@
-"""The Relay Node interface and PageInfo."""
+"""What every connection shares: the Relay Node interface, PageInfo, and the highlights of a search hit."""
 
 from __future__ import annotations
 
@@ -16,3 +16,9 @@ class PageInfo:
     has_previous_page: bool
     start_cursor: str | None
     end_cursor: str | None
+
+
+@strawberry.type
+class Highlight:
+    field: str
+    snippets: list[str]

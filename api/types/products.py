@@ -8,7 +8,7 @@ import strawberry
 
 from api.ids import to_global_id
 from api.types.enums import ProductSortField, ProductStatus, SortDirection
-from api.types.node import Node, PageInfo
+from api.types.node import Highlight, Node, PageInfo
 from api.types.scalars import Decimal, decimal_from_cents, decimal_text
 from read_model.search.products import FacetCount, FacetCounts
 from read_model.views import ProductView
@@ -46,12 +46,6 @@ class Product(Node):
             created_at=view.created_at,
             updated_at=view.updated_at,
         )
-
-
-@strawberry.type
-class Highlight:
-    field: str
-    snippets: list[str]
 
 
 @strawberry.type

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 
@@ -12,13 +12,20 @@ def unique_sort(
     default_directions: Mapping[str, str],
     *,
     reverse: bool = False,
+    missing_last: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     """Elasticsearch sort clauses for `chosen` (sort field name, direction or `None` for its default),
-    ending with the id; `reverse` turns every direction round, to read a page backward."""
-    clauses = []
+    ending with the id; `reverse` turns every direction round, to read a page backward. Documents without a
+    value for a field of `missing_last` come after the others (before them, read backward)."""
+    clauses: list[dict[str, Any]] = []
     for field, direction in chosen:
         order = direction or default_directions[field]
-        clauses.append({fields[field]: _flip(order) if reverse else order})
+        name = fields[field]
+        if name in missing_last:
+            missing = "_first" if reverse else "_last"
+            clauses.append({name: {"order": _flip(order) if reverse else order, "missing": missing}})
+        else:
+            clauses.append({name: _flip(order) if reverse else order})
     clauses.append({"id": "desc" if reverse else "asc"})
     return clauses
 

@@ -3,8 +3,8 @@
 A customer's document is fed by two kinds of aggregates, the customer and its orders, so no one aggregate
 version can guard it. It records instead which version of each of its orders it has applied (`orders`),
 and a replayed, duplicated or retried event is recognised as such whatever order it arrives in. Its
-external version is `revision`, which counts its changes. The statistics count the orders that are not
-cancelled.
+external version is `revision`, which counts its changes. The statistics (count, lifetime value, average,
+first and last order) count the orders that are not cancelled.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ class CustomerProjection:
                 "id": str(event.customer_id),
                 "name": event.name,
                 "email": event.email,
+                "email_local": event.email.partition("@")[0],
                 "version": record.aggregate_version,
                 "created_at": event.registered_at.isoformat(),
                 "orders": {},
@@ -59,7 +60,12 @@ class CustomerProjection:
             if seen is not None and seen["version"] >= record.aggregate_version:
                 return None
             if isinstance(event, OrderPlaced):
-                entry = {"version": record.aggregate_version, "total_cents": cents(event.total), "counted": True}
+                entry = {
+                    "version": record.aggregate_version,
+                    "total_cents": cents(event.total),
+                    "placed_at": event.placed_at.isoformat(),
+                    "counted": True,
+                }
             elif isinstance(event, OrderCancelled) and seen is not None:
                 entry = {**seen, "version": record.aggregate_version, "counted": False}
             else:  # a cancellation of an order this customer does not show yet: the order's placing comes first
@@ -67,7 +73,7 @@ class CustomerProjection:
             document = {**document, "orders": {**orders, key: entry}}
         return {
             **document,
-            **_statistics(document["orders"]),
+            **statistics(document["orders"]),
             "updated_at": record.occurred_at.isoformat(),
             "revision": document["revision"] + 1,
         }
@@ -76,7 +82,19 @@ class CustomerProjection:
         return int(document["revision"])
 
 
-def _statistics(orders: dict[str, Any]) -> Document:
-    counted = [order["total_cents"] for order in orders.values() if order["counted"]]
-    total = sum(counted)
-    return {"order_count": len(counted), "lifetime_value": str(from_cents(total)), "lifetime_value_cents": total}
+def statistics(orders: dict[str, Any]) -> Document:
+    """What the customer's orders add up to, leaving the cancelled ones out. The average is rounded to the
+    cent, half up; the times compare as text, being ISO 8601 in UTC alike."""
+    counted = [order for order in orders.values() if order["counted"]]
+    total = sum(order["total_cents"] for order in counted)
+    average = (2 * total + len(counted)) // (2 * len(counted)) if counted else 0
+    placed = sorted(order["placed_at"] for order in counted)
+    return {
+        "order_count": len(counted),
+        "lifetime_value": str(from_cents(total)),
+        "lifetime_value_cents": total,
+        "average_order_value": str(from_cents(average)),
+        "average_order_value_cents": average,
+        "first_order_at": placed[0] if placed else None,
+        "last_order_at": placed[-1] if placed else None,
+    }

@@ -5,6 +5,7 @@ docs/security.md lists the same cases with the same answers.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -264,6 +265,7 @@ CASES = [
         "filter.brands must not contain",
         b=["\udfff"],
     ),
+    Case.query("customers anonymously", "{ customers(first: 1) { totalCount } }", 401, "UNAUTHENTICATED"),
     Case.query(
         "a mutation of an admin's beside an anonymous one",
         'mutation { registerCustomer(input: {name: "Mallory", email: "m@example.com"}) { __typename } '
@@ -274,13 +276,70 @@ CASES = [
 ]
 
 
+CUSTOMER_SEARCH = (
+    "query($q: String, $f: CustomerFilter, $s: [CustomerSort!]) { customers(query: $q, filter: $f, sort: $s)"
+    " { totalCount } }"
+)
+CUSTOMERS_AFTER = f'{{ customers(after: "{FOREIGN_CURSOR}") {{ totalCount }} }}'
+
+
 def token_cases() -> list[Case]:
     """The cases that carry a token: signed when the test runs, since the server checks them by its clock."""
     body = json.dumps({"query": PRODUCTS}).encode()
+    admin = _with_token(admin_token())
+
+    def as_admin(name: str, query: str, code: str, message: str = "", **variables: object) -> Case:
+        return dataclasses.replace(Case.query(name, query, 200, code, message, **variables), headers=admin)
+
     return [
         Case("forged token", 401, "UNAUTHENTICATED", body, _with_token(_forged())),
         Case("expired token", 401, "UNAUTHENTICATED", body, _with_token(_expired())),
         Case("unsigned token", 401, "UNAUTHENTICATED", body, _with_token(_unsigned())),
+        as_admin("a 257-character customer search", CUSTOMER_SEARCH, "BAD_USER_INPUT", "at most 256", q="x" * 257),
+        as_admin("a NUL in a customer search", CUSTOMER_SEARCH, "BAD_USER_INPUT", "control characters", q="ada\x00"),
+        as_admin(
+            "minOrderCount over maxOrderCount",
+            CUSTOMER_SEARCH,
+            "BAD_USER_INPUT",
+            "filter.minOrderCount must not exceed filter.maxOrderCount",
+            f={"minOrderCount": 3, "maxOrderCount": 2},
+        ),
+        as_admin(
+            "a negative minOrderCount",
+            CUSTOMER_SEARCH,
+            "BAD_USER_INPUT",
+            "filter.minOrderCount must not be negative",
+            f={"minOrderCount": -1},
+        ),
+        as_admin(
+            "minLifetimeValue over maxLifetimeValue",
+            CUSTOMER_SEARCH,
+            "BAD_USER_INPUT",
+            "filter.minLifetimeValue must not exceed filter.maxLifetimeValue",
+            f={"minLifetimeValue": "10.00", "maxLifetimeValue": "9.99"},
+        ),
+        as_admin(
+            "a lifetime value with 3 decimals",
+            CUSTOMER_SEARCH,
+            "BAD_USER_INPUT",
+            "",
+            f={"minLifetimeValue": "1.999"},
+        ),
+        as_admin(
+            "registeredFrom not before registeredTo",
+            CUSTOMER_SEARCH,
+            "BAD_USER_INPUT",
+            "filter.registeredFrom must be before filter.registeredTo",
+            f={"registeredFrom": "2026-01-02T00:00:00Z", "registeredTo": "2026-01-01T00:00:00Z"},
+        ),
+        as_admin(
+            "a customer sort naming a field twice",
+            CUSTOMER_SEARCH,
+            "BAD_USER_INPUT",
+            "sort names a field more than once",
+            s=[{"field": "NAME"}, {"field": "NAME", "direction": "DESC"}],
+        ),
+        as_admin("another connection's cursor for customers", CUSTOMERS_AFTER, "BAD_CURSOR"),
     ]
 
 

@@ -53,7 +53,11 @@ def run(actor: Actor, customer: uuid.UUID, **variables: Any) -> dict[str, Any]:
         version=1,
         order_count=2,
         lifetime_value=Decimal("8.96"),
+        average_order_value=Decimal("4.48"),
+        first_order_at=NOW,
+        last_order_at=NOW,
         created_at=NOW,
+        updated_at=NOW,
     )
     progress = FakePublishedProgress()
     progress.positions["customers"] = Checkpoint(10, 5)
@@ -67,6 +71,7 @@ def run(actor: Actor, customer: uuid.UUID, **variables: Any) -> dict[str, Any]:
                 products=Untouched(),  # type: ignore[arg-type]
                 orders=Untouched(),  # type: ignore[arg-type]
                 customers=lookup,
+                customer_search=Untouched(),  # type: ignore[arg-type]
                 events=Untouched(),  # type: ignore[arg-type]
                 sales=Untouched(),  # type: ignore[arg-type]
                 consistency=ConsistencyWaiter(progress, timeout_seconds=0.05),

@@ -11,7 +11,7 @@ from uuid import UUID
 from read_model.document_store import VersionedDocument
 from read_model.indexes import IndexDefinition
 from read_model.outbox import OutboxRecord
-from read_model.projections.customers import CustomerProjection
+from read_model.projections.customers import CustomerProjection, statistics
 from read_model.projections.events import EventProjection
 from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
@@ -83,6 +83,29 @@ def test_customer_statistics_leave_out_cancelled_orders() -> None:
     assert (ada["order_count"], ada["lifetime_value"], ada["lifetime_value_cents"]) == (2, "8.96", 896)
     bob = customers[str(ids["bob"])]
     assert (bob["order_count"], bob["lifetime_value"]) == (1, "2.50")
+
+
+def test_customer_statistics_average_and_date_the_orders_not_cancelled() -> None:
+    store, ids = shop()
+    customers = project(store.outbox).indexes["customers"]
+    placed = {r.aggregate_id: r.payload["placed_at"] for r in store.outbox if r.event_type == "OrderPlaced"}
+    ada = customers[str(ids["ada"])]
+    # 5.99 and 2.97 count (the 10.00 order was cancelled): 8.96 / 2 = 4.48.
+    assert (ada["average_order_value"], ada["average_order_value_cents"]) == ("4.48", 448)
+    assert (ada["first_order_at"], ada["last_order_at"]) == (placed[ids["first"]], placed[ids["delivered"]])
+    assert ada["email_local"] == "ada"
+    registered_only = CustomerProjection().apply(None, next(r for r in store.outbox if r.aggregate_id == ids["ada"]))
+    assert registered_only is not None
+    assert (registered_only["order_count"], registered_only["average_order_value"]) == (0, "0.00")
+    assert (registered_only["first_order_at"], registered_only["last_order_at"]) == (None, None)
+
+
+def test_an_average_is_rounded_to_the_cent_half_up() -> None:
+    orders = {str(n): {"total_cents": cents, "placed_at": f"2026-01-0{n}", "counted": True} for n, cents in
+              enumerate((100, 100, 101), start=1)}  # fmt: skip
+    assert statistics(orders)["average_order_value"] == "1.00"  # 100.33…
+    orders["4"] = {"total_cents": 101, "placed_at": "2026-01-04", "counted": True}
+    assert statistics(orders)["average_order_value"] == "1.01"  # 100.5: half up
 
 
 def test_orders_carry_their_lines_customer_and_lifecycle() -> None:

@@ -1,0 +1,116 @@
+"""`customers` and `me` through HTTP, over customers and orders written through the mutations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import GraphQLClient, admin_token, customer_token, module_service
+from tests.e2e.test_mutations_http import REGISTER, create_product, place
+from tests.e2e.test_products_http import error_codes
+
+CUSTOMERS = """
+query Customers($q: String, $filter: CustomerFilter, $sort: [CustomerSort!], $first: Int, $after: String,
+                $last: Int, $before: String, $token: String) {
+  customers(query: $q, filter: $filter, sort: $sort, first: $first, after: $after, last: $last, before: $before,
+            consistentWith: $token) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges {
+      cursor
+      highlights { field snippets }
+      node { id name email orderCount lifetimeValue averageOrderValue firstOrderAt lastOrderAt createdAt updatedAt }
+    }
+  }
+}
+"""
+ME = "query($token: String) { me(consistentWith: $token) { id name email orderCount } }"
+
+# One server for the module, on a store of its own: the searches rank and count every customer in it.
+settings, server = module_service(own_database=True)
+
+
+def register(gql: GraphQLClient, name: str, email: str) -> dict[str, Any]:
+    registered: dict[str, Any] = gql(REGISTER, input={"name": name, "email": email})["data"]["registerCustomer"]
+    assert registered["__typename"] == "CustomerChanged", registered
+    return registered
+
+
+def customers(gql: GraphQLClient, **variables: Any) -> dict[str, Any]:
+    body = gql(CUSTOMERS, **variables)
+    assert "errors" not in body, body["errors"]
+    result: dict[str, Any] = body["data"]["customers"]
+    return result
+
+
+def test_an_admin_finds_customers_by_a_typo_with_highlights_statistics_and_pages_both_ways(server: str) -> None:
+    gql = GraphQLClient(server, admin_token())
+    tag = uuid.uuid4().hex[:6]
+    ada = register(gql, f"Ada Quillfeather{tag}", f"ada.{tag}@example.com")["customerId"]
+    for n in range(3):
+        register(gql, f"Byron Quillfeather{tag} {n}", f"byron{n}.{tag}@example.com")
+    kettle = create_product(gql, name="Copper Kettle", price="40.00", initialStock=100)
+    place(gql, ada, (kettle["productId"], 1))
+    token = place(gql, ada, (kettle["productId"], 2))["consistencyToken"]
+
+    found = customers(gql, q=f"ada quilfeather{tag}", token=token)
+    top = found["edges"][0]
+    assert top["node"]["id"] == ada
+    assert (top["node"]["orderCount"], top["node"]["lifetimeValue"], top["node"]["averageOrderValue"]) == (
+        2,
+        "120.00",
+        "60.00",
+    )
+    assert top["node"]["firstOrderAt"] < top["node"]["lastOrderAt"] <= top["node"]["updatedAt"]
+    assert {"field": "name", "snippets": [f"<em>Ada</em> <em>Quillfeather{tag}</em>"]} in top["highlights"]
+
+    assert [e["node"]["id"] for e in customers(gql, q=f"ADA.{tag}@example.com")["edges"]][:1] == [ada]
+    assert customers(gql, q=f"byron1.{tag}")["edges"][0]["node"]["email"] == f"byron1.{tag}@example.com"
+    assert customers(gql, q=f"quillfeather{tag}", filter={"minOrderCount": 1})["totalCount"] == 1
+    assert customers(gql, q=f"quillfeather{tag}", filter={"minLifetimeValue": "120.01"})["totalCount"] == 0
+
+    everyone = customers(gql, q=f"quillfeather{tag}", sort=[{"field": "NAME"}])
+    names = [edge["node"]["name"] for edge in everyone["edges"]]
+    assert names == sorted(names, key=str.lower)
+    assert everyone["totalCount"] == 4
+    forward, after = [], None
+    while True:
+        page = customers(gql, q=f"quillfeather{tag}", sort=[{"field": "NAME"}], first=1, after=after)
+        forward += [edge["node"]["name"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert forward == names
+    backward, before = [], None
+    while True:
+        page = customers(gql, q=f"quillfeather{tag}", sort=[{"field": "NAME"}], last=1, before=before)
+        backward = [edge["node"]["name"] for edge in page["edges"]] + backward
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert backward == names
+
+
+def test_only_an_admin_searches_customers_and_me_is_the_callers_own_record(server: str) -> None:
+    admin = GraphQLClient(server, admin_token())
+    tag = uuid.uuid4().hex[:6]
+    registered = register(admin, f"Grace Hopper{tag}", f"grace.{tag}@example.com")
+    grace, token = registered["customerId"], registered["consistencyToken"]
+    as_grace = GraphQLClient(server, customer_token(grace))
+
+    assert error_codes(as_grace(CUSTOMERS, q="grace")) == ["FORBIDDEN"]
+    anonymous = httpx.post(f"{server}/graphql", json={"query": CUSTOMERS}, timeout=30)
+    assert anonymous.status_code == 401
+    assert [error["extensions"]["code"] for error in anonymous.json()["errors"]] == ["UNAUTHENTICATED"]
+
+    assert as_grace(ME, token=token)["data"]["me"] == {
+        "id": grace,
+        "name": f"Grace Hopper{tag}",
+        "email": f"grace.{tag}@example.com",
+        "orderCount": 0,
+    }
+    assert admin(ME)["data"]["me"] is None
+    assert GraphQLClient(server)(ME)["data"]["me"] is None
+    assert error_codes(admin(CUSTOMERS, q="x" * 257)) == ["BAD_USER_INPUT"]
