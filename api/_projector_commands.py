@@ -10,6 +10,7 @@ import threading
 from types import FrameType
 
 from api.settings import Settings
+from read_model.errors import IndexOutdated
 
 logger = logging.getLogger("twofold")
 
@@ -28,6 +29,9 @@ def project(settings: Settings) -> int:
     process = build_projector(settings)
     try:
         process.projector.run_forever(stop)
+    except IndexOutdated as outdated:
+        print(f"twofold project: {outdated}", file=sys.stderr)
+        return 1
     finally:
         process.close()
     return 0

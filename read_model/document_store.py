@@ -21,7 +21,8 @@ class VersionedDocument:
 class AbstractDocumentStore(abc.ABC):
     @abc.abstractmethod
     def ensure_index(self, definition: IndexDefinition) -> None:
-        """Create the versioned index and point its alias at it, unless the alias already exists."""
+        """Create the versioned index and point its alias at it, unless the alias already exists;
+        `IndexOutdated` when the alias points at another version of the index."""
 
     @abc.abstractmethod
     def get_many(self, definition: IndexDefinition, ids: list[str]) -> dict[str, Document]:

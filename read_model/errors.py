@@ -31,3 +31,13 @@ class DocumentsRejected(ReadModelError):
         first = next(iter(reasons.items()))
         super().__init__(f"{len(reasons)} documents refused by {index}, first {first[0]}: {first[1]}")
         self.reasons = reasons
+
+
+class IndexOutdated(ReadModelError):
+    """The alias points at another version of the index than the code defines: the index must be rebuilt."""
+
+    def __init__(self, alias: str, current: list[str], wanted: str, projection: str) -> None:
+        super().__init__(
+            f"{alias} points at {', '.join(current)}, but this version of Twofold defines {wanted}: "
+            f"run `twofold rebuild {projection}` with this version"
+        )

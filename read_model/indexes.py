@@ -96,8 +96,6 @@ CUSTOMERS = IndexDefinition(
             "id": _KEYWORD,
             "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "normalizer": "folded"}}},
             "email": {"type": "keyword", "normalizer": "folded"},
-            # The part of the address before the @, so that a customer is found by the start of it.
-            "email_local": {"type": "keyword", "normalizer": "folded"},
             "version": {"type": "integer"},
             "order_count": {"type": "integer"},
             "lifetime_value": _MONEY_TEXT,

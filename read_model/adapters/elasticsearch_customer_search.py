@@ -75,7 +75,8 @@ def _text_query(text: str | None) -> dict[str, Any]:
         {"match": {"name": {"query": text, "fuzziness": "AUTO", "operator": "and", "boost": 3}}},
     ]
     if len(text) >= MIN_EMAIL_PREFIX and "@" not in text:
-        should.append({"prefix": {"email_local": {"value": text.lower(), "boost": 4}}})
+        # Without an @, the start of the address is the start of the part before it.
+        should.append({"prefix": {"email": {"value": text.lower(), "boost": 4}}})
     return {"bool": {"should": should, "minimum_should_match": 1}}
 
 

@@ -12,22 +12,12 @@ from read_model.adapters._aliases import indexes_behind, point_alias
 from read_model.adapters._search_errors import search_failures
 from read_model.checkpoint import ProjectionState
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
-from read_model.errors import DocumentsRejected, ReadModelError, SearchUnavailable
+from read_model.errors import DocumentsRejected, IndexOutdated, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS, IndexDefinition, IndexNames
 from read_model.projections import Document
 
 # A bulk request is retried on these statuses (Elasticsearch is busy or restarting), with backoff.
 RETRY_ON_STATUS = (429, 502, 503, 504)
-
-
-class IndexOutdated(ReadModelError):
-    """The alias points at another version of the index than the code defines: the index must be rebuilt."""
-
-    def __init__(self, alias: str, current: list[str], wanted: str, projection: str) -> None:
-        super().__init__(
-            f"{alias} points at {', '.join(current)}, but this version of Twofold defines {wanted}: "
-            f"run `twofold rebuild {projection}` with this version"
-        )
 
 
 class ElasticsearchDocumentStore(AbstractDocumentStore):

@@ -44,7 +44,6 @@ class CustomerProjection:
                 "id": str(event.customer_id),
                 "name": event.name,
                 "email": event.email,
-                "email_local": event.email.partition("@")[0],
                 "version": record.aggregate_version,
                 "created_at": event.registered_at.isoformat(),
                 "orders": {},

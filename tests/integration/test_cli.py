@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 import sqlalchemy as sa
+from elasticsearch import Elasticsearch
 
 from api.auth import Role, actor_from_token
 from api.ids import to_global_id
 from api.settings import Settings
+from read_model.indexes import CUSTOMERS, IndexNames
 from tests._launcher import launcher
 from tests.conftest import cli_env, own_database
 
@@ -138,3 +140,17 @@ def test_seed_refuses_bad_quantities(settings: Settings) -> None:
     refused = twofold("seed", "--products", "-1", env=cli_env(settings))
     assert refused.returncode == 2
     assert "must be between 0 and 10000000" in refused.stderr
+
+
+def test_project_over_an_index_of_an_older_version_names_the_rebuild_to_run(
+    settings: Settings, es: Elasticsearch
+) -> None:
+    names = IndexNames(settings.index_prefix)
+    older = f"{names.alias(CUSTOMERS)}_v{CUSTOMERS.version - 1}"
+    es.indices.create(index=older, aliases={names.alias(CUSTOMERS): {}})
+    refused = twofold("project", env=cli_env(settings))
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"twofold project: {names.alias(CUSTOMERS)} points at {older}, but this version of Twofold defines"
+        f" {names.versioned(CUSTOMERS)}: run `twofold rebuild customers` with this version"
+    )

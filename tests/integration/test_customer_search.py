@@ -38,7 +38,10 @@ class Shop:
     def __call__(self, criteria: CustomerCriteria, size: int = 20, **paging: Any) -> CustomerPage:
         async def search() -> CustomerPage:
             async with AsyncElasticsearch(self.elasticsearch_url) as client:
-                return await ElasticsearchCustomerSearch(client, self.names).search(criteria, size=size, **paging)
+                page = await ElasticsearchCustomerSearch(client, self.names).search(criteria, size=size, **paging)
+                # A point in time nobody pages through is closed in the background: on this client, still open.
+                await asyncio.gather(*(task for task in asyncio.all_tasks() if task is not asyncio.current_task()))
+                return page
 
         return asyncio.run(search())
 

@@ -257,7 +257,12 @@ ADA = {
     "order_count": 2,
     "lifetime_value": "8.96",
     "lifetime_value_cents": 896,
+    "average_order_value": "4.48",
+    "average_order_value_cents": 448,
+    "first_order_at": "2026-01-02T00:00:00+00:00",
+    "last_order_at": "2026-01-03T00:00:00+00:00",
     "created_at": "2026-01-01T00:00:00+00:00",
+    "updated_at": "2026-01-03T00:00:00+00:00",
     "orders": {},
     "revision": 3,
 }

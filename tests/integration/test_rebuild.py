@@ -16,6 +16,7 @@ from elasticsearch import ApiError, Elasticsearch
 
 from api import bootstrap
 from api.settings import Settings
+from read_model.indexes import CUSTOMERS, EVENTS, ORDERS, PRODUCTS, IndexNames
 from tests._launcher import launcher
 from tests.conftest import cli_env, fresh_database, scratch_prefix, settings_for
 from tests.integration._indexes import INDEXES, projected_from_scratch, sources
@@ -108,11 +109,12 @@ def test_a_rebuild_switches_indexes_without_failed_queries_or_an_empty_index_and
     assert not result.problems, result.problems[:3]
     assert result.counts, "the reader never read"
     assert min(result.counts) > 0, "a query saw an empty index"
-    for index in INDEXES:
-        assert f"{index}: " in result.done.stdout
-        (target,) = es.indices.get_alias(name=f"{index_prefix}{index}")
-        assert target.startswith(f"{index_prefix}{index}_v1_"), target
-        assert es.indices.exists(index=f"{index_prefix}{index}_v1"), "the previous index is kept"
+    names = IndexNames(index_prefix)
+    for definition in (PRODUCTS, CUSTOMERS, ORDERS, EVENTS):
+        assert f"{definition.name}: " in result.done.stdout
+        (target,) = es.indices.get_alias(name=names.alias(definition))
+        assert target.startswith(f"{names.versioned(definition)}_"), target
+        assert es.indices.exists(index=names.versioned(definition)), "the previous index is kept"
     assert "events/s" in result.done.stderr
     with projected_from_scratch(settings, es) as fresh:
         for index in INDEXES:
