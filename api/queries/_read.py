@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal as PyDecimal
 from enum import Enum
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import strawberry
@@ -167,3 +167,20 @@ def paging(
     settings = info.context.settings
     size = page_size(last if backward else first, default=settings.default_page_size, maximum=settings.max_page_size)
     return Paging(size, before if backward else after, backward)
+
+
+async def search_page(
+    info: strawberry.Info[Context, None],
+    *,
+    projection: str,
+    scope: str,
+    page_of: Paging,
+    consistent_with: str | None,
+    search: Callable[[list[Any] | None, str | None], Awaitable[T]],
+) -> T:
+    """One page of a connection's search: its cursor decoded for `scope` (BAD_CURSOR when it was issued for
+    another search), `consistentWith` waited for on `projection`, then `search(search_after, snapshot)`."""
+    cursors = info.context.cursors
+    search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
+    await wait_for_token(info.context.read, projection, consistent_with)
+    return await read_model_call(info.context, search(search_after, snapshot))

@@ -9,7 +9,16 @@ import strawberry
 from api import permissions
 from api.context import Context
 from api.errors import bad_input
-from api.queries._read import cents_range, paging, parse_id, read_model_call, search_text, sort_keys, wait_for_token
+from api.queries._read import (
+    cents_range,
+    paging,
+    parse_id,
+    read_model_call,
+    search_page,
+    search_text,
+    sort_keys,
+    wait_for_token,
+)
 from api.types.customers import Customer, CustomerConnection, CustomerEdge, CustomerFilter, CustomerSort
 from api.types.node import Highlight
 from read_model.search.customers import CustomerCriteria
@@ -57,12 +66,13 @@ async def customers(
     criteria = customer_criteria(query, filter, sort)
     page_of = paging(info, first, after, last, before)
     cursors, scope = info.context.cursors, f"customers:{criteria!r}"
-    search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
-    read = info.context.read
-    await wait_for_token(read, PROJECTION, consistent_with)
-    page = await read_model_call(
-        info.context,
-        read.customer_search.search(
+    page = await search_page(
+        info,
+        projection=PROJECTION,
+        scope=scope,
+        page_of=page_of,
+        consistent_with=consistent_with,
+        search=lambda search_after, snapshot: info.context.read.customer_search.search(
             criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot
         ),
     )

@@ -12,7 +12,16 @@ from api import permissions
 from api.context import Context
 from api.errors import bad_input
 from api.ids import InvalidId, from_global_id, to_global_id
-from api.queries._read import cents_range, paging, parse_id, read_model_call, search_text, sort_keys, wait_for_token
+from api.queries._read import (
+    cents_range,
+    paging,
+    parse_id,
+    read_model_call,
+    search_page,
+    search_text,
+    sort_keys,
+    wait_for_token,
+)
 from api.types.enums import Interval, OrderStatus
 from api.types.orders import (
     Order,
@@ -62,13 +71,14 @@ async def orders(
             permissions.admin_or_customer(info, criteria.customer_id)
         criteria = replace(criteria, customer_id=str(actor.customer_id))
     page_of = paging(info, first, after, last, before)
-    read = info.context.read
-    await wait_for_token(read, "orders", consistent_with)
     cursors, scope = info.context.cursors, f"orders:{criteria!r}"
-    search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
-    page = await read_model_call(
-        info.context,
-        read.orders.search(
+    page = await search_page(
+        info,
+        projection="orders",
+        scope=scope,
+        page_of=page_of,
+        consistent_with=consistent_with,
+        search=lambda search_after, snapshot: info.context.read.orders.search(
             criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot
         ),
     )

@@ -14,6 +14,7 @@ from api.queries._read import (
     paging,
     parse_id,
     read_model_call,
+    search_page,
     search_text,
     selects,
     sort_keys,
@@ -62,18 +63,20 @@ async def products(
     criteria = criteria_of(query, filter, sort)
     page_of = paging(info, first, after, last, before)
     cursors, scope = info.context.cursors, f"products:{criteria!r}"
-    search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
-    read = info.context.read
-    await wait_for_token(read, PROJECTION, consistent_with)
-    page = await read_model_call(
-        info.context,
-        read.products.search(
+    with_facets, with_spelling = selects(info, "facets"), selects(info, "didYouMean")
+    page = await search_page(
+        info,
+        projection=PROJECTION,
+        scope=scope,
+        page_of=page_of,
+        consistent_with=consistent_with,
+        search=lambda search_after, snapshot: info.context.read.products.search(
             criteria,
             size=page_of.size,
             search_after=search_after,
             backward=page_of.backward,
-            with_facets=selects(info, "facets"),
-            with_spelling=selects(info, "didYouMean"),
+            with_facets=with_facets,
+            with_spelling=with_spelling,
             snapshot=snapshot,
         ),
     )
