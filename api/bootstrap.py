@@ -24,6 +24,7 @@ from read_model.adapters.elasticsearch_index_admin import ElasticsearchIndexAdmi
 from read_model.adapters.elasticsearch_orders import ElasticsearchOrderSearch
 from read_model.adapters.elasticsearch_products import ElasticsearchProductSearch
 from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedProgress
+from read_model.adapters.elasticsearch_records import ElasticsearchRecordLookup
 from read_model.adapters.elasticsearch_sales import ElasticsearchSalesReports
 from read_model.adapters.elasticsearch_status import ElasticsearchProjectionStatus
 from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
@@ -111,6 +112,7 @@ def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadMode
         orders=ElasticsearchOrderSearch(client, names),
         customers=ElasticsearchCustomerLookup(client, names),
         customer_search=ElasticsearchCustomerSearch(client, names),
+        records=ElasticsearchRecordLookup(client, names),
         events=ElasticsearchEventSearch(client, names),
         sales=ElasticsearchSalesReports(client, names),
         consistency=ConsistencyWaiter(

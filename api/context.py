@@ -8,12 +8,17 @@ from typing import Any, Protocol
 
 import anyio
 from starlette.requests import Request
+from strawberry.dataloader import DataLoader
 
 from api.auth import Actor
 from api.cost import RequestBudget
 from api.pagination import Cursors
 from api.settings import Settings
 from read_model.ports import ReadModel
+from read_model.views import CustomerView, ProductView
+
+# A record a query reaches by walking the graph, by its type's name and id: ("Customer", "<uuid>").
+RecordKey = tuple[str, str]
 
 
 class CommandSender(Protocol):
@@ -38,3 +43,5 @@ class Context:
     searches: asyncio.Semaphore
     # The worker threads commands run in, as many as the database pool has connections.
     write_threads: anyio.CapacityLimiter
+    # The request's batching loader of the records its query reaches through the graph (api/queries/graph.py).
+    records: DataLoader[RecordKey, ProductView | CustomerView | None] | None = None

@@ -56,6 +56,7 @@ WORK: Mapping[str, int] = {
     "Query.products": SEARCH,
     "Query.orders": SEARCH,
     "Query.customers": SEARCH,
+    "Customer.orders": SEARCH,
     "Query.events": SEARCH,
     "Query.salesReport": 2 * SEARCH,
     "Query.productSuggestions": SEARCH // 2,

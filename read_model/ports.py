@@ -9,6 +9,7 @@ from read_model.search.customers import AbstractCustomerLookup, AbstractCustomer
 from read_model.search.events import AbstractEventSearch
 from read_model.search.orders import AbstractOrderSearch
 from read_model.search.products import AbstractProductSearch
+from read_model.search.records import AbstractRecordLookup
 from read_model.search.sales import AbstractSalesReports
 from read_model.status import AbstractProjectionStatus
 
@@ -21,6 +22,7 @@ class ReadModel:
     orders: AbstractOrderSearch
     customers: AbstractCustomerLookup
     customer_search: AbstractCustomerSearch
+    records: AbstractRecordLookup
     events: AbstractEventSearch
     sales: AbstractSalesReports
     consistency: ConsistencyWaiter

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated
+from uuid import UUID
 
 import strawberry
 
@@ -70,6 +71,36 @@ async def orders(
         if criteria.customer_id is not None:
             permissions.admin_or_customer(info, criteria.customer_id)
         criteria = replace(criteria, customer_id=str(actor.customer_id))
+    return await _order_page(info, criteria, first, after, last, before, consistent_with)
+
+
+async def customer_orders(
+    info: strawberry.Info[Context, None],
+    customer_id: UUID,
+    filter: OrderFilter | None,
+    sort: list[OrderSort] | None,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+) -> OrderConnection:
+    """`Customer.orders`: the orders search with the customer fixed, for an admin or that customer."""
+    permissions.admin_or_customer(info, customer_id)
+    criteria = order_criteria(None, filter, sort)
+    if criteria.customer_id not in (None, str(customer_id)):
+        raise bad_input("filter.customerId must be this customer's, or left out")
+    return await _order_page(info, replace(criteria, customer_id=str(customer_id)), first, after, last, before, None)
+
+
+async def _order_page(
+    info: strawberry.Info[Context, None],
+    criteria: OrderCriteria,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    consistent_with: str | None,
+) -> OrderConnection:
     page_of = paging(info, first, after, last, before)
     cursors, scope = info.context.cursors, f"orders:{criteria!r}"
     page = await search_page(

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+from uuid import UUID
 
 import strawberry
 
+from api.context import Context
 from api.ids import to_global_id
 from api.types.enums import CustomerSortField, SortDirection
 from api.types.node import Highlight, Node, PageInfo
 from api.types.scalars import Decimal, decimal_text
 from read_model.views import CustomerView
+
+if TYPE_CHECKING:
+    from api.types.orders import OrderConnection, OrderFilter, OrderSort
 
 
 @strawberry.type
@@ -18,6 +24,22 @@ class CustomerSummary:
     id: strawberry.ID
     name: str
     email: str
+
+
+async def _orders(
+    root: strawberry.Parent[Customer],
+    info: strawberry.Info[Context, None],
+    filter: Annotated[OrderFilter, strawberry.lazy("api.types.orders")] | None = None,
+    sort: list[Annotated[OrderSort, strawberry.lazy("api.types.orders")]] | None = None,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+) -> Annotated[OrderConnection, strawberry.lazy("api.types.orders")]:
+    # Imported here: the orders' modules import this one, for the customer an order shows.
+    from api.queries.orders import customer_orders
+
+    return await customer_orders(info, root.record_id, filter, sort, first, after, last, before)
 
 
 @strawberry.type
@@ -32,6 +54,11 @@ class Customer(Node):
     average_order_value: Decimal
     first_order_at: datetime | None
     last_order_at: datetime | None
+    record_id: strawberry.Private[UUID]
+
+    orders: Annotated[OrderConnection, strawberry.lazy("api.types.orders")] = strawberry.field(
+        resolver=_orders, description="This customer's orders: the `orders` search with the customer fixed."
+    )
 
     @classmethod
     def of(cls, view: CustomerView) -> Customer:
@@ -47,6 +74,7 @@ class Customer(Node):
             average_order_value=decimal_text(view.average_order_value),
             first_order_at=view.first_order_at,
             last_order_at=view.last_order_at,
+            record_id=view.id,
         )
 
 

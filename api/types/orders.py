@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import strawberry
 
+from api.context import Context
 from api.ids import to_global_id
-from api.types.customers import CustomerSummary
+from api.queries import graph
+from api.types.customers import Customer, CustomerSummary
 from api.types.enums import OrderSortField, OrderStatus, SortDirection
 from api.types.node import Node, PageInfo
+from api.types.products import Product
 from api.types.scalars import Decimal, decimal_text
 from read_model.views import OrderView
+
+
+async def _product(root: strawberry.Parent[OrderLine], info: strawberry.Info[Context, None]) -> Product | None:
+    found = await graph.product(info, root.product_uuid)
+    return None if found is None else Product.of(found)
+
+
+async def _buyer(root: strawberry.Parent[Order], info: strawberry.Info[Context, None]) -> Customer | None:
+    found = await graph.buyer(info, root.customer_uuid)
+    return None if found is None else Customer.of(found)
 
 
 @strawberry.type
@@ -22,6 +36,10 @@ class OrderLine:
     unit_price: Decimal
     quantity: int
     line_total: Decimal
+    product_uuid: strawberry.Private[UUID]
+    product: Product | None = strawberry.field(
+        resolver=_product, description="The product as the catalog shows it now; null when it is not in the read model."
+    )
 
 
 @strawberry.type
@@ -33,6 +51,11 @@ class Order(Node):
     version: int
     placed_at: datetime
     updated_at: datetime
+    customer_uuid: strawberry.Private[UUID]
+    buyer: Customer | None = strawberry.field(
+        resolver=_buyer,
+        description="The customer's live record (the `customer` summary is what the order itself carries).",
+    )
 
     @classmethod
     def of(cls, view: OrderView) -> Order:
@@ -51,6 +74,7 @@ class Order(Node):
                     unit_price=decimal_text(line.unit_price),
                     quantity=line.quantity,
                     line_total=decimal_text(line.line_total),
+                    product_uuid=line.product_id,
                 )
                 for line in view.lines
             ],
@@ -59,6 +83,7 @@ class Order(Node):
             version=view.version,
             placed_at=view.placed_at,
             updated_at=view.updated_at,
+            customer_uuid=view.customer_id,
         )
 
 

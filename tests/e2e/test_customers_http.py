@@ -114,3 +114,53 @@ def test_only_an_admin_searches_customers_and_me_is_the_callers_own_record(serve
     assert admin(ME)["data"]["me"] is None
     assert GraphQLClient(server)(ME)["data"]["me"] is None
     assert error_codes(admin(CUSTOMERS, q="x" * 257)) == ["BAD_USER_INPUT"]
+
+
+GRAPH = """
+query($id: ID!, $token: String) {
+  customer(id: $id, consistentWith: $token) {
+    id
+    orders(first: 10) { totalCount edges { node { id buyer { id } lines { product { name } } } } }
+  }
+}
+"""
+MY_ORDERS = """
+query($token: String) {
+  me(consistentWith: $token) {
+    id
+    orders(sort: [{field: TOTAL, direction: ASC}]) {
+      totalCount edges { node { total buyer { id email } lines { quantity product { name stock } } } }
+    }
+  }
+  orders { edges { node { buyer { id } } } }
+}
+"""
+
+
+def test_a_customer_walks_to_their_orders_buyer_and_products_and_reaches_no_one_else(server: str) -> None:
+    admin = GraphQLClient(server, admin_token())
+    tag = uuid.uuid4().hex[:6]
+    ada = register(admin, f"Ada Walker{tag}", f"ada.w.{tag}@example.com")["customerId"]
+    bob = register(admin, f"Bob Walker{tag}", f"bob.w.{tag}@example.com")["customerId"]
+    lamp = create_product(admin, name=f"Walker Lamp {tag}", price="30.00", initialStock=50)
+    place(admin, ada, (lamp["productId"], 1))
+    place(admin, ada, (lamp["productId"], 2))
+    token = place(admin, bob, (lamp["productId"], 3))["consistencyToken"]
+
+    mine = GraphQLClient(server, customer_token(ada))(MY_ORDERS, token=token)
+    assert "errors" not in mine, mine["errors"]
+    me = mine["data"]["me"]
+    assert me["id"] == ada
+    assert [edge["node"]["total"] for edge in me["orders"]["edges"]] == ["30.00", "60.00"]
+    for edge in me["orders"]["edges"] + mine["data"]["orders"]["edges"]:
+        assert edge["node"]["buyer"]["id"] == ada, "only Ada, through every path"
+    assert me["orders"]["edges"][0]["node"]["lines"][0]["product"] == {"name": f"Walker Lamp {tag}", "stock": 44}
+
+    as_ada = GraphQLClient(server, customer_token(ada))
+    assert error_codes(as_ada(GRAPH, id=bob)) == ["FORBIDDEN"]
+    bobs = admin(GRAPH, id=bob, token=token)["data"]["customer"]["orders"]
+    assert bobs["totalCount"] == 1
+    assert bobs["edges"][0]["node"]["buyer"]["id"] == bob
+    other = admin("query($id: ID!, $c: ID) { customer(id: $id) { orders(filter: {customerId: $c}) { totalCount } } }",
+                  id=bob, c=ada)  # fmt: skip
+    assert error_codes(other) == ["BAD_USER_INPUT"]

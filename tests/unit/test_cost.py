@@ -43,6 +43,15 @@ def cost(query: str, **variables: Any) -> int | None:
         ("{ products(first: 10) { didYouMean edges { highlights { snippets } } } }", 10 + 1 + 5 + 10 * (1 + 5)),
         # An order's lines are priced at 10.
         ("{ orders(first: 2) { edges { node { lines { sku } } } } }", 10 + 1 + 2 * (1 + 1 + 10)),
+        # A page of 50 orders walking to their buyers and every line's product: batched, each priced as an object.
+        (
+            "{ orders(first: 50) { edges { node { buyer { name } lines { product { sku } } } } } }",
+            10 + 1 + 50 * (1 + 1 + 1 + 10 * (1 + 1)),
+        ),
+        # A customer's orders are a search of their own; a customer search, like the others.
+        ('{ customer(id: "x") { orders(first: 5) { totalCount } } }', 2 + 1 + 10 + 1),
+        ("{ customers(first: 10) { edges { highlights { snippets } node { name } } } }", 10 + 1 + 10 * (1 + 2 + 1)),
+        ("{ me { name } }", 2 + 1),
         ('{ product(id: "x") { id } }', 2 + 1),
         ('{ productSuggestions(prefix: "ke", first: 5) { id } }', 5 + 5),
         # Thirty aliased searches are thirty searches.
