@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from api.settings import Settings
+from read_model.adapters.elasticsearch_customer_report import ElasticsearchCustomerReports
 from read_model.adapters.elasticsearch_customer_search import ElasticsearchCustomerSearch
 from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
 from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
@@ -112,6 +113,7 @@ def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadMode
         orders=ElasticsearchOrderSearch(client, names),
         customers=ElasticsearchCustomerLookup(client, names),
         customer_search=ElasticsearchCustomerSearch(client, names),
+        customer_reports=ElasticsearchCustomerReports(client, names),
         records=ElasticsearchRecordLookup(client, names),
         events=ElasticsearchEventSearch(client, names),
         sales=ElasticsearchSalesReports(client, names),

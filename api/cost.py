@@ -59,6 +59,7 @@ WORK: Mapping[str, int] = {
     "Customer.orders": SEARCH,
     "Query.events": SEARCH,
     "Query.salesReport": 2 * SEARCH,
+    "Query.customerReport": 3 * SEARCH,
     "Query.productSuggestions": SEARCH // 2,
     "Query.product": LOOKUP,
     "Query.order": LOOKUP,
@@ -87,6 +88,7 @@ LIST_BOUNDS: Mapping[str, int] = {
     "ProductFacets.priceRanges": 7,
     "Query.projections": 4,
     "SalesReport.topProducts": 10,
+    "CustomerReport.topCustomers": 10,
     "ValidationFailed.fields": 20,
 }
 SIZED_LISTS = frozenset(
@@ -96,6 +98,7 @@ SIZED_LISTS = frozenset(
         "OrderConnection.edges",
         "ProductConnection.edges",
         "SalesReport.buckets",
+        "CustomerReport.buckets",
     }
 )
 MAX_BUCKETS = 1_000
@@ -176,7 +179,7 @@ class _Pricing:
         if named.name.endswith("Connection"):
             first, last = arguments.get("first"), arguments.get("last")
             return self._page(last if first is None else first)
-        if coordinate == "Query.salesReport":
+        if coordinate in ("Query.salesReport", "Query.customerReport"):
             return _buckets(arguments)
         return extent
 

@@ -48,6 +48,7 @@ class Query:
     product_suggestions = strawberry.field(resolver=product_queries.product_suggestions)
     customer = strawberry.field(resolver=customer_queries.customer)
     customers = strawberry.field(resolver=customer_queries.customers)
+    customer_report = strawberry.field(resolver=customer_queries.customer_report)
     me = strawberry.field(
         resolver=customer_queries.me,
         description="The customer whose token makes the request; null for an admin or an anonymous caller.",

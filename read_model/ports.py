@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from read_model.consistency import ConsistencyWaiter
-from read_model.search.customers import AbstractCustomerLookup, AbstractCustomerSearch
+from read_model.search.customers import AbstractCustomerLookup, AbstractCustomerReports, AbstractCustomerSearch
 from read_model.search.events import AbstractEventSearch
 from read_model.search.orders import AbstractOrderSearch
 from read_model.search.products import AbstractProductSearch
@@ -22,6 +22,7 @@ class ReadModel:
     orders: AbstractOrderSearch
     customers: AbstractCustomerLookup
     customer_search: AbstractCustomerSearch
+    customer_reports: AbstractCustomerReports
     records: AbstractRecordLookup
     events: AbstractEventSearch
     sales: AbstractSalesReports

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal as PyDecimal
 from enum import Enum
 from typing import Any, Protocol, TypeVar
@@ -17,6 +18,7 @@ from api.context import Context
 from api.errors import bad_cursor, bad_input, consistency_timeout, search_unavailable
 from api.ids import InvalidId, from_global_id
 from api.pagination import page_size
+from api.types.enums import Interval
 from api.types.node import PageInfo
 from read_model.errors import ConsistencyTimeout, InvalidSearchPosition, SearchUnavailable
 from read_model.money import cents
@@ -184,3 +186,23 @@ async def search_page(
     search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
     await wait_for_token(info.context.read, projection, consistent_with)
     return await read_model_call(info.context, search(search_after, snapshot))
+
+
+MAX_BUCKETS = 1_000
+APPROXIMATE_LENGTH = {
+    Interval.HOUR: timedelta(hours=1),
+    Interval.DAY: timedelta(days=1),
+    Interval.WEEK: timedelta(weeks=1),
+    Interval.MONTH: timedelta(days=28),
+}
+
+
+def report_period(start: datetime, end: datetime, interval: Interval | None) -> tuple[datetime, datetime, Interval]:
+    """A report's period and interval (DAY by default); BAD_USER_INPUT when `start` is not before `end` or the
+    period holds more than `MAX_BUCKETS` intervals."""
+    if start >= end:
+        raise bad_input("from must be before to")
+    chosen = interval or Interval.DAY
+    if (end - start) / APPROXIMATE_LENGTH[chosen] > MAX_BUCKETS:
+        raise bad_input(f"at most {MAX_BUCKETS} buckets: choose a longer interval or a shorter period")
+    return start, end, chosen

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
@@ -9,18 +11,32 @@ import strawberry
 from api import permissions
 from api.context import Context
 from api.errors import bad_input
+from api.ids import to_global_id
 from api.queries._read import (
     cents_range,
     paging,
     parse_id,
     read_model_call,
+    report_period,
     search_page,
     search_text,
     sort_keys,
     wait_for_token,
 )
-from api.types.customers import Customer, CustomerConnection, CustomerEdge, CustomerFilter, CustomerSort
+from api.types.customers import (
+    Customer,
+    CustomerBucket,
+    CustomerConnection,
+    CustomerEdge,
+    CustomerFilter,
+    CustomerReport,
+    CustomerSales,
+    CustomerSort,
+    CustomerSummary,
+)
+from api.types.enums import Interval
 from api.types.node import Highlight
+from api.types.scalars import decimal_from_cents
 from read_model.search.customers import CustomerCriteria
 
 PROJECTION = "customers"
@@ -117,4 +133,40 @@ def customer_criteria(
         min_lifetime_value_cents=low,
         max_lifetime_value_cents=high,
         sort=sort_keys(sort),
+    )
+
+
+async def customer_report(
+    info: strawberry.Info[Context, None],
+    from_: Annotated[datetime, strawberry.argument(name="from")],
+    to: datetime,
+    interval: Interval | None = None,
+    consistent_with: str | None = None,
+) -> CustomerReport:
+    permissions.admin(info)
+    start, end, chosen = report_period(from_, to, interval)
+    read = info.context.read
+    await wait_for_token(read, PROJECTION, consistent_with)
+    await wait_for_token(read, "orders", consistent_with)
+    figures = await read_model_call(info.context, read.customer_reports.report(start, end, chosen.value))
+    return CustomerReport(
+        new_customers=figures.new_customers,
+        ordering_customers=figures.ordering_customers,
+        repeat_customers=figures.repeat_customers,
+        buckets=[
+            CustomerBucket(
+                start=bucket.start, new_customers=bucket.new_customers, ordering_customers=bucket.ordering_customers
+            )
+            for bucket in figures.buckets
+        ],
+        top_customers=[
+            CustomerSales(
+                customer=CustomerSummary(
+                    id=strawberry.ID(to_global_id("Customer", sales.customer_id)), name=sales.name, email=sales.email
+                ),
+                order_count=sales.order_count,
+                revenue=decimal_from_cents(sales.revenue_cents),
+            )
+            for sales in figures.top_customers
+        ],
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from api.queries._read import (
     paging,
     parse_id,
     read_model_call,
+    report_period,
     search_page,
     search_text,
     sort_keys,
@@ -157,15 +158,6 @@ def _order_id_as_indexed(text: str | None) -> str | None:
         return text
 
 
-MAX_BUCKETS = 1_000
-APPROXIMATE_LENGTH = {
-    Interval.HOUR: timedelta(hours=1),
-    Interval.DAY: timedelta(days=1),
-    Interval.WEEK: timedelta(weeks=1),
-    Interval.MONTH: timedelta(days=28),
-}
-
-
 async def sales_report(
     info: strawberry.Info[Context, None],
     from_: Annotated[datetime, strawberry.argument(name="from")],
@@ -174,12 +166,7 @@ async def sales_report(
     consistent_with: str | None = None,
 ) -> SalesReport:
     permissions.admin(info)
-    start, end = from_, to
-    if start >= end:
-        raise bad_input("from must be before to")
-    chosen = interval or Interval.DAY
-    if (end - start) / APPROXIMATE_LENGTH[chosen] > MAX_BUCKETS:
-        raise bad_input(f"at most {MAX_BUCKETS} buckets: choose a longer interval or a shorter period")
+    start, end, chosen = report_period(from_, to, interval)
     read = info.context.read
     await wait_for_token(read, "orders", consistent_with)
     figures = await read_model_call(info.context, read.sales.report(start, end, chosen.value))

@@ -106,3 +106,26 @@ class CustomerFilter:
 class CustomerSort:
     field: CustomerSortField
     direction: SortDirection | None = None
+
+
+@strawberry.type
+class CustomerBucket:
+    start: datetime
+    new_customers: int
+    ordering_customers: int
+
+
+@strawberry.type
+class CustomerSales:
+    customer: CustomerSummary
+    order_count: int
+    revenue: Decimal
+
+
+@strawberry.type
+class CustomerReport:
+    new_customers: int
+    ordering_customers: int
+    repeat_customers: int
+    buckets: list[CustomerBucket]
+    top_customers: list[CustomerSales]

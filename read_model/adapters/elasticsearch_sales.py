@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
+from read_model.adapters._reports import period_start, periods, whole
 from read_model.adapters._search_errors import search_failures
 from read_model.indexes import ORDERS, IndexNames
 from read_model.search.sales import AbstractSalesReports, ProductSalesFigures, SalesBucketFigures, SalesFigures
 
-INTERVALS = {"HOUR": "hour", "DAY": "day", "WEEK": "week", "MONTH": "month"}
 TOP_PRODUCTS = 10
 
 
@@ -22,7 +22,6 @@ class ElasticsearchSalesReports(AbstractSalesReports):
         self._alias = names.alias(ORDERS)
 
     async def report(self, start: datetime, end: datetime, interval: str) -> SalesFigures:
-        last = end - timedelta(milliseconds=1)
         body: dict[str, Any] = {
             "size": 0,
             "track_total_hits": True,
@@ -35,13 +34,7 @@ class ElasticsearchSalesReports(AbstractSalesReports):
             "aggs": {
                 "revenue": {"sum": {"field": "total_cents"}},
                 "buckets": {
-                    "date_histogram": {
-                        "field": "placed_at",
-                        "calendar_interval": INTERVALS[interval],
-                        "time_zone": "UTC",
-                        "min_doc_count": 0,
-                        "extended_bounds": {"min": start.isoformat(), "max": last.isoformat()},
-                    },
+                    **periods("placed_at", start, end, interval),
                     "aggs": {"revenue": {"sum": {"field": "total_cents"}}},
                 },
                 "lines": {
@@ -67,28 +60,19 @@ class ElasticsearchSalesReports(AbstractSalesReports):
             response = await self._client.search(index=self._alias, body=body)
         aggs = response["aggregations"]
         return SalesFigures(
-            revenue_cents=_cents(aggs["revenue"]["value"]),
+            revenue_cents=whole(aggs["revenue"]["value"]),
             order_count=response["hits"]["total"]["value"],
             buckets=[
-                SalesBucketFigures(
-                    datetime.fromtimestamp(bucket["key"] / 1000, tz=UTC),
-                    _cents(bucket["revenue"]["value"]),
-                    bucket["doc_count"],
-                )
+                SalesBucketFigures(period_start(bucket["key"]), whole(bucket["revenue"]["value"]), bucket["doc_count"])
                 for bucket in aggs["buckets"]["buckets"]
             ],
             top_products=[
                 ProductSalesFigures(
                     product_id=bucket["key"],
                     name=bucket["name"]["buckets"][0]["key"] if bucket["name"]["buckets"] else "",
-                    units_sold=_cents(bucket["units"]["value"]),
-                    revenue_cents=_cents(bucket["revenue"]["value"]),
+                    units_sold=whole(bucket["units"]["value"]),
+                    revenue_cents=whole(bucket["revenue"]["value"]),
                 )
                 for bucket in aggs["lines"]["products"]["buckets"]
             ],
         )
-
-
-def _cents(value: float | None) -> int:
-    """Sums of integers come back as doubles: exact below 2**53, so rounding only drops the '.0'."""
-    return round(value or 0)

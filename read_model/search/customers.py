@@ -62,3 +62,37 @@ class AbstractCustomerSearch(abc.ABC):
         within typos, an exact email, the start of the part before the @), else the newest registration
         first; the id breaks ties. Highlights name the fields that matched, HTML-escaped around `<em>`.
         The pages of one search read one point in time, like the product search's."""
+
+
+@dataclass(frozen=True)
+class CustomerBucketFigures:
+    start: datetime
+    new_customers: int
+    ordering_customers: int
+
+
+@dataclass(frozen=True)
+class CustomerSalesFigures:
+    customer_id: str
+    name: str
+    email: str
+    order_count: int
+    revenue_cents: int
+
+
+@dataclass(frozen=True)
+class CustomerFigures:
+    new_customers: int
+    ordering_customers: int
+    repeat_customers: int
+    buckets: list[CustomerBucketFigures]
+    top_customers: list[CustomerSalesFigures]
+
+
+class AbstractCustomerReports(abc.ABC):
+    @abc.abstractmethod
+    async def report(self, start: datetime, end: datetime, interval: str) -> CustomerFigures:
+        """Customers over [start, end): those who registered, those who placed at least one order that is not
+        cancelled (ordering) and two or more (repeat), counted exactly; one bucket per `interval` (the same
+        periods as the sales report's) with the first two; and the ten customers with the most revenue from
+        their orders placed in the period and not cancelled."""

@@ -72,6 +72,7 @@ def run(actor: Actor, customer: uuid.UUID, **variables: Any) -> dict[str, Any]:
                 orders=Untouched(),  # type: ignore[arg-type]
                 customers=lookup,
                 customer_search=Untouched(),  # type: ignore[arg-type]
+                customer_reports=Untouched(),  # type: ignore[arg-type]
                 records=Untouched(),  # type: ignore[arg-type]
                 events=Untouched(),  # type: ignore[arg-type]
                 sales=Untouched(),  # type: ignore[arg-type]
