@@ -164,3 +164,39 @@ def test_a_customer_walks_to_their_orders_buyer_and_products_and_reaches_no_one_
     other = admin("query($id: ID!, $c: ID) { customer(id: $id) { orders(filter: {customerId: $c}) { totalCount } } }",
                   id=bob, c=ada)  # fmt: skip
     assert error_codes(other) == ["BAD_USER_INPUT"]
+
+
+REPORT = """
+query($from: DateTime!, $to: DateTime!, $token: String) {
+  customerReport(from: $from, to: $to, interval: DAY, consistentWith: $token) {
+    newCustomers orderingCustomers repeatCustomers
+    buckets { start newCustomers orderingCustomers }
+    topCustomers { customer { id name } orderCount revenue }
+  }
+}
+"""
+
+
+def test_an_admin_reads_the_customer_report_and_a_customer_may_not(server: str) -> None:
+    admin = GraphQLClient(server, admin_token())
+    tag = uuid.uuid4().hex[:6]
+    spender = register(admin, f"Report Spender{tag}", f"spender.{tag}@example.com")["customerId"]
+    lamp = create_product(admin, name=f"Report Lamp {tag}", price="1000.00", initialStock=50)
+    place(admin, spender, (lamp["productId"], 1))
+    token = place(admin, spender, (lamp["productId"], 2))["consistencyToken"]
+    window = {"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z"}
+
+    too_many = admin(REPORT, **window)
+    assert error_codes(too_many) == ["BAD_USER_INPUT"], "ten years of days are more than 1,000 buckets"
+    body = admin(REPORT.replace("interval: DAY", "interval: MONTH"), token=token, **window)
+    assert "errors" not in body, body["errors"]
+    found = body["data"]["customerReport"]
+    assert found["repeatCustomers"] >= 1
+    assert len(found["buckets"]) == 120
+    assert sum(bucket["newCustomers"] for bucket in found["buckets"]) == found["newCustomers"]
+    assert found["topCustomers"][0] == {
+        "customer": {"id": spender, "name": f"Report Spender{tag}"},
+        "orderCount": 2,
+        "revenue": "3000.00",
+    }
+    assert error_codes(GraphQLClient(server, customer_token(spender))(REPORT, **window)) == ["FORBIDDEN"]

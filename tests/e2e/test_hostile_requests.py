@@ -267,6 +267,12 @@ CASES = [
     ),
     Case.query("customers anonymously", "{ customers(first: 1) { totalCount } }", 401, "UNAUTHENTICATED"),
     Case.query(
+        "a customer report anonymously",
+        '{ customerReport(from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { newCustomers } }',
+        401,
+        "UNAUTHENTICATED",
+    ),
+    Case.query(
         "a mutation of an admin's beside an anonymous one",
         'mutation { registerCustomer(input: {name: "Mallory", email: "m@example.com"}) { __typename } '
         'payOrder(input: {id: "T3JkZXI6MA"}) { __typename } }',
@@ -340,6 +346,19 @@ def token_cases() -> list[Case]:
             s=[{"field": "NAME"}, {"field": "NAME", "direction": "DESC"}],
         ),
         as_admin("another connection's cursor for customers", CUSTOMERS_AFTER, "BAD_CURSOR"),
+        as_admin(
+            "a customer report ending before it starts",
+            '{ customerReport(from: "2026-02-01T00:00:00Z", to: "2026-01-01T00:00:00Z") { newCustomers } }',
+            "BAD_USER_INPUT",
+            "from must be before to",
+        ),
+        as_admin(
+            "a customer report of 1,001 hours",
+            '{ customerReport(from: "2026-01-01T00:00:00Z", to: "2026-02-12T17:00:00Z", interval: HOUR)'
+            " { newCustomers } }",
+            "BAD_USER_INPUT",
+            "at most 1000 buckets",
+        ),
     ]
 
 

@@ -52,6 +52,12 @@ def cost(query: str, **variables: Any) -> int | None:
         ('{ customer(id: "x") { orders(first: 5) { totalCount } } }', 2 + 1 + 10 + 1),
         ("{ customers(first: 10) { edges { highlights { snippets } node { name } } } }", 10 + 1 + 10 * (1 + 2 + 1)),
         ("{ me { name } }", 2 + 1),
+        # Three searches' worth (registrations, ordering customers, the best ones), ten days by day.
+        (
+            '{ customerReport(from: "2026-01-01T00:00:00Z", to: "2026-01-11T00:00:00Z")'
+            " { buckets { newCustomers } topCustomers { customer { name } } } }",
+            30 + 1 + 10 + 10 * (1 + 1),
+        ),
         ('{ product(id: "x") { id } }', 2 + 1),
         ('{ productSuggestions(prefix: "ke", first: 5) { id } }', 5 + 5),
         # Thirty aliased searches are thirty searches.
