@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips chaos
+.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector
 	scripts/dev.sh run
@@ -48,3 +48,6 @@ bench-fairness:  ## { __typename } p99 while another client loops the heaviest r
 
 bench-round-trips:  ## PostgreSQL and Elasticsearch round trips of one projector round (test-output/bench/)
 	scripts/dev.sh bench-round-trips
+
+bench-customer-search:  ## customers search latency through GraphQL vs the direct Elasticsearch request, 100k customers (test-output/bench/)
+	scripts/dev.sh bench-customer-search

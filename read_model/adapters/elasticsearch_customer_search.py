@@ -45,25 +45,35 @@ class ElasticsearchCustomerSearch(AbstractCustomerSearch):
         backward: bool = False,
         snapshot: str | None = None,
     ) -> CustomerPage:
-        body: dict[str, Any] = {
-            "query": {"bool": {"must": [_text_query(criteria.text)], "filter": _filters(criteria)}},
-            "sort": _sort(criteria, reverse=backward),
-            "track_total_hits": True,
-        }
-        if criteria.text:
-            body["highlight"] = {
-                "pre_tags": ["<em>"],
-                "post_tags": ["</em>"],
-                "encoder": "html",  # the text around the tags is escaped: a name holding markup shows as text
-                "fields": {"name": {"number_of_fragments": 1}, "email": {"number_of_fragments": 1}},
-            }
         page = await self._snapshots.page(
-            body, size=size, search_after=search_after, backward=backward, snapshot=snapshot, what="customer search"
+            search_body(criteria, backward=backward),
+            size=size,
+            search_after=search_after,
+            backward=backward,
+            snapshot=snapshot,
+            what="customer search",
         )
         hits = [
             CustomerHit(CustomerView.of(hit["_source"]), hit["sort"], hit.get("highlight", {})) for hit in page.hits
         ]
         return CustomerPage(hits, page.response["hits"]["total"]["value"], page.has_more, page.snapshot)
+
+
+def search_body(criteria: CustomerCriteria, *, backward: bool = False) -> dict[str, Any]:
+    """The Elasticsearch search request for `criteria` (without size, position or point in time)."""
+    body: dict[str, Any] = {
+        "query": {"bool": {"must": [_text_query(criteria.text)], "filter": _filters(criteria)}},
+        "sort": _sort(criteria, reverse=backward),
+        "track_total_hits": True,
+    }
+    if criteria.text:
+        body["highlight"] = {
+            "pre_tags": ["<em>"],
+            "post_tags": ["</em>"],
+            "encoder": "html",  # the text around the tags is escaped: a name holding markup shows as text
+            "fields": {"name": {"number_of_fragments": 1}, "email": {"number_of_fragments": 1}},
+        }
+    return body
 
 
 def _text_query(text: str | None) -> dict[str, Any]:

@@ -99,8 +99,18 @@ def deterministic(seed: int) -> tuple[Callable[[], datetime], Callable[[], uuid.
     return clock, new_id
 
 
-def load(url: str, prefix: str, products: int, orders: int, *, seed: int = 7, quiet: bool = False) -> Loaded:
-    """Writes the data set into the database at `url`, then projects it into indexes named `prefix`."""
+def load(
+    url: str,
+    prefix: str,
+    products: int,
+    orders: int,
+    *,
+    customers: int | None = None,
+    seed: int = 7,
+    quiet: bool = False,
+) -> Loaded:
+    """Writes the data set into the database at `url` (a customer for every ten products, unless `customers`
+    says how many), then projects it into indexes named `prefix`."""
     settings = Settings(database_url=url, elasticsearch_url=os.environ["ELASTICSEARCH_URL"], index_prefix=prefix)
     engine = bootstrap.create_engine(settings)
     clock, new_id = deterministic(seed)
@@ -115,7 +125,8 @@ def load(url: str, prefix: str, products: int, orders: int, *, seed: int = 7, qu
 
     started = time.perf_counter()
     try:
-        seeded = Seeder(writer, DemoData(seed)).run(products, max(1, products // 10), orders, progress)
+        people = max(1, products // 10) if customers is None else customers
+        seeded = Seeder(writer, DemoData(seed)).run(products, people, orders, progress)
         writer.flush()
         with engine.connect() as connection:
             events = connection.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one()

@@ -15,7 +15,8 @@ the same run:
 6. `fairness.py` — `{ __typename }` latency alone vs while another client loops the heaviest request the
    cost budget allows;
 7. `round_trips.py` — the PostgreSQL and Elasticsearch round trips of one projector round (a count, not
-   a timing).
+   a timing);
+8. `customer_search.py` at 100k customers — `customers` search through GraphQL vs the direct request.
 
 The full run writes `docs/benchmarks.json`, `docs/benchmarks.md` and `docs/benchmarks/*.png`. `--smoke`
 runs every step with tiny sizes, two at a time (each step's output in `test-output/bench-smoke/NAME.log`),
@@ -49,6 +50,7 @@ FULL = {
     "search_100k": ["--products", "100000", "--rate", "10", "--seconds", "30", "--rounds", "2"],
     "fairness": ["--products", "2000", "--rate", "50", "--seconds", "20", "--rounds", "2"],
     "round_trips": ["--orders", "3", "--backlog", "2000"],
+    "customer_search": ["--customers", "100000", "--rate", "20", "--seconds", "30", "--rounds", "2"],
 }
 # Longest first (search loads a data set through the real handlers and starts a server; place_order seeds
 # 700 commands): run two at a time, the two lanes then end together.
@@ -62,6 +64,7 @@ SMOKE = {
     "projector_100k": ["--events", "600", "--rounds", "1"],
     "projector_10k": ["--events", "300", "--rounds", "1"],
     "round_trips": ["--orders", "2", "--backlog", "600"],
+    "customer_search": ["--customers", "300", "--rate", "10", "--seconds", "1", "--rounds", "1"],
 }
 SCRIPTS = {name: name.split("_1")[0] for name in FULL}  # projector_10k -> projector.py, search_100k -> search.py
 

@@ -23,6 +23,7 @@ STEPS = (
     "search_100k",
     "fairness",
     "round_trips",
+    "customer_search",
 )
 
 
@@ -58,6 +59,8 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     assert trips["steady"]["postgres_per_round"] > 0
     assert trips["steady"]["elasticsearch_per_round"] > 0
     assert trips["idle"]["records_per_round"] == 0
+    assert results["customer_search"]["dataset"]["customers"] > 0
+    assert results["customer_search"]["graphql_p50_ms"] > 0
     markdown = (REPORT / "benchmarks.md").read_text()
     assert "**Projector round trips**" in markdown
     for chart in ("ratios", "latency", "lag", "scaling"):
