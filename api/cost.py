@@ -47,68 +47,18 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
 
+from api._prices import (
+    BUCKET_LENGTH,
+    DEFAULT_SUGGESTIONS,
+    LIST_BOUNDS,
+    MAX_BUCKETS,
+    MUTATION,
+    REPORTS,
+    SIZED_LISTS,
+    WORK,
+)
 from api.errors import graphql_error
 from api.types.enums import Interval
-
-SEARCH, LOOKUP = 10, 2
-# What a field asks of Elasticsearch, beside the cost of what it returns.
-WORK: Mapping[str, int] = {
-    "Query.products": SEARCH,
-    "Query.orders": SEARCH,
-    "Query.customers": SEARCH,
-    "Customer.orders": SEARCH,
-    "Query.events": SEARCH,
-    "Query.salesReport": 2 * SEARCH,
-    "Query.customerReport": 3 * SEARCH,
-    "Query.productSuggestions": SEARCH // 2,
-    "Query.product": LOOKUP,
-    "Query.order": LOOKUP,
-    "Query.customer": LOOKUP,
-    "Query.me": LOOKUP,
-    "Query.node": LOOKUP,
-    "Query.projections": LOOKUP,
-    "ProductConnection.facets": SEARCH,
-    "ProductConnection.didYouMean": SEARCH // 2,
-    "OrderConnection.statusCounts": SEARCH // 2,
-    "ProductChanged.product": LOOKUP,
-    "OrderChanged.order": LOOKUP,
-    "CustomerChanged.customer": LOOKUP,
-}
-MUTATION = 10
-# How many items each list of objects may hold; the edges of a connection and a report's buckets take
-# theirs from the field's arguments (`_extent`).
-LIST_BOUNDS: Mapping[str, int] = {
-    "Order.lines": 10,
-    "CustomerEdge.highlights": 2,
-    "OrderConnection.statusCounts": 6,
-    "ProductEdge.highlights": 5,
-    "ProductFacets.brands": 100,
-    "ProductFacets.categories": 100,
-    "ProductFacets.tags": 100,
-    "ProductFacets.priceRanges": 7,
-    "Query.projections": 4,
-    "SalesReport.topProducts": 10,
-    "CustomerReport.topCustomers": 10,
-    "ValidationFailed.fields": 20,
-}
-SIZED_LISTS = frozenset(
-    {
-        "CustomerConnection.edges",
-        "EventConnection.edges",
-        "OrderConnection.edges",
-        "ProductConnection.edges",
-        "SalesReport.buckets",
-        "CustomerReport.buckets",
-    }
-)
-MAX_BUCKETS = 1_000
-BUCKET_LENGTH = {
-    Interval.HOUR.value: 3_600,
-    Interval.DAY.value: 86_400,
-    Interval.WEEK.value: 604_800,
-    Interval.MONTH.value: 28 * 86_400,
-}
-DEFAULT_SUGGESTIONS = 10
 
 
 @dataclass(frozen=True)
@@ -179,7 +129,7 @@ class _Pricing:
         if named.name.endswith("Connection"):
             first, last = arguments.get("first"), arguments.get("last")
             return self._page(last if first is None else first)
-        if coordinate in ("Query.salesReport", "Query.customerReport"):
+        if coordinate in REPORTS:
             return _buckets(arguments)
         return extent
 
