@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal as PyDecimal
@@ -25,6 +25,7 @@ from read_model.money import cents
 from read_model.ports import ReadModel
 
 T = TypeVar("T")
+P = TypeVar("P", covariant=True)
 MAX_QUERY_LENGTH = 256
 # The write model refuses the same characters in what it stores (write_model/domain/_checks.py): a lone
 # surrogate has no UTF-8 form, so no search could send it, and no stored text holds a control character.
@@ -171,21 +172,35 @@ def paging(
     return Paging(size, before if backward else after, backward)
 
 
+class PagedSearch(Protocol[P]):
+    """A read-model port's `search`: one page of the hits of `criteria`."""
+
+    def __call__(
+        self, criteria: Any, /, *, size: int, search_after: list[Any] | None, backward: bool, snapshot: str | None
+    ) -> Awaitable[P]: ...
+
+
 async def search_page(
     info: strawberry.Info[Context, None],
+    search: PagedSearch[P],
+    criteria: Any,
     *,
     projection: str,
-    scope: str,
     page_of: Paging,
     consistent_with: str | None,
-    search: Callable[[list[Any] | None, str | None], Awaitable[T]],
-) -> T:
-    """One page of a connection's search: its cursor decoded for `scope` (BAD_CURSOR when it was issued for
-    another search), `consistentWith` waited for on `projection`, then `search(search_after, snapshot)`."""
+) -> tuple[P, str]:
+    """One page of a connection's search, and the scope its cursors are signed for (the search and its
+    criteria): the cursor decoded (BAD_CURSOR when it was issued for another search), `consistentWith`
+    waited for on `projection`, then the page read."""
+    scope = f"{projection}:{criteria!r}"
     cursors = info.context.cursors
     search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
     await wait_for_token(info.context.read, projection, consistent_with)
-    return await read_model_call(info.context, search(search_after, snapshot))
+    page = await read_model_call(
+        info.context,
+        search(criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot),
+    )
+    return page, scope
 
 
 MAX_BUCKETS = 1_000

@@ -81,17 +81,11 @@ async def customers(
     permissions.admin(info)
     criteria = customer_criteria(query, filter, sort)
     page_of = paging(info, first, after, last, before)
-    cursors, scope = info.context.cursors, f"customers:{criteria!r}"
-    page = await search_page(
-        info,
-        projection=PROJECTION,
-        scope=scope,
-        page_of=page_of,
-        consistent_with=consistent_with,
-        search=lambda search_after, snapshot: info.context.read.customer_search.search(
-            criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot
-        ),
+    search = info.context.read.customer_search.search
+    page, scope = await search_page(
+        info, search, criteria, projection=PROJECTION, page_of=page_of, consistent_with=consistent_with
     )
+    cursors = info.context.cursors
     edges = [
         CustomerEdge(
             cursor=cursors.encode(scope, hit.sort, page.snapshot),

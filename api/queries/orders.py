@@ -103,17 +103,15 @@ async def _order_page(
     consistent_with: str | None,
 ) -> OrderConnection:
     page_of = paging(info, first, after, last, before)
-    cursors, scope = info.context.cursors, f"orders:{criteria!r}"
-    page = await search_page(
+    page, scope = await search_page(
         info,
+        info.context.read.orders.search,
+        criteria,
         projection="orders",
-        scope=scope,
         page_of=page_of,
         consistent_with=consistent_with,
-        search=lambda search_after, snapshot: info.context.read.orders.search(
-            criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot
-        ),
     )
+    cursors = info.context.cursors
     edges = [
         OrderEdge(cursor=cursors.encode(scope, sort_values, page.snapshot), node=Order.of(doc))
         for doc, sort_values in page.hits

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
 
 from api.context import Context
@@ -62,24 +64,16 @@ async def products(
 ) -> ProductConnection:
     criteria = criteria_of(query, filter, sort)
     page_of = paging(info, first, after, last, before)
-    cursors, scope = info.context.cursors, f"products:{criteria!r}"
-    with_facets, with_spelling = selects(info, "facets"), selects(info, "didYouMean")
-    page = await search_page(
-        info,
-        projection=PROJECTION,
-        scope=scope,
-        page_of=page_of,
-        consistent_with=consistent_with,
-        search=lambda search_after, snapshot: info.context.read.products.search(
-            criteria,
-            size=page_of.size,
-            search_after=search_after,
-            backward=page_of.backward,
-            with_facets=with_facets,
-            with_spelling=with_spelling,
-            snapshot=snapshot,
-        ),
+    # Facets and a better spelling cost a search of their own: asked of Elasticsearch only when asked for.
+    search = partial(
+        info.context.read.products.search,
+        with_facets=selects(info, "facets"),
+        with_spelling=selects(info, "didYouMean"),
     )
+    page, scope = await search_page(
+        info, search, criteria, projection=PROJECTION, page_of=page_of, consistent_with=consistent_with
+    )
+    cursors = info.context.cursors
     edges = [
         ProductEdge(
             cursor=cursors.encode(scope, hit.sort, page.snapshot),
