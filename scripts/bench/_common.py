@@ -11,8 +11,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -25,6 +26,7 @@ for _name, _url in local_service_urls(os.environ).items():
     if not os.environ.get(_name, "").strip():
         os.environ[_name] = _url
 
+W = TypeVar("W")
 ROOT = Path(__file__).resolve().parents[2]
 # TWOFOLD_BENCH_OUTPUT moves the results elsewhere (the smoke run in the test suite uses its own folder).
 OUTPUT = Path(os.environ.get("TWOFOLD_BENCH_OUTPUT") or ROOT / "test-output" / "bench")
@@ -66,6 +68,33 @@ def latency_row(side: str, latencies: list[float]) -> dict[str, Any]:
 def side_median(rows: list[dict[str, Any]], side: str, key: str) -> float:
     """The median over the rounds of `side` of the figure `key`."""
     return median([float(row[key]) for row in rows if row["side"] == side])
+
+
+def alternate(
+    rounds: int,
+    work_of: Callable[[int], W],
+    sides: Mapping[str, Callable[[W], list[float]]],
+    *,
+    warm_up: W,
+) -> dict[str, Any]:
+    """Warms every side up with `warm_up`, then runs `rounds` rounds in which each side, in turn, serves the
+    round's work (`work_of(round number)`): drift in the machine hits every side alike. Prints each round's
+    figures; returns the rows, each side's median p50 and p99 over the rounds (`<side>_p50_ms`, …) and the
+    distribution of all its latencies."""
+    for run in sides.values():
+        run(warm_up)
+    rows: list[dict[str, Any]] = []
+    pooled: dict[str, list[float]] = {side: [] for side in sides}
+    for number in range(rounds):
+        work = work_of(number + 1)
+        for side, run in sides.items():
+            latencies = run(work)
+            pooled[side] += latencies
+            row = latency_row(side, latencies)
+            rows.append(row)
+            print(f"| {side} | {row['p50_ms']} ms | {row['p99_ms']} ms |", flush=True)
+    medians = {f"{side}_{figure}": side_median(rows, side, figure) for side in sides for figure in ("p50_ms", "p99_ms")}
+    return {"rounds": rows, **medians, "distribution_ms": {side: distribution(pooled[side]) for side in sides}}
 
 
 def write_result(name: str, result: dict[str, Any]) -> Path:

@@ -29,11 +29,9 @@ from typing import Any
 
 import httpx
 from _common import (
-    distribution,
+    alternate,
     free_port,
     fresh_database,
-    latency_row,
-    side_median,
     start_serve,
     wait_until_up,
     write_result,
@@ -103,8 +101,6 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, 
     es_url = os.environ["ELASTICSEARCH_URL"]
     alias = f"{prefix}{CUSTOMERS.name}"
     count = int(rate * seconds)
-    rows: list[dict[str, Any]] = []
-    pooled: dict[str, list[float]] = {"direct": [], "graphql": []}
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix, "TWOFOLD_PORT": str(port)}
     secret = jwt_secret(env, production=False)
@@ -112,20 +108,15 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, 
     server = start_serve(env, f"{name}_serve.log")
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
-        warm_up = typos(min(100, count), 0)
-        asyncio.run(run_graphql(port, token, rate, warm_up))
-        asyncio.run(run_direct(es_url, alias, rate, warm_up))
-        for number in range(rounds):
-            work = typos(count, number + 1)
-            for side in ("direct", "graphql"):
-                if side == "direct":
-                    latencies = asyncio.run(run_direct(es_url, alias, rate, work))
-                else:
-                    latencies = asyncio.run(run_graphql(port, token, rate, work))
-                pooled[side] += latencies
-                row = latency_row(side, latencies)
-                rows.append(row)
-                print(f"| {side} | {row['p50_ms']} ms | {row['p99_ms']} ms |", flush=True)
+        figures = alternate(
+            rounds,
+            lambda number: typos(count, number),
+            {
+                "direct": lambda work: asyncio.run(run_direct(es_url, alias, rate, work)),
+                "graphql": lambda work: asyncio.run(run_graphql(port, token, rate, work)),
+            },
+            warm_up=typos(min(100, count), 0),
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -134,12 +125,7 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, 
         "measured_at": datetime.now(UTC).isoformat(),
         "rate_per_second": rate,
         "seconds_per_round": seconds,
-        "rounds": rows,
-        "graphql_p50_ms": side_median(rows, "graphql", "p50_ms"),
-        "graphql_p99_ms": side_median(rows, "graphql", "p99_ms"),
-        "direct_p50_ms": side_median(rows, "direct", "p50_ms"),
-        "direct_p99_ms": side_median(rows, "direct", "p99_ms"),
-        "distribution_ms": {side: distribution(values) for side, values in pooled.items()},
+        **figures,
     }
 
 
