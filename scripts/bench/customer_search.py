@@ -147,14 +147,7 @@ def main() -> None:
         finally:
             drop_indexes(prefix)
     result["customers"] = loaded.customers
-    result["dataset"] = {
-        "products": loaded.products,
-        "customers": loaded.customers,
-        "orders": loaded.orders,
-        "events": loaded.events,
-        "load_seconds": round(loaded.load_seconds, 1),
-        "project_seconds": round(loaded.project_seconds, 1),
-    }
+    result["dataset"] = loaded.summary()
     path = write_result(args.name, result)
     print(
         f"\nmedian: graphql p50 {result['graphql_p50_ms']} ms / p99 {result['graphql_p99_ms']} ms;"

@@ -83,6 +83,18 @@ class Loaded:
     def events_per_second(self) -> float:
         return self.events / self.project_seconds
 
+    def summary(self) -> dict[str, float]:
+        """What a benchmark's result says of the data set it ran on."""
+        return {
+            "products": self.products,
+            "customers": self.customers,
+            "orders": self.orders,
+            "events": self.events,
+            "load_seconds": round(self.load_seconds, 1),
+            "project_seconds": round(self.project_seconds, 1),
+            "projected_events_per_second": round(self.events_per_second, 1),
+        }
+
 
 def deterministic(seed: int) -> tuple[Callable[[], datetime], Callable[[], uuid.UUID]]:
     """A clock a second apart per call from 2026-01-01, and ids drawn from one generator."""

@@ -154,15 +154,7 @@ def main() -> None:
         finally:
             drop_indexes(prefix)
     result["products"] = loaded.products
-    result["dataset"] = {
-        "products": loaded.products,
-        "customers": loaded.customers,
-        "orders": loaded.orders,
-        "events": loaded.events,
-        "load_seconds": round(loaded.load_seconds, 1),
-        "project_seconds": round(loaded.project_seconds, 1),
-        "projected_events_per_second": round(loaded.events_per_second, 1),
-    }
+    result["dataset"] = loaded.summary()
     path = write_result(args.name, result)
     print(
         f"\nmedian: graphql p50 {result['graphql_p50_ms']} ms / p99 {result['graphql_p99_ms']} ms;"
