@@ -81,6 +81,7 @@ def command_handlers(
         commands.RestockProduct: partial(handlers.restock_product, clock=clock),
         commands.DiscontinueProduct: partial(handlers.discontinue_product, clock=clock),
         commands.RegisterCustomer: partial(handlers.register_customer, clock=clock, new_id=new_id),
+        commands.UpdateCustomer: handlers.update_customer,
         commands.PlaceOrder: partial(handlers.place_order, clock=clock, new_id=new_id),
         commands.PayOrder: partial(handlers.move_order, clock=clock),
         commands.ShipOrder: partial(handlers.move_order, clock=clock),
@@ -166,6 +167,7 @@ def build_projector(settings: Settings, projections: Sequence[Projection] | None
             batch_size=settings.projector_batch_size,
             poll_seconds=settings.projector_poll_seconds,
             max_attempts=settings.projector_max_attempts,
+            fan_out_page=settings.projector_fan_out_page,
         ),
     )
     return ProjectorProcess(projector, reader, checkpoints, dead_letters, lease, client)

@@ -5,9 +5,9 @@ customer record and orders; an admin may do everything. Asking for a protected f
 `UNAUTHENTICATED` (the response is then HTTP 401); asking with a token that does not allow it is `FORBIDDEN`.
 
 A mutation operation is checked whole before any of its fields runs (`MutationPermissions`): when the
-caller may not run one of them, or a customer places an order for someone else, none runs, so a refused
-request writes nothing. Whose order an action is on takes the write model's record, so that is checked
-as the action runs; the fields before it have run, and the answer lists what they wrote
+caller may not run one of them, or a customer places an order for or changes the record of someone else,
+none runs, so a refused request writes nothing. Whose order an action is on takes the write model's record,
+so that is checked as the action runs; the fields before it have run, and the answer lists what they wrote
 (`extensions.written`, api/mutations/_dispatch.py).
 """
 
@@ -74,6 +74,7 @@ NOT_YOURS = "A customer may only see and act on their own customer record and or
 # Who may run each mutation at all; a mutation not listed here is an admin's.
 MUTATIONS: Mapping[str, Who] = {
     "registerCustomer": Who.ANYONE,
+    "updateCustomer": Who.SIGNED_IN,
     "placeOrder": Who.SIGNED_IN,
     "payOrder": Who.SIGNED_IN,
     "cancelOrder": Who.SIGNED_IN,
@@ -101,45 +102,53 @@ class MutationPermissions(SchemaExtension):
         document = execution.graphql_document
         if isinstance(actor, Actor) and document is not None:
             fields = mutation_fields(document, execution.operation_name)
-            # Only a customer can place an order for someone else: nobody else's arguments need reading.
-            orders_for = (
-                _orders_placed_for(execution.schema._schema, document, execution, fields)
+            # Only a customer can act for someone else: nobody else's arguments need reading.
+            acting_for = (
+                _customers_named(execution.schema._schema, document, execution, fields)
                 if actor.role is Role.CUSTOMER
                 else {}
             )
             for field in fields:
-                error = refusal(actor, field.name.value) or _someone_elses(actor, orders_for.get(id(field)))
+                error = refusal(actor, field.name.value) or _someone_elses(actor, acting_for.get(id(field)))
                 if error is not None:
                     execution.result = ExecutionResult(data=None, errors=[error])
                     break
         yield
 
 
-def _orders_placed_for(
+# The mutations a customer may run only for themself, and the argument naming the customer they act for.
+ACTS_FOR_CUSTOMER: Mapping[str, tuple[str, str]] = {
+    "placeOrder": ("input", "customerId"),
+    "updateCustomer": ("input", "id"),
+}
+
+
+def _customers_named(
     schema: GraphQLSchema, document: DocumentNode, execution: ExecutionContext, fields: list[FieldNode]
 ) -> dict[int, str]:
-    """The `customerId` each `placeOrder` field of the operation names, by the field's node. Empty when the
-    variables do not fit: then nothing runs at all."""
+    """The customer id each field of `ACTS_FOR_CUSTOMER` names, by the field's node. Empty when the variables
+    do not fit: then nothing runs at all."""
     operation = get_operation_ast(document, execution.operation_name)
-    places = [field for field in fields if field.name.value == "placeOrder"]
-    if operation is None or schema.mutation_type is None or not places:
+    acting = [field for field in fields if field.name.value in ACTS_FOR_CUSTOMER]
+    if operation is None or schema.mutation_type is None or not acting:
         return {}
     variables = get_variable_values(schema, operation.variable_definitions or (), execution.variables or {})
     if isinstance(variables, list):
         return {}
-    definition = schema.mutation_type.fields["placeOrder"]
     found = {}
-    for field in places:
+    for field in acting:
+        argument, key = ACTS_FOR_CUSTOMER[field.name.value]
+        definition = schema.mutation_type.fields[field.name.value]
         try:
-            found[id(field)] = str(get_argument_values(definition, field, variables)["input"]["customerId"])
+            found[id(field)] = str(get_argument_values(definition, field, variables)[argument][key])
         except (GraphQLError, KeyError, TypeError):
             continue  # an argument that does not fit: the field refuses it itself
     return found
 
 
 def _someone_elses(actor: Actor, customer_global_id: str | None) -> GraphQLError | None:
-    """FORBIDDEN when a customer places an order for another customer (a malformed id is the field's own
-    ValidationFailed, and writes nothing)."""
+    """FORBIDDEN when a customer acts for another customer (a malformed id is the field's own error, and
+    writes nothing)."""
     if customer_global_id is None or actor.role is not Role.CUSTOMER:
         return None
     try:

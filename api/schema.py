@@ -68,6 +68,7 @@ class Mutation:
     restock_product = strawberry.mutation(resolver=product_mutations.restock_product)
     discontinue_product = strawberry.mutation(resolver=product_mutations.discontinue_product)
     register_customer = strawberry.mutation(resolver=customer_mutations.register_customer)
+    update_customer = strawberry.mutation(resolver=customer_mutations.update_customer)
     place_order = strawberry.mutation(resolver=order_mutations.place_order)
     pay_order = strawberry.mutation(resolver=order_mutations.pay_order)
     ship_order = strawberry.mutation(resolver=order_mutations.ship_order)

@@ -34,6 +34,7 @@ class Settings:
     projector_poll_seconds: float = 1.0
     projector_max_attempts: int = 3
     projector_batch_bytes: int = 8 * 1024 * 1024
+    projector_fan_out_page: int = 500
     host: str = "127.0.0.1"
     port: int = 8000
     jwt_secret: str = DEVELOPMENT_JWT_SECRET
@@ -73,6 +74,7 @@ class Settings:
             projector_poll_seconds=_number(env, "TWOFOLD_PROJECTOR_POLL_INTERVAL", 1.0, 0.01, 60.0),
             projector_max_attempts=int(_number(env, "TWOFOLD_PROJECTOR_MAX_ATTEMPTS", 3, 1, 100)),
             projector_batch_bytes=int(_number(env, "TWOFOLD_PROJECTOR_BATCH_BYTES", 8 * 1024 * 1024, 1024, 2**31)),
+            projector_fan_out_page=int(_number(env, "TWOFOLD_PROJECTOR_FAN_OUT_PAGE", 500, 1, 10_000)),
             host=env.get("TWOFOLD_HOST", "127.0.0.1"),
             port=int(_number(env, "TWOFOLD_PORT", 8000, 1, 65535)),
             jwt_secret=jwt_secret(env, production=production),

@@ -38,6 +38,15 @@ class AbstractDocumentStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    def carrying(
+        self, definition: IndexDefinition, field: str, id: str, *, below: int, after: str | None, size: int
+    ) -> list[tuple[str, Document]]:
+        """Up to `size` searchable documents (id, source) whose `field` carries aggregate `id` at a version
+        below `below` (`<field>.id` and `<field>.version`), in the order of their `id` field, from the first
+        after `after` (None: from the start). Documents written since the last `make_searchable` may be
+        missed, or found as they were."""
+
+    @abc.abstractmethod
     def make_searchable(self, definitions: Sequence[IndexDefinition]) -> None:
         """Returns once everything acknowledged in these indexes is visible to searches (one request)."""
 

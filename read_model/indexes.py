@@ -116,7 +116,7 @@ CUSTOMERS = IndexDefinition(
 
 ORDERS = IndexDefinition(
     name="orders",
-    version=1,
+    version=2,
     settings={"number_of_shards": 1, "number_of_replicas": 0, **_TEXT_ANALYSIS},
     mappings={
         "dynamic": "strict",
@@ -127,6 +127,8 @@ ORDERS = IndexDefinition(
                     "id": _KEYWORD,
                     "name": {"type": "text", "fields": {"keyword": {"type": "keyword", "normalizer": "folded"}}},
                     "email": {"type": "keyword", "normalizer": "folded", "fields": {"text": {"type": "text"}}},
+                    # The customer's version the name and email are from (a profile change raises it).
+                    "version": {"type": "integer"},
                 }
             },
             "lines": {

@@ -58,6 +58,11 @@ class AbstractOutboxReader(abc.ABC):
         """
 
     @abc.abstractmethod
+    def read_newest(self, aggregate_ids: list[UUID], event_types: frozenset[str]) -> list[OutboxRecord]:
+        """For each of these aggregates, its committed record of the highest version among `event_types`,
+        if it has one; whatever the transaction horizon (a newer state is never older news)."""
+
+    @abc.abstractmethod
     def wait_for_new_events(self, timeout: float) -> None:
         """Block until a writer signals new events or `timeout` seconds pass, whichever is first."""
 

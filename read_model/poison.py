@@ -16,7 +16,6 @@ from uuid import UUID
 from read_model.batch_applier import BatchApplier, RecordFailed
 from read_model.checkpoint import Checkpoint
 from read_model.dead_letters import AbstractDeadLetters, describe
-from read_model.document_store import VersionedDocument
 from read_model.errors import DocumentsRejected, ReadModelError
 from read_model.outbox import AbstractOutboxReader, OutboxRecord
 from read_model.projections import Projection
@@ -32,7 +31,7 @@ class PoisonSuspected(ReadModelError):
 
 @dataclass(frozen=True)
 class Applied:
-    documents: list[VersionedDocument]
+    documents: int  # written
     parked: int
 
 

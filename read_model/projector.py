@@ -21,7 +21,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from read_model.batch_applier import BatchApplier
+from read_model.batch_applier import FAN_OUT_PAGE, BatchApplier
 from read_model.checkpoint import Checkpoint, ProjectionState
 from read_model.dead_letters import AbstractDeadLetters, OpenLetters
 from read_model.document_store import AbstractDocumentStore
@@ -43,6 +43,7 @@ class ProjectorOptions:
     poll_seconds: float = 1.0  # longest wait for a writer's NOTIFY before looking again
     max_attempts: int = 3  # failures of a record, for its own reasons, before it is parked
     standby_poll_seconds: float = 1.0  # how often a standby asks for the lease
+    fan_out_page: int = FAN_OUT_PAGE  # documents rewritten per request when a change fans out
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Projector:
         self._lease = lease or SoleWriter()
         self._options = options
         self._poison = PoisonPolicy(
-            applier=BatchApplier(store, reader),
+            applier=BatchApplier(store, reader, fan_out_page=options.fan_out_page),
             dead_letters=dead_letters,
             reader=reader,
             max_attempts=options.max_attempts,
@@ -174,7 +175,7 @@ class Projector:
         handled = [record for record in records if projection.handles(record)]
         if handled:
             applied = self._poison.apply(projection, name, handled, blocked)
-            batch.documents = len(applied.documents)
+            batch.documents = applied.documents
             batch.letters_changed |= applied.parked > 0
         # Counted only now: a failure above leaves this projection at its checkpoint.
         batch.records = len(records)

@@ -87,6 +87,10 @@ class _FakeRepository(AbstractRepository[A]):
             # A new aggregate is committed only at `apply`; its first write is checked by `_add`.
             if aggregate.id in self._committed:
                 assert self._committed[aggregate.id].version == stored
+            others = [other for other in [*self._committed.values(), *self.seen] if other.id != aggregate.id]
+            key = self._unique(aggregate)
+            if key is not None and key in {self._unique(other) for other in others}:
+                raise self._duplicate(aggregate)
 
     def apply(self) -> None:
         for aggregate in self.seen:
@@ -204,6 +208,15 @@ class FakeOutboxReader(AbstractOutboxReader):
             (r for r in self.records if r.aggregate_id == aggregate_id and first <= r.aggregate_version <= last),
             key=lambda r: r.aggregate_version,
         )
+
+    def read_newest(self, aggregate_ids: list[UUID], event_types: frozenset[str]) -> list[OutboxRecord]:
+        newest: dict[UUID, OutboxRecord] = {}
+        for record in self.records:
+            if record.aggregate_id in aggregate_ids and record.event_type in event_types:
+                known = newest.get(record.aggregate_id)
+                if known is None or known.aggregate_version < record.aggregate_version:
+                    newest[record.aggregate_id] = record
+        return list(newest.values())
 
     def wait_for_new_events(self, timeout: float) -> None:
         return None
@@ -345,6 +358,19 @@ class FakeDocumentStore(AbstractDocumentStore):
         if rejected:
             raise DocumentsRejected(definition.name, rejected)
         return conflicts
+
+    def carrying(
+        self, definition: IndexDefinition, field: str, id: str, *, below: int, after: str | None, size: int
+    ) -> list[tuple[str, Document]]:
+        found = sorted(
+            (
+                (doc_id, copy.deepcopy(document))
+                for doc_id, document in self.searchable.get(definition.name, {}).items()
+                if document[field]["id"] == id and document[field]["version"] < below
+            ),
+            key=lambda hit: hit[1]["id"],
+        )
+        return [hit for hit in found if after is None or hit[1]["id"] > after][:size]
 
     def make_searchable(self, definitions: Sequence[IndexDefinition]) -> None:
         for definition in definitions:

@@ -68,6 +68,16 @@ class RegisterCustomer(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class UpdateCustomer(Command):
+    """Replace the fields given; `None` keeps a field as it is."""
+
+    customer_id: UUID
+    expected_version: int | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderLineRequest:
     product_id: UUID
     quantity: int

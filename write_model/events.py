@@ -109,17 +109,32 @@ class ProductStockReleased(ProductEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CustomerRegistered(Event):
+class CustomerEvent(Event):
+    """Base of the customer's events."""
+
     AGGREGATE: ClassVar[str] = "Customer"
 
     customer_id: UUID
-    name: str
-    email: str
-    registered_at: datetime
 
     @property
     def aggregate_id(self) -> UUID:
         return self.customer_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerRegistered(CustomerEvent):
+    name: str
+    email: str
+    registered_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerUpdated(CustomerEvent):
+    """A customer's profile changed. Carries all of it as it is now, and which fields changed."""
+
+    name: str
+    email: str
+    changed: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,13 +165,17 @@ class OrderEvent(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class OrderPlaced(OrderEvent):
-    """An order was placed and its stock reserved. The customer's name and email are snapshots."""
+    """An order was placed and its stock reserved. The customer's name and email are snapshots, taken at the
+    customer's `customer_version` (schema version 1 has none: every customer was then at version 1)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     customer_name: str
     customer_email: str
     lines: tuple[OrderLine, ...]
     total: Decimal
     placed_at: datetime
+    customer_version: int = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -197,6 +216,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ProductStockReserved,
         ProductStockReleased,
         CustomerRegistered,
+        CustomerUpdated,
         OrderPlaced,
         OrderPaid,
         OrderShipped,
@@ -225,7 +245,11 @@ def decode_event(type_name: str, payload: dict[str, Any]) -> Event:
     except KeyError:
         raise UnknownEvent(type_name) from None
     hints = typing.get_type_hints(cls)
-    values = {field.name: _decode_value(hints[field.name], payload[field.name]) for field in dataclasses.fields(cls)}
+    values = {
+        field.name: _decode_value(hints[field.name], payload[field.name])
+        for field in dataclasses.fields(cls)
+        if field.name in payload or field.default is dataclasses.MISSING  # absent from older schema versions
+    }
     return cls(**values)
 
 

@@ -22,6 +22,7 @@ from write_model.commands import (
     RegisterCustomer,
     RestockProduct,
     ShipOrder,
+    UpdateCustomer,
     UpdateProductDetails,
 )
 from write_model.domain import errors
@@ -92,6 +93,13 @@ def register_customer(
 ) -> Outcome:
     customer = Customer.register(id=new_id(), name=command.name, email=command.email, now=clock())
     uow.customers.add(customer)
+    return Outcome(customer.id, customer.version)
+
+
+def update_customer(command: UpdateCustomer, uow: AbstractUnitOfWork) -> Outcome:
+    customer = uow.customers.get(command.customer_id)
+    customer.check_version(command.expected_version)
+    customer.update(name=command.name, email=command.email)
     return Outcome(customer.id, customer.version)
 
 

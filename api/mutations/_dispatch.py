@@ -26,7 +26,7 @@ from api.errors import graphql_error
 from api.ids import InvalidId, from_global_id, to_global_id
 from api.types import errors as gql
 from api.types.enums import OrderStatus
-from write_model.commands import Command, OrderAction, PlaceOrder, RegisterCustomer
+from write_model.commands import Command, OrderAction, PlaceOrder, RegisterCustomer, UpdateCustomer
 from write_model.domain import errors
 from write_model.outbox import CommandContext
 from write_model.results import Changed
@@ -96,7 +96,7 @@ class WritesReported(SchemaExtension):
 def _aggregate_type(command: Command) -> str:
     if isinstance(command, PlaceOrder | OrderAction):
         return "Order"
-    if isinstance(command, RegisterCustomer):
+    if isinstance(command, RegisterCustomer | UpdateCustomer):
         return "Customer"
     return "Product"
 

@@ -1,4 +1,4 @@
-"""Customer mutations: `registerCustomer`."""
+"""Customer mutations: `registerCustomer`, `updateCustomer`."""
 
 from __future__ import annotations
 
@@ -6,16 +6,26 @@ from typing import Annotated
 
 import strawberry
 
+from api import permissions
 from api.auth import Role
 from api.context import Context
 from api.ids import from_global_id, to_global_id
-from api.mutations._dispatch import dispatch, duplicate_email, token_of, validation_failed
+from api.mutations._dispatch import (
+    decode_or_not_found,
+    dispatch,
+    duplicate_email,
+    not_found,
+    token_of,
+    validation_failed,
+    version_conflict,
+)
 from api.queries import customers as customer_queries
 from api.types import errors as gql
 from api.types.customers import Customer
 from api.types.results import MutationSuccess
-from write_model.commands import RegisterCustomer
+from write_model.commands import RegisterCustomer, UpdateCustomer
 from write_model.domain import errors
+from write_model.results import Changed
 
 
 @strawberry.input
@@ -26,6 +36,14 @@ class RegisterCustomerInput:
         default=None,
         description="Send the same key again to get the first result back instead of a second registration.",
     )
+
+
+@strawberry.input
+class UpdateCustomerInput:
+    id: strawberry.ID
+    expected_version: int | None = None
+    name: str | None = None
+    email: str | None = None
 
 
 async def _customer_after_write(
@@ -57,6 +75,12 @@ RegisterCustomerResult = Annotated[
 ]
 
 
+UpdateCustomerResult = Annotated[
+    CustomerChanged | gql.ValidationFailed | gql.NotFound | gql.VersionConflict | gql.DuplicateEmail,
+    strawberry.union("UpdateCustomerResult"),
+]
+
+
 async def register_customer(
     info: strawberry.Info[Context, None], input: RegisterCustomerInput
 ) -> RegisterCustomerResult:
@@ -68,6 +92,34 @@ async def register_customer(
         return validation_failed(error)
     except errors.DuplicateEmail as error:
         return duplicate_email(error)
+    return _customer_changed(changed)
+
+
+async def update_customer(info: strawberry.Info[Context, None], input: UpdateCustomerInput) -> UpdateCustomerResult:
+    """Change a customer's name and/or email. An admin may change anyone; a customer only themself (a
+    mutation operation in which a customer names someone else runs no field at all: api/permissions.py)."""
+    permissions.signed_in(info)
+    customer_id = decode_or_not_found(input.id, "Customer")
+    if isinstance(customer_id, gql.NotFound):
+        return customer_id
+    permissions.admin_or_customer(info, customer_id)
+    command = UpdateCustomer(
+        customer_id=customer_id, expected_version=input.expected_version, name=input.name, email=input.email
+    )
+    try:
+        changed = await dispatch(info, command)
+    except errors.ValidationFailed as error:
+        return validation_failed(error)
+    except errors.NotFound as error:
+        return not_found(error)
+    except errors.VersionConflict as error:
+        return version_conflict(error)
+    except errors.DuplicateEmail as error:
+        return duplicate_email(error)
+    return _customer_changed(changed)
+
+
+def _customer_changed(changed: Changed) -> CustomerChanged:
     return CustomerChanged(
         consistency_token=token_of(changed),
         customer_id=strawberry.ID(to_global_id("Customer", changed.aggregate_id)),

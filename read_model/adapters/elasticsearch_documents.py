@@ -83,6 +83,23 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             raise DocumentsRejected(target, rejected)
         return conflicts
 
+    def carrying(
+        self, definition: IndexDefinition, field: str, id: str, *, below: int, after: str | None, size: int
+    ) -> list[tuple[str, Document]]:
+        # `_id` cannot be sorted on (no field data): the documents' own `id` keyword orders the pages.
+        with search_failures(f"cannot find the documents carrying {id}"):
+            response = self._client.search(
+                index=self._target(definition),
+                query={
+                    "bool": {"filter": [{"term": {f"{field}.id": id}}, {"range": {f"{field}.version": {"lt": below}}}]}
+                },
+                sort=[{"id": "asc"}],
+                search_after=None if after is None else [after],
+                size=size,
+                track_total_hits=False,
+            )
+        return [(hit["_id"], hit["_source"]) for hit in response["hits"]["hits"]]
+
     def make_searchable(self, definitions: Sequence[IndexDefinition]) -> None:
         targets = sorted({self._target(definition) for definition in definitions})
         if not targets:

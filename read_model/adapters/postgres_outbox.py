@@ -61,6 +61,16 @@ SELECT transaction_id::text::bigint AS transaction_id, position, aggregate_type,
  ORDER BY aggregate_version
 """
 
+# Uses the (aggregate_id, aggregate_version) unique index, newest version first.
+READ_NEWEST = """
+SELECT DISTINCT ON (aggregate_id)
+       transaction_id::text::bigint AS transaction_id, position, aggregate_type, aggregate_id, aggregate_version,
+       event_type, payload, metadata, occurred_at
+  FROM outbox
+ WHERE aggregate_id = ANY(%(aggregate_ids)s) AND event_type = ANY(%(event_types)s)
+ ORDER BY aggregate_id, aggregate_version DESC
+"""
+
 
 class PostgresOutboxReader(AbstractOutboxReader):
     """Reads on its own autocommit connection, which also LISTENs for the writers' NOTIFY. A batch holds at
@@ -98,6 +108,13 @@ class PostgresOutboxReader(AbstractOutboxReader):
         params = {"aggregate_id": aggregate_id, "first": first, "last": last}
         rows = self._connection.run(
             f"cannot read the events of {aggregate_id}", lambda c: c.execute(READ_VERSIONS, params).fetchall()
+        )
+        return [OutboxRecord(**row) for row in rows]
+
+    def read_newest(self, aggregate_ids: list[UUID], event_types: frozenset[str]) -> list[OutboxRecord]:
+        params = {"aggregate_ids": aggregate_ids, "event_types": sorted(event_types)}
+        rows = self._connection.run(
+            "cannot read the newest events", lambda c: c.execute(READ_NEWEST, params).fetchall()
         )
         return [OutboxRecord(**row) for row in rows]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -12,6 +13,32 @@ from read_model.indexes import IndexDefinition
 from read_model.outbox import OutboxRecord
 
 Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """Another aggregate's state that a projection's documents carry under `field` (an object with its `id`
+    and the `version` it is at), such as an order's customer.
+
+    An event of `event_types` carries that aggregate's whole state as of its version, so it changes every
+    document carrying an older one: the applier applies it to each of them (`fans_out`), wherever they are,
+    and a document the batch creates gets the newest such state the outbox holds. The newest version wins
+    whatever order the events arrive in, so a document ends the same whether its own events or the other
+    aggregate's are applied first.
+    """
+
+    field: str
+    aggregate_type: str
+    event_types: frozenset[str]
+
+    def fans_out(self, record: OutboxRecord) -> bool:
+        return record.aggregate_type == self.aggregate_type and record.event_type in self.event_types
+
+    def carried_id(self, document: Document) -> str:
+        return str(document[self.field]["id"])
+
+    def carried_version(self, document: Document) -> int:
+        return int(document[self.field]["version"])
 
 
 class Projection(Protocol):
@@ -28,6 +55,11 @@ class Projection(Protocol):
     # fed by several aggregates), or already holds everything the batch would write (versioned by its own
     # aggregate).
     rebase_on_conflict: bool
+
+    @property
+    def embedding(self) -> Embedding | None:
+        """Another aggregate's state its documents carry, if any; `apply` then also takes that aggregate's
+        `fans_out` records, for any document carrying it, and `document_id` is never asked about them."""
 
     def handles(self, record: OutboxRecord) -> bool: ...
 
@@ -47,6 +79,7 @@ class AggregateProjection(abc.ABC):
     index: IndexDefinition
     aggregate_type: str
     rebase_on_conflict = False
+    embedding: Embedding | None = None
 
     def handles(self, record: OutboxRecord) -> bool:
         return record.aggregate_type == self.aggregate_type

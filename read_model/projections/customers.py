@@ -2,9 +2,10 @@
 
 A customer's document is fed by two kinds of aggregates, the customer and its orders, so no one aggregate
 version can guard it. It records instead which version of each of its orders it has applied (`orders`),
-and a replayed, duplicated or retried event is recognised as such whatever order it arrives in. Its
-external version is `revision`, which counts its changes. The statistics (count, lifetime value, average,
-first and last order) count the orders that are not cancelled.
+and of the customer (`version`: its registration, then each profile change), and a replayed, duplicated or
+retried event is recognised as such whatever order it arrives in. Its external version is `revision`,
+which counts its changes. The statistics (count, lifetime value, average, first and last order) count the
+orders that are not cancelled.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from read_model.indexes import CUSTOMERS
 from read_model.money import cents, from_cents
 from read_model.outbox import OutboxRecord
 from read_model.projections import Document, EarlierEventsFirst
-from write_model.events import CustomerRegistered, OrderCancelled, OrderPlaced, decode_event
+from write_model.events import CustomerRegistered, CustomerUpdated, OrderCancelled, OrderPlaced, decode_event
 
 # The order events that move a customer's statistics; paying, shipping and delivering do not.
 STATS_EVENTS = frozenset({"OrderPlaced", "OrderCancelled"})
@@ -26,9 +27,10 @@ class CustomerProjection:
     name = "customers"
     index = CUSTOMERS
     rebase_on_conflict = True
+    embedding = None
 
     def handles(self, record: OutboxRecord) -> bool:
-        return record.event_type == "CustomerRegistered" or record.event_type in STATS_EVENTS
+        return record.aggregate_type == CustomerRegistered.AGGREGATE or record.event_type in STATS_EVENTS
 
     def document_id(self, record: OutboxRecord) -> str:
         if record.aggregate_type == CustomerRegistered.AGGREGATE:
@@ -52,6 +54,13 @@ class CustomerProjection:
         elif document is None:
             # The customer's registration is in a transaction whose id came later than this order's.
             raise EarlierEventsFirst(record, UUID(record.payload["customer_id"]), 1, 1)
+        elif isinstance(event, CustomerUpdated):
+            applied = int(document["version"])
+            if applied >= record.aggregate_version:
+                return None
+            if applied < record.aggregate_version - 1:
+                raise EarlierEventsFirst(record, record.aggregate_id, applied + 1, record.aggregate_version - 1)
+            document = {**document, "name": event.name, "email": event.email, "version": record.aggregate_version}
         else:
             orders: dict[str, Any] = document["orders"]
             key = str(record.aggregate_id)

@@ -11,6 +11,7 @@ class EventProjection:
     name = "events"
     index = EVENTS
     rebase_on_conflict = False
+    embedding = None
 
     def handles(self, record: OutboxRecord) -> bool:
         return True

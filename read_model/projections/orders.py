@@ -1,12 +1,20 @@
-"""The `orders` projection: one search document per order, with its lines and its customer denormalized."""
+"""The `orders` projection: one search document per order, with its lines and its customer denormalized.
+
+The customer's name and email are the customer's as they are now, not as they were when the order was
+placed: a profile change reaches every order of the customer (`CUSTOMER`, fanned out by the applier), and
+the document's external version counts both the order's changes and the customer's (`version_of`).
+"""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from read_model.indexes import ORDERS
 from read_model.money import cents
 from read_model.outbox import OutboxRecord
-from read_model.projections import AggregateProjection, Document, UnhandledEvent
+from read_model.projections import AggregateProjection, Document, Embedding, UnhandledEvent
 from write_model.events import (
+    CustomerUpdated,
     OrderCancelled,
     OrderDelivered,
     OrderPaid,
@@ -15,11 +23,37 @@ from write_model.events import (
     decode_event,
 )
 
+# The customer's profile, which every order of the customer carries.
+CUSTOMER = Embedding(
+    field="customer", aggregate_type=CustomerUpdated.AGGREGATE, event_types=frozenset({"CustomerUpdated"})
+)
+# The customer's version fills the low bits of the external version, the order's the high ones.
+CUSTOMER_VERSION_BITS = 32
+
 
 class OrderProjection(AggregateProjection):
     name = "orders"
     index = ORDERS
     aggregate_type = OrderPlaced.AGGREGATE
+    embedding = CUSTOMER
+
+    def handles(self, record: OutboxRecord) -> bool:
+        return super().handles(record) or CUSTOMER.fans_out(record)
+
+    def apply(self, document: Document | None, record: OutboxRecord) -> Document | None:
+        if not CUSTOMER.fans_out(record):
+            return super().apply(document, record)
+        event = decode_event(record.event_type, record.payload)
+        assert isinstance(event, CustomerUpdated)
+        if document is None or document["customer"]["id"] != str(event.customer_id):
+            raise ValueError(f"{record.event_type} of {event.customer_id} is not for this order's customer")
+        if CUSTOMER.carried_version(document) >= record.aggregate_version:
+            return None
+        return {**document, "customer": _customer(event.customer_id, event.name, event.email, record.aggregate_version)}
+
+    def version_of(self, document: Document) -> int:
+        """Grows with every change of the order and of its customer's profile, whichever comes first."""
+        return (int(document["version"]) << CUSTOMER_VERSION_BITS) | CUSTOMER.carried_version(document)
 
     def _apply(self, document: Document | None, record: OutboxRecord) -> Document:
         event = decode_event(record.event_type, record.payload)
@@ -27,7 +61,9 @@ class OrderProjection(AggregateProjection):
         if isinstance(event, OrderPlaced):
             return {
                 "id": str(event.order_id),
-                "customer": {"id": str(event.customer_id), "name": event.customer_name, "email": event.customer_email},
+                "customer": _customer(
+                    event.customer_id, event.customer_name, event.customer_email, event.customer_version
+                ),
                 "lines": [
                     {
                         "product_id": str(line.product_id),
@@ -69,3 +105,7 @@ class OrderProjection(AggregateProjection):
             case _:
                 raise UnhandledEvent(self.name, record.event_type)
         return {**document, **changes, "updated_at": at}
+
+
+def _customer(customer_id: UUID, name: str, email: str, version: int) -> Document:
+    return {"id": str(customer_id), "name": name, "email": email, "version": version}

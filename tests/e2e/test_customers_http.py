@@ -200,3 +200,77 @@ def test_an_admin_reads_the_customer_report_and_a_customer_may_not(server: str) 
         "revenue": "3000.00",
     }
     assert error_codes(GraphQLClient(server, customer_token(spender))(REPORT, **window)) == ["FORBIDDEN"]
+
+
+UPDATE = """
+mutation Update($input: UpdateCustomerInput!) {
+  updateCustomer(input: $input) {
+    __typename
+    ... on CustomerChanged { consistencyToken customerId version customer { name email } }
+    ... on ValidationFailed { code fields { field message } }
+    ... on NotFound { code id }
+    ... on VersionConflict { code expectedVersion actualVersion }
+    ... on DuplicateEmail { code email }
+  }
+}
+"""
+ORDERS_OF = """
+query($q: String, $token: String) {
+  orders(query: $q, consistentWith: $token) { totalCount edges { node { customer { id name email } } } }
+}
+"""
+
+
+def update(gql: GraphQLClient, **fields: Any) -> dict[str, Any]:
+    body = gql(UPDATE, input=fields)
+    assert "errors" not in body, body["errors"]
+    result: dict[str, Any] = body["data"]["updateCustomer"]
+    return result
+
+
+def test_a_customer_changes_their_name_and_every_order_shows_and_is_found_by_it(server: str) -> None:
+    admin = GraphQLClient(server, admin_token())
+    tag = uuid.uuid4().hex[:6]
+    ada = register(admin, f"Ada Oldname{tag}", f"ada.o.{tag}@example.com")["customerId"]
+    kettle = create_product(admin, name=f"Rename Kettle {tag}", price="10.00", initialStock=50)
+    for quantity in (1, 2, 3):
+        place(admin, ada, (kettle["productId"], quantity))
+
+    as_ada = GraphQLClient(server, customer_token(ada))
+    changed = update(as_ada, id=ada, expectedVersion=1, name=f"Ada Newname{tag}", email=f"ADA.N.{tag}@example.com")
+    assert changed["__typename"] == "CustomerChanged", changed
+    assert changed["version"] == 2
+    assert changed["customer"] == {"name": f"Ada Newname{tag}", "email": f"ada.n.{tag}@example.com"}
+    token = changed["consistencyToken"]
+
+    renamed = admin(ORDERS_OF, q=f"newname{tag}", token=token)["data"]["orders"]
+    assert renamed["totalCount"] == 3
+    assert {edge["node"]["customer"]["name"] for edge in renamed["edges"]} == {f"Ada Newname{tag}"}
+    assert {edge["node"]["customer"]["email"] for edge in renamed["edges"]} == {f"ada.n.{tag}@example.com"}
+    assert admin(ORDERS_OF, q=f"oldname{tag}", token=token)["data"]["orders"]["totalCount"] == 0
+    assert as_ada(ME, token=token)["data"]["me"]["name"] == f"Ada Newname{tag}"
+
+
+def test_a_change_gets_the_documented_error_and_writes_nothing(server: str) -> None:
+    admin = GraphQLClient(server, admin_token())
+    tag = uuid.uuid4().hex[:6]
+    ada = register(admin, f"Ada Errant{tag}", f"ada.e.{tag}@example.com")["customerId"]
+    grace = register(admin, f"Grace Errant{tag}", f"grace.e.{tag}@example.com")["customerId"]
+    as_ada = GraphQLClient(server, customer_token(ada))
+
+    invalid = update(as_ada, id=ada, name="", email="not-an-email")
+    assert (invalid["__typename"], [f["field"] for f in invalid["fields"]]) == ("ValidationFailed", ["name", "email"])
+    assert update(as_ada, id=ada)["fields"] == [{"field": "input", "message": "give at least one of name, email"}]
+    duplicate = update(as_ada, id=ada, email=f"GRACE.E.{tag}@example.com")
+    assert (duplicate["__typename"], duplicate["email"]) == ("DuplicateEmail", f"grace.e.{tag}@example.com")
+    conflict = update(admin, id=ada, expectedVersion=7, name="Late")
+    assert (conflict["__typename"], conflict["expectedVersion"], conflict["actualVersion"]) == ("VersionConflict", 7, 1)
+    missing = update(admin, id="nope", name="Nobody")
+    assert (missing["__typename"], missing["id"]) == ("NotFound", "nope")
+
+    assert error_codes(as_ada(UPDATE, input={"id": grace, "name": "Taken Over"})) == ["FORBIDDEN"]
+    anonymous = httpx.post(f"{server}/graphql", json={"query": UPDATE, "variables": {"input": {"id": ada}}}, timeout=30)
+    assert anonymous.status_code == 401
+    # Nothing of the above was written: both are still at their first version.
+    for customer in (ada, grace):
+        assert update(admin, id=customer, expectedVersion=1, name=f"Checked {tag}")["version"] == 2

@@ -22,6 +22,7 @@ import psycopg
 import pytest
 
 from api.auth import Role, mint_token
+from api.ids import to_global_id
 from api.pagination import Cursors
 from api.settings import Settings
 from tests.e2e.conftest import (
@@ -30,12 +31,14 @@ from tests.e2e.conftest import (
     GraphQLClient,
     admin_token,
     bearer,
+    customer_token,
     issued_now,
     module_service,
     running_service,
 )
 
 JSON = {"content-type": "application/json"}
+SOMEONE = to_global_id("Customer", uuid.UUID(int=1))  # a customer no token here is
 PRODUCTS = "{ products(first: 1) { totalCount } }"
 
 
@@ -273,6 +276,12 @@ CASES = [
         "UNAUTHENTICATED",
     ),
     Case.query(
+        "updateCustomer anonymously",
+        f'mutation {{ updateCustomer(input: {{id: "{SOMEONE}", name: "Mallory"}}) {{ __typename }} }}',
+        401,
+        "UNAUTHENTICATED",
+    ),
+    Case.query(
         "a mutation of an admin's beside an anonymous one",
         'mutation { registerCustomer(input: {name: "Mallory", email: "m@example.com"}) { __typename } '
         'payOrder(input: {id: "T3JkZXI6MA"}) { __typename } }',
@@ -297,8 +306,19 @@ def token_cases() -> list[Case]:
     def as_admin(name: str, query: str, code: str, message: str = "", **variables: object) -> Case:
         return dataclasses.replace(Case.query(name, query, 200, code, message, **variables), headers=admin)
 
+    someone_else = _with_token(customer_token(str(uuid.uuid4())))
     return [
         Case("forged token", 401, "UNAUTHENTICATED", body, _with_token(_forged())),
+        dataclasses.replace(
+            Case.query(
+                "a customer renaming another customer",
+                f'mutation {{ updateCustomer(input: {{id: "{SOMEONE}", name: "Mallory"}}) {{ __typename }} }}',
+                200,
+                "FORBIDDEN",
+                "only see and act on their own",
+            ),
+            headers=someone_else,
+        ),
         Case("expired token", 401, "UNAUTHENTICATED", body, _with_token(_expired())),
         Case("unsigned token", 401, "UNAUTHENTICATED", body, _with_token(_unsigned())),
         as_admin("a 257-character customer search", CUSTOMER_SEARCH, "BAD_USER_INPUT", "at most 256", q="x" * 257),

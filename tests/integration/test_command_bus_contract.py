@@ -103,6 +103,41 @@ def test_emails_are_unique_whatever_their_case(bus: CommandBus) -> None:
     assert caught.value.email == email.lower()
 
 
+def test_a_customer_changes_name_and_email_under_the_rules_of_registration(bus: CommandBus) -> None:
+    customer = register(bus).aggregate_id
+    email = f"Ada.L-{uuid.uuid4().hex}@Example.com"
+    renamed = bus.handle(commands.UpdateCustomer(customer_id=customer, expected_version=1, name=" Ada L "), CONTEXT)
+    moved = bus.handle(commands.UpdateCustomer(customer_id=customer, expected_version=2, email=email), CONTEXT)
+    assert (renamed.version, moved.version) == (2, 3)
+    same = bus.handle(commands.UpdateCustomer(customer_id=customer, name="Ada L", email=email.upper()), CONTEXT)
+    assert same == moved  # nothing changed: nothing recorded
+    with pytest.raises(ValidationFailed) as invalid:
+        bus.handle(commands.UpdateCustomer(customer_id=customer, name="", email="nope"), CONTEXT)
+    assert [f.field for f in invalid.value.fields] == ["name", "email"]
+    with pytest.raises(ValidationFailed) as empty:
+        bus.handle(commands.UpdateCustomer(customer_id=customer), CONTEXT)
+    assert [f.field for f in empty.value.fields] == ["input"]
+    with pytest.raises(VersionConflict) as conflict:
+        bus.handle(commands.UpdateCustomer(customer_id=customer, expected_version=2, name="Late"), CONTEXT)
+    assert (conflict.value.expected_version, conflict.value.actual_version) == (2, 3)
+    missing = uuid.uuid4()
+    with pytest.raises(NotFound) as not_found:
+        bus.handle(commands.UpdateCustomer(customer_id=missing, name="Nobody"), CONTEXT)
+    assert (not_found.value.aggregate_type, not_found.value.id) == ("Customer", missing)
+
+
+def test_an_email_taken_by_another_customer_is_a_duplicate_whatever_its_case(bus: CommandBus) -> None:
+    taken = f"Grace-{uuid.uuid4().hex}@Example.com"
+    bus.handle(commands.RegisterCustomer(name="Grace", email=taken), CONTEXT)
+    customer = register(bus).aggregate_id
+    with pytest.raises(DuplicateEmail) as caught:
+        bus.handle(commands.UpdateCustomer(customer_id=customer, name="Grace", email=taken.upper()), CONTEXT)
+    assert caught.value.email == taken.lower()
+    # Nothing of the refused command was written: the name did not change either.
+    again = bus.handle(commands.UpdateCustomer(customer_id=customer, expected_version=1, name="Ada"), CONTEXT)
+    assert again.version == 1
+
+
 def test_an_order_reserves_stock_and_moves_along_its_lifecycle(bus: CommandBus) -> None:
     customer = register(bus).aggregate_id
     mug, cup = create_product(bus, stock=5).aggregate_id, create_product(bus, stock=1).aggregate_id

@@ -29,7 +29,7 @@ from read_model.checkpoint import ORIGIN, Checkpoint, ProjectionState
 from read_model.dead_letters import AbstractDeadLetters, LetterStatus, OpenLetters
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, OutboxUnavailable
-from read_model.indexes import CUSTOMERS, PROJECTION_STATUS, IndexNames
+from read_model.indexes import CUSTOMERS, ORDERS, PROJECTION_STATUS, IndexNames
 from read_model.lease import AbstractLease
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.views import CustomerView
@@ -205,6 +205,29 @@ def test_a_document_the_mapping_refuses_is_rejected_and_the_others_are_written(
     assert set(documents.get_many(CUSTOMERS, ["c-2", "c-3"])) == {"c-3"}
 
 
+def test_the_documents_carrying_an_older_state_of_an_aggregate_are_paged_in_id_order(
+    documents: AbstractDocumentStore,
+) -> None:
+    def order(number: int, customer: str, version: int) -> VersionedDocument:
+        source = {
+            "id": f"o-{number}",
+            "customer": {"id": customer, "name": "Ada", "email": "ada@example.com", "version": version},
+            "version": 1,
+        }
+        return VersionedDocument(f"o-{number}", (1 << 32) | version, source)
+
+    documents.ensure_index(ORDERS)
+    orders = [order(3, "c-1", 1), order(1, "c-1", 1), order(2, "c-1", 2), order(4, "c-2", 1), order(5, "c-1", 1)]
+    documents.write_many(ORDERS, orders)
+    documents.make_searchable([ORDERS])
+    first = documents.carrying(ORDERS, "customer", "c-1", below=2, after=None, size=2)
+    assert first == [("o-1", orders[1].source), ("o-3", orders[0].source)]
+    assert documents.carrying(ORDERS, "customer", "c-1", below=2, after="o-3", size=2) == [("o-5", orders[4].source)]
+    everything = documents.carrying(ORDERS, "customer", "c-1", below=3, after=None, size=10)
+    assert [doc_id for doc_id, _ in everything] == ["o-1", "o-2", "o-3", "o-5"]
+    assert documents.carrying(ORDERS, "customer", "c-3", below=9, after=None, size=10) == []
+
+
 @pytest.fixture(params=["fake", "postgres"])
 def written(request: pytest.FixtureRequest) -> Iterator[tuple[CommandBus, Callable[[], AbstractOutboxReader]]]:
     """A command bus, and a reader of the outbox it writes to (made once the test has written)."""
@@ -247,6 +270,31 @@ def test_the_outbox_is_read_in_commit_order_after_a_checkpoint_and_by_position(
     assert reader.read_versions(product, 2, 3) == everything[1:3]
     assert reader.read_versions(product, 4, 9) == everything[3:], "the versions it holds, when fewer"
     assert reader.read_versions(uuid.uuid4(), 1, 1) == []
+
+
+def test_the_newest_record_of_each_aggregate_among_some_event_types_is_read(
+    written: tuple[CommandBus, Callable[[], AbstractOutboxReader]],
+) -> None:
+    bus, reader_of_outbox = written
+
+    def register(name: str) -> uuid.UUID:
+        email = f"{name}-{uuid.uuid4().hex[:8]}@example.com"
+        return bus.handle(commands.RegisterCustomer(name=name, email=email), CONTEXT).aggregate_id
+
+    ada, grace = register("ada"), register("grace")
+    for name in ("Ada L", "Ada Lovelace"):
+        bus.handle(commands.UpdateCustomer(customer_id=ada, name=name), CONTEXT)
+    reader = reader_of_outbox()
+    updated = frozenset({"CustomerUpdated"})
+    (newest,) = reader.read_newest([ada, grace, uuid.uuid4()], updated)
+    assert (newest.aggregate_id, newest.aggregate_version, newest.payload["name"]) == (ada, 3, "Ada Lovelace")
+    assert newest == reader.read_versions(ada, 3, 3)[0]
+    both = reader.read_newest([ada, grace], updated | {"CustomerRegistered"})
+    assert sorted((r.aggregate_version, r.event_type) for r in both) == [
+        (1, "CustomerRegistered"),
+        (3, "CustomerUpdated"),
+    ]
+    assert reader.read_newest([], updated) == []
 
 
 ADA = {

@@ -111,7 +111,7 @@ def test_orders_carry_their_lines_customer_and_lifecycle() -> None:
     store, ids = shop()
     orders = project(store.outbox).indexes["orders"]
     first = orders[str(ids["first"])]
-    assert first["customer"] == {"id": str(ids["ada"]), "name": "Ada", "email": "ada@example.com"}
+    assert first["customer"] == {"id": str(ids["ada"]), "name": "Ada", "email": "ada@example.com", "version": 1}
     assert [(line["sku"], line["quantity"], line["line_total"]) for line in first["lines"]] == [
         ("MUG", 2, "5.00"),
         ("TEA", 1, "0.99"),

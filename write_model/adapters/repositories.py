@@ -189,6 +189,16 @@ class PostgresCustomerRepository(_PostgresRepository[Customer], AbstractCustomer
         row = {"id": customer.id, "created_at": customer.created_at, **_state(customer, _CUSTOMER_STATE)}
         self._insert(row, unique=EMAIL_CONSTRAINT, duplicate=DuplicateEmail(customer.email))
 
+    def _update_all(self, changes: list[tuple[Customer, int]]) -> None:
+        """A changed email another customer has is `DuplicateEmail` (the transaction is then rolled back)."""
+        try:
+            super()._update_all(changes)
+        except IntegrityError as exc:
+            if _violated_constraint(exc) != EMAIL_CONSTRAINT:
+                raise
+            # A command changes one customer; were there several, the first is named.
+            raise DuplicateEmail(changes[0][0].email) from exc
+
     def _from_row(self, row: sa.Row[Any]) -> Customer:
         return Customer(id=row.id, version=row.version, name=row.name, email=row.email, created_at=row.created_at)
 

@@ -156,6 +156,7 @@ class Order(Aggregate):
                 customer_id=customer.id,
                 customer_name=customer.name,
                 customer_email=customer.email,
+                customer_version=customer.version,
                 lines=snapshot,
                 total=total,
                 placed_at=now,
