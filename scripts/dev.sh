@@ -9,7 +9,7 @@
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
 #   scripts/dev.sh bench  every benchmark, then the report: docs/benchmarks.{md,json}, docs/benchmarks/*.png
 #   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|
-#                  bench-fairness|bench-round-trips|bench-customer-search
+#                  bench-fairness|bench-round-trips|bench-customer-search|bench-rename
 #                         one benchmark (scripts/bench/*.py)
 #   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), delayed commits, a poison event,
 #                         real restarts of both services; ends with the summary table
@@ -213,7 +213,8 @@ case "${1:-}" in
   bench-fairness) shift; cmd_bench fairness "$@" ;;
   bench-round-trips) shift; cmd_bench round_trips "$@" ;;
   bench-customer-search) shift; cmd_bench customer_search "$@" ;;
+  bench-rename) shift; cmd_bench rename "$@" ;;
   bench) shift; cmd_bench suite "$@" ;;
   chaos) shift; cmd_chaos "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness|bench-round-trips|bench-customer-search [options: --help]" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness|bench-round-trips|bench-customer-search|bench-rename [options: --help]" >&2; exit 2 ;;
 esac

@@ -16,7 +16,9 @@ the same run:
    cost budget allows;
 7. `round_trips.py` — the PostgreSQL and Elasticsearch round trips of one projector round (a count, not
    a timing);
-8. `customer_search.py` at 100k customers — `customers` search through GraphQL vs the direct request.
+8. `customer_search.py` at 100k customers — `customers` search through GraphQL vs the direct request;
+9. `rename.py` — a name change of a customer with 1,000 orders until the last order shows it, vs a
+   customer with one order and vs the same rewrite done directly.
 
 The full run writes `docs/benchmarks.json`, `docs/benchmarks.md` and `docs/benchmarks/*.png`. `--smoke`
 runs every step with tiny sizes, two at a time (each step's output in `test-output/bench-smoke/NAME.log`),
@@ -51,6 +53,7 @@ FULL = {
     "fairness": ["--products", "2000", "--rate", "50", "--seconds", "20", "--rounds", "2"],
     "round_trips": ["--orders", "3", "--backlog", "2000"],
     "customer_search": ["--customers", "100000", "--rate", "20", "--seconds", "30", "--rounds", "2"],
+    "rename": ["--orders", "1000", "--rounds", "5"],
 }
 # Longest first (search loads a data set through the real handlers and starts a server; place_order seeds
 # 700 commands): run two at a time, the two lanes then end together.
@@ -65,6 +68,7 @@ SMOKE = {
     "projector_10k": ["--events", "300", "--rounds", "1"],
     "round_trips": ["--orders", "2", "--backlog", "600"],
     "customer_search": ["--customers", "300", "--rate", "10", "--seconds", "1", "--rounds", "1"],
+    "rename": ["--orders", "20", "--rounds", "1"],
 }
 SCRIPTS = {name: name.split("_1")[0] for name in FULL}  # projector_10k -> projector.py, search_100k -> search.py
 

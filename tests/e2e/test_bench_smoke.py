@@ -24,6 +24,7 @@ STEPS = (
     "fairness",
     "round_trips",
     "customer_search",
+    "rename",
 )
 
 
@@ -61,8 +62,11 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     assert trips["idle"]["records_per_round"] == 0
     assert results["customer_search"]["dataset"]["customers"] > 0
     assert results["customer_search"]["graphql_p50_ms"] > 0
+    assert results["rename"]["fan_out_ms"] > 0
+    assert results["rename"]["direct_ms"] > 0
     markdown = (REPORT / "benchmarks.md").read_text()
     assert "**Projector round trips**" in markdown
+    assert "**Name change**" in markdown
     for chart in ("ratios", "latency", "lag", "scaling"):
         assert (REPORT / "benchmarks" / f"{chart}.png").stat().st_size > 10_000
         assert f"benchmarks/{chart}.png" in markdown
