@@ -19,6 +19,7 @@ WORK: Mapping[str, int] = {
     "Query.productSuggestions": SEARCH // 2,
     "Query.product": LOOKUP,
     "Query.order": LOOKUP,
+    "Query.orderAsOf": 2 * SEARCH,
     "Query.customer": LOOKUP,
     "Query.me": LOOKUP,
     "Query.node": LOOKUP,
@@ -35,6 +36,9 @@ MUTATION = 10
 # theirs from the field's arguments (`api.cost._Pricing._extent`).
 LIST_BOUNDS: Mapping[str, int] = {
     "Order.lines": 10,
+    # An order is paid once; refunds are objects read with the order, priced at a few.
+    "Order.payments": 1,
+    "Order.refunds": 5,
     "CustomerEdge.highlights": 2,
     "OrderConnection.statusCounts": 6,
     "ProductEdge.highlights": 5,

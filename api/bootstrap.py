@@ -22,6 +22,7 @@ from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLoo
 from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
 from read_model.adapters.elasticsearch_events import ElasticsearchEventSearch
 from read_model.adapters.elasticsearch_index_admin import ElasticsearchIndexAdmin
+from read_model.adapters.elasticsearch_order_history import ElasticsearchOrderHistory
 from read_model.adapters.elasticsearch_orders import ElasticsearchOrderSearch
 from read_model.adapters.elasticsearch_products import ElasticsearchProductSearch
 from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedProgress
@@ -87,6 +88,7 @@ def command_handlers(
         commands.ShipOrder: partial(handlers.move_order, clock=clock),
         commands.DeliverOrder: partial(handlers.move_order, clock=clock),
         commands.CancelOrder: partial(handlers.move_order, clock=clock),
+        commands.RefundOrder: partial(handlers.refund_order, clock=clock),
     }
 
 
@@ -117,6 +119,7 @@ def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadMode
         customer_reports=ElasticsearchCustomerReports(client, names),
         records=ElasticsearchRecordLookup(client, names),
         events=ElasticsearchEventSearch(client, names),
+        order_history=ElasticsearchOrderHistory(client, names),
         sales=ElasticsearchSalesReports(client, names),
         consistency=ConsistencyWaiter(
             ElasticsearchPublishedProgress(client, names), settings.consistency_timeout_seconds

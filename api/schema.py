@@ -54,6 +54,10 @@ class Query:
         description="The customer whose token makes the request; null for an admin or an anonymous caller.",
     )
     order = strawberry.field(resolver=order_queries.order)
+    order_as_of = strawberry.field(
+        resolver=order_queries.order_as_of,
+        description="With asOf: the order as it stood at that time, folded from its events; null before it was placed.",
+    )
     orders = strawberry.field(resolver=order_queries.orders)
     sales_report = strawberry.field(resolver=order_queries.sales_report)
     events = strawberry.field(resolver=event_queries.events)
@@ -74,6 +78,7 @@ class Mutation:
     ship_order = strawberry.mutation(resolver=order_mutations.ship_order)
     deliver_order = strawberry.mutation(resolver=order_mutations.deliver_order)
     cancel_order = strawberry.mutation(resolver=order_mutations.cancel_order)
+    refund_order = strawberry.mutation(resolver=order_mutations.refund_order)
 
 
 # graphql-core's "Did you mean 'salesReport'?" and the like, which name what the schema holds.

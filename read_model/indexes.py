@@ -84,11 +84,12 @@ _KEYWORD = {"type": "keyword"}
 _DATE = {"type": "date"}
 # Money: the exact decimal text kept in `_source` only, and integer cents for sorting, ranges and sums.
 _MONEY_TEXT = {"type": "keyword", "index": False, "doc_values": False}
+# Kept in the source, neither indexed nor mapped field by field.
 _UNINDEXED = {"type": "object", "enabled": False}
 
 CUSTOMERS = IndexDefinition(
     name="customers",
-    version=2,
+    version=3,
     settings={"number_of_shards": 1, "number_of_replicas": 0, **_TEXT_ANALYSIS},
     mappings={
         "dynamic": "strict",
@@ -106,8 +107,9 @@ CUSTOMERS = IndexDefinition(
             "last_order_at": _DATE,
             "created_at": _DATE,
             "updated_at": _DATE,
-            # Fed by the customer's events and by its orders': the version applied of each order (with its
-            # total and placing time), and a revision counting the changes (the document's external version).
+            # Fed by the customer's events and by its orders': the version applied of each order (with what
+            # was paid and refunded, and its placing time), and a revision counting the changes (the
+            # document's external version).
             "orders": _UNINDEXED,
             "revision": {"type": "long"},
         },
@@ -116,7 +118,7 @@ CUSTOMERS = IndexDefinition(
 
 ORDERS = IndexDefinition(
     name="orders",
-    version=2,
+    version=3,
     settings={"number_of_shards": 1, "number_of_replicas": 0, **_TEXT_ANALYSIS},
     mappings={
         "dynamic": "strict",
@@ -159,6 +161,16 @@ ORDERS = IndexDefinition(
             "shipped_at": _DATE,
             "delivered_at": _DATE,
             "cancelled_at": _DATE,
+            # The journey: shown as stored, never searched.
+            "shipping_address": _UNINDEXED,
+            "payments": _UNINDEXED,
+            "refunds": _UNINDEXED,
+            "shipment": _UNINDEXED,
+            "cancellation_reason": _UNINDEXED,
+            "amount_paid": _MONEY_TEXT,
+            "amount_paid_cents": {"type": "long"},
+            "amount_refunded": _MONEY_TEXT,
+            "amount_refunded_cents": {"type": "long"},
         },
     },
 )

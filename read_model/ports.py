@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from read_model.consistency import ConsistencyWaiter
 from read_model.search.customers import AbstractCustomerLookup, AbstractCustomerReports, AbstractCustomerSearch
 from read_model.search.events import AbstractEventSearch
+from read_model.search.history import AbstractOrderHistory
 from read_model.search.orders import AbstractOrderSearch
 from read_model.search.products import AbstractProductSearch
 from read_model.search.records import AbstractRecordLookup
@@ -25,6 +26,7 @@ class ReadModel:
     customer_reports: AbstractCustomerReports
     records: AbstractRecordLookup
     events: AbstractEventSearch
+    order_history: AbstractOrderHistory
     sales: AbstractSalesReports
     consistency: ConsistencyWaiter
     projections: AbstractProjectionStatus

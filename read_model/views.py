@@ -73,6 +73,41 @@ class OrderLineView:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AddressView:
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None
+    country: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentView:
+    amount: Decimal
+    method: str
+    reference: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundView:
+    amount: Decimal
+    reference: str | None
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipmentView:
+    carrier: str | None
+    tracking_number: str | None
+    shipped_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderView:
     id: UUID
     customer_id: UUID
@@ -84,6 +119,13 @@ class OrderView:
     version: int
     placed_at: datetime
     updated_at: datetime
+    shipping_address: AddressView | None
+    payments: tuple[PaymentView, ...]
+    refunds: tuple[RefundView, ...]
+    amount_paid: Decimal
+    amount_refunded: Decimal
+    shipment: ShipmentView | None
+    cancellation_reason: str | None
 
     @classmethod
     def of(cls, doc: Document) -> OrderView:
@@ -109,7 +151,43 @@ class OrderView:
             version=doc["version"],
             placed_at=datetime.fromisoformat(doc["placed_at"]),
             updated_at=datetime.fromisoformat(doc["updated_at"]),
+            shipping_address=None if doc["shipping_address"] is None else AddressView(**doc["shipping_address"]),
+            payments=tuple(
+                PaymentView(
+                    amount=Decimal(p["amount"]),
+                    method=p["method"],
+                    reference=p["reference"],
+                    at=datetime.fromisoformat(p["at"]),
+                )
+                for p in doc["payments"]
+            ),
+            refunds=tuple(
+                RefundView(
+                    amount=Decimal(r["amount"]),
+                    reference=r["reference"],
+                    reason=r["reason"],
+                    at=datetime.fromisoformat(r["at"]),
+                )
+                for r in doc["refunds"]
+            ),
+            amount_paid=Decimal(doc["amount_paid"]),
+            amount_refunded=Decimal(doc["amount_refunded"]),
+            shipment=_shipment(doc["shipment"]),
+            cancellation_reason=doc["cancellation_reason"],
         )
+
+
+def _shipment(shipment: Document | None) -> ShipmentView | None:
+    # An order shipped before shipments were recorded shows none; one delivered since, its delivery.
+    if shipment is None or shipment["shipped_at"] is None:
+        return None
+    delivered = shipment["delivered_at"]
+    return ShipmentView(
+        carrier=shipment["carrier"],
+        tracking_number=shipment["tracking_number"],
+        shipped_at=datetime.fromisoformat(shipment["shipped_at"]),
+        delivered_at=None if delivered is None else datetime.fromisoformat(delivered),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

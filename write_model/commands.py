@@ -84,9 +84,42 @@ class OrderLineRequest:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AddressRequest:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+    line2: str | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class PlaceOrder(Command):
     customer_id: UUID
     lines: tuple[OrderLineRequest, ...]
+    shipping_address: AddressRequest | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PaymentRequest:
+    """What a payment provider reports: the amount as the client sent it, the method, its own id."""
+
+    amount: str
+    method: str
+    reference: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShipmentRequest:
+    carrier: str
+    tracking_number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnRequest:
+    product_id: UUID
+    quantity: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,12 +135,14 @@ class OrderAction(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class PayOrder(OrderAction):
-    pass
+    """Without `payment`, the balance is recorded as paid by method `OTHER`, without a reference."""
+
+    payment: PaymentRequest | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ShipOrder(OrderAction):
-    pass
+    shipment: ShipmentRequest | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,3 +153,16 @@ class DeliverOrder(OrderAction):
 @dataclass(frozen=True, kw_only=True)
 class CancelOrder(OrderAction):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundOrder(Command):
+    """Give back `amount` of what was paid, under the provider's `reference` (the same reference again
+    records nothing new), with `returned_lines` going back to stock."""
+
+    order_id: UUID
+    amount: str
+    reference: str
+    expected_version: int | None = None
+    reason: str | None = None
+    returned_lines: tuple[ReturnRequest, ...] = ()

@@ -109,6 +109,16 @@ class ProductStockReleased(ProductEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProductStockReturned(ProductEvent):
+    """`quantity` units a customer sent back with a refund went back to stock (a discontinued product's
+    too); `stock` is the level after them. Recorded with the `OrderRefunded`."""
+
+    order_id: UUID
+    quantity: int
+    stock: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class CustomerEvent(Event):
     """Base of the customer's events."""
 
@@ -150,6 +160,27 @@ class OrderLine:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ShippingAddress:
+    """Where an order's parcel goes; `country` is an ISO 3166-1 alpha-2 code."""
+
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None
+    country: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnedLine:
+    """Units of one of the order's products sent back with a refund."""
+
+    product_id: UUID
+    quantity: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderEvent(Event):
     """Base of the order's events. Each names the order's customer, so customer views need no lookup."""
 
@@ -166,9 +197,10 @@ class OrderEvent(Event):
 @dataclass(frozen=True, kw_only=True)
 class OrderPlaced(OrderEvent):
     """An order was placed and its stock reserved. The customer's name and email are snapshots, taken at the
-    customer's `customer_version` (schema version 1 has none: every customer was then at version 1)."""
+    customer's `customer_version` (schema version 1 has none: every customer was then at version 1).
+    `shipping_address` is new in schema version 3 (none before)."""
 
-    SCHEMA_VERSION: ClassVar[int] = 2
+    SCHEMA_VERSION: ClassVar[int] = 3
 
     customer_name: str
     customer_email: str
@@ -176,17 +208,31 @@ class OrderPlaced(OrderEvent):
     total: Decimal
     placed_at: datetime
     customer_version: int = 1
+    shipping_address: ShippingAddress | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class OrderPaid(OrderEvent):
+    """The balance was paid: `amount` by `method`, under the payment provider's `reference` (none when the
+    payment was recorded without one). Schema version 1 has neither: method `OTHER`, no reference."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     amount: Decimal
     reason: str | None
+    method: str = "OTHER"
+    reference: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class OrderShipped(OrderEvent):
+    """The parcel left, with `carrier` and `tracking_number` when given (schema version 2; none before)."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
+
     reason: str | None
+    carrier: str | None = None
+    tracking_number: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,13 +242,30 @@ class OrderDelivered(OrderEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class OrderCancelled(OrderEvent):
-    """The order was cancelled from `previous_status`; its stock was released (one `ProductStockReleased` per
-    line, in the same transaction). `refund` is the amount paid back, or null when it was never paid."""
+    """The order was cancelled from `previous_status`; the stock of its lines, but for units already
+    returned, was released (one `ProductStockReleased` per such line, in the same transaction). `refund` is
+    the amount paid back by the cancellation (recorded just before it as an `OrderRefunded` since that
+    event exists: schema version 2; in schema version 1 this field alone records that refund), or null when
+    nothing paid was left to pay back."""
+
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     previous_status: str
     total: Decimal
     refund: Decimal | None
     reason: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderRefunded(OrderEvent):
+    """`amount` of what was paid went back to the customer (`reference`: the payment provider's id of the
+    refund, none for the refund a cancellation makes); `returned_lines` went back to stock (one
+    `ProductStockReturned` each, in the same transaction)."""
+
+    amount: Decimal
+    reference: str | None
+    reason: str | None
+    returned_lines: tuple[ReturnedLine, ...]
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -215,6 +278,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ProductDiscontinued,
         ProductStockReserved,
         ProductStockReleased,
+        ProductStockReturned,
         CustomerRegistered,
         CustomerUpdated,
         OrderPlaced,
@@ -222,6 +286,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderShipped,
         OrderDelivered,
         OrderCancelled,
+        OrderRefunded,
     )
 }
 

@@ -19,6 +19,7 @@ from write_model.commands import (
     OrderAction,
     PayOrder,
     PlaceOrder,
+    RefundOrder,
     RegisterCustomer,
     RestockProduct,
     ShipOrder,
@@ -27,8 +28,12 @@ from write_model.commands import (
 )
 from write_model.domain import errors
 from write_model.domain.customers import Customer
+from write_model.domain.errors import FieldErrors
 from write_model.domain.orders import LineRequest, Order, check_reason, merge_lines
+from write_model.domain.payments import CheckedPayment, check_amount, check_payment, check_reference
 from write_model.domain.products import Product
+from write_model.domain.shipping import Shipment, check_address, check_shipment
+from write_model.events import ReturnedLine
 from write_model.results import Outcome
 from write_model.unit_of_work import AbstractUnitOfWork
 
@@ -104,27 +109,45 @@ def update_customer(command: UpdateCustomer, uow: AbstractUnitOfWork) -> Outcome
 
 
 def place_order(command: PlaceOrder, uow: AbstractUnitOfWork, *, clock: Clock, new_id: IdFactory) -> Outcome:
-    lines = merge_lines([LineRequest(line.product_id, line.quantity) for line in command.lines])
+    fields = FieldErrors()
+    address = None
+    if command.shipping_address is not None:
+        address = check_address(fields, "shippingAddress", command.shipping_address)
+    lines = merge_lines([LineRequest(line.product_id, line.quantity) for line in command.lines], fields)
     customer = uow.customers.get(command.customer_id, lock=False)
     products = uow.products.get_many(line.product_id for line in lines)
-    order = Order.place(id=new_id(), customer=customer, lines=lines, products=products, now=clock())
+    order = Order.place(
+        id=new_id(), customer=customer, lines=lines, products=products, now=clock(), shipping_address=address
+    )
     uow.orders.add(order)
     return Outcome(order.id, order.version, order.status.value)
 
 
 def move_order(command: OrderAction, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
-    """The lifecycle commands: `PayOrder`, `ShipOrder`, `DeliverOrder` and `CancelOrder`."""
-    reason = check_reason(command.reason)
+    """The lifecycle commands: `PayOrder`, `ShipOrder`, `DeliverOrder` and `CancelOrder`.
+
+    A payment whose reference the order already recorded answers as that payment did, and writes nothing."""
+    fields = FieldErrors()
+    reason = check_reason(command.reason, fields)
+    payment: CheckedPayment | None = None
+    shipment: Shipment | None = None
+    if isinstance(command, PayOrder) and command.payment is not None:
+        payment = check_payment(fields, "payment", command.payment)
+    if isinstance(command, ShipOrder) and command.shipment is not None:
+        shipment = check_shipment(fields, "shipment", command.shipment)
+    fields.raise_if_any()
     order = uow.orders.get(command.order_id)
     if command.on_behalf_of is not None and command.on_behalf_of != order.customer_id:
         raise errors.NotYours("Order", order.id)
+    if payment is not None and (paid := order.payment_with(payment.reference)) is not None:
+        return Outcome(order.id, paid.version, "PAID")
     order.check_version(command.expected_version)
     now = clock()
     match command:
         case PayOrder():
-            order.pay(reason=reason, now=now)
+            order.pay(payment=payment, reason=reason, now=now)
         case ShipOrder():
-            order.ship(reason=reason, now=now)
+            order.ship(shipment=shipment, reason=reason, now=now)
         case DeliverOrder():
             order.deliver(reason=reason, now=now)
         case CancelOrder():
@@ -133,4 +156,35 @@ def move_order(command: OrderAction, uow: AbstractUnitOfWork, *, clock: Clock) -
             order.cancel(products=products, reason=reason, now=now)
         case _:
             raise TypeError(f"{type(command).__name__} is not a lifecycle command")
+    return Outcome(order.id, order.version, order.status.value)
+
+
+def refund_order(command: RefundOrder, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
+    """Refund part or all of what was paid; a refund whose reference the order already recorded answers as
+    that refund did, and writes nothing."""
+    fields = FieldErrors()
+    amount = check_amount(fields, "amount", command.amount)
+    reference = check_reference(fields, "reference", command.reference)
+    reason = check_reason(command.reason, fields)
+    for index, line in enumerate(command.returned_lines):
+        if line.quantity < 1:
+            fields.add(f"returnedLines[{index}].quantity", "must be at least 1")
+    fields.raise_if_any()
+    assert amount is not None  # no field error: it parsed
+    order = uow.orders.get(command.order_id)
+    if (refunded := order.refund_with(reference)) is not None:
+        return Outcome(order.id, refunded.version, refunded.status)
+    order.check_version(command.expected_version)
+    # Locked after the order, in id order, like every other command that touches both: no deadlocks.
+    products = uow.products.get_many(line.product_id for line in command.returned_lines)
+    order.refund(
+        amount=amount,
+        reference=reference,
+        returned_lines=[
+            ReturnedLine(product_id=line.product_id, quantity=line.quantity) for line in command.returned_lines
+        ],
+        products=products,
+        reason=reason,
+        now=clock(),
+    )
     return Outcome(order.id, order.version, order.status.value)

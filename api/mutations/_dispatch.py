@@ -26,7 +26,8 @@ from api.errors import graphql_error
 from api.ids import InvalidId, from_global_id, to_global_id
 from api.types import errors as gql
 from api.types.enums import OrderStatus
-from write_model.commands import Command, OrderAction, PlaceOrder, RegisterCustomer, UpdateCustomer
+from api.types.scalars import decimal_text
+from write_model.commands import Command, OrderAction, PlaceOrder, RefundOrder, RegisterCustomer, UpdateCustomer
 from write_model.domain import errors
 from write_model.outbox import CommandContext
 from write_model.results import Changed
@@ -94,7 +95,7 @@ class WritesReported(SchemaExtension):
 
 
 def _aggregate_type(command: Command) -> str:
-    if isinstance(command, PlaceOrder | OrderAction):
+    if isinstance(command, PlaceOrder | OrderAction | RefundOrder):
         return "Order"
     if isinstance(command, RegisterCustomer | UpdateCustomer):
         return "Customer"
@@ -174,6 +175,24 @@ def insufficient_stock(error: errors.InsufficientStock) -> gql.InsufficientStock
 
 def product_unavailable(error: errors.ProductUnavailable) -> gql.ProductUnavailable:
     return gql.ProductUnavailable(message=str(error), code=error.code, product_id=_global("Product", error.product_id))
+
+
+def payment_mismatch(error: errors.PaymentMismatch) -> gql.PaymentMismatch:
+    return gql.PaymentMismatch(
+        message=str(error),
+        code=error.code,
+        expected=decimal_text(error.expected),
+        received=decimal_text(error.received),
+    )
+
+
+def refund_exceeds_payment(error: errors.RefundExceedsPayment) -> gql.RefundExceedsPayment:
+    return gql.RefundExceedsPayment(
+        message=str(error),
+        code=error.code,
+        refundable=decimal_text(error.refundable),
+        requested=decimal_text(error.requested),
+    )
 
 
 def not_yours(error: errors.NotYours) -> GraphQLError:

@@ -1,5 +1,5 @@
-"""Order mutations: `placeOrder` and the lifecycle actions `payOrder`, `shipOrder`, `deliverOrder`,
-`cancelOrder`."""
+"""Order mutations: `placeOrder`, the lifecycle actions `payOrder`, `shipOrder`, `deliverOrder`,
+`cancelOrder`, and `refundOrder`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import strawberry
 
 from api import permissions
 from api.context import Context
-from api.errors import bad_input
 from api.ids import to_global_id
 from api.mutations._dispatch import (
     IdFields,
@@ -19,23 +18,31 @@ from api.mutations._dispatch import (
     invalid_transition,
     not_found,
     not_yours,
+    payment_mismatch,
     product_unavailable,
+    refund_exceeds_payment,
     token_of,
     validation_failed,
     version_conflict,
 )
 from api.queries import orders as order_queries
 from api.types import errors as gql
-from api.types.enums import OrderStatus
+from api.types.enums import OrderStatus, PaymentMethod
 from api.types.orders import Order
 from api.types.results import MutationSuccess
+from api.types.scalars import Decimal
 from write_model.commands import (
+    AddressRequest,
     CancelOrder,
     DeliverOrder,
     OrderAction,
     OrderLineRequest,
+    PaymentRequest,
     PayOrder,
     PlaceOrder,
+    RefundOrder,
+    ReturnRequest,
+    ShipmentRequest,
     ShipOrder,
 )
 from write_model.domain import errors
@@ -49,10 +56,48 @@ class OrderLineInput:
 
 
 @strawberry.input
+class AddressInput:
+    name: str
+    line1: str
+    city: str
+    postal_code: str
+    country: str = strawberry.field(description='ISO 3166-1 alpha-2, e.g. "DE".')
+    line2: str | None = None
+    region: str | None = None
+
+    def request(self) -> AddressRequest:
+        return AddressRequest(
+            name=self.name,
+            line1=self.line1,
+            line2=self.line2,
+            city=self.city,
+            postal_code=self.postal_code,
+            region=self.region,
+            country=self.country,
+        )
+
+
+@strawberry.input
 class PlaceOrderInput:
     customer_id: strawberry.ID
     lines: list[OrderLineInput]
     idempotency_key: str | None = None
+    shipping_address: AddressInput | None = None
+
+
+@strawberry.input
+class PaymentInput:
+    amount: Decimal
+    method: PaymentMethod
+    reference: str = strawberry.field(
+        description="The payment provider's id of this payment: the same reference again records nothing new."
+    )
+
+
+@strawberry.input
+class ShipmentInput:
+    carrier: str
+    tracking_number: str
 
 
 @strawberry.input
@@ -60,6 +105,31 @@ class OrderActionInput:
     id: strawberry.ID
     expected_version: int | None = None
     reason: str | None = None
+    payment: PaymentInput | None = strawberry.field(
+        default=None,
+        description="payOrder only: what was paid. Without it the whole balance is recorded, method OTHER.",
+    )
+    shipment: ShipmentInput | None = strawberry.field(
+        default=None, description="shipOrder only: how the parcel travels."
+    )
+
+
+@strawberry.input
+class ReturnLineInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input
+class RefundOrderInput:
+    id: strawberry.ID
+    amount: Decimal
+    reference: str
+    expected_version: int | None = None
+    reason: str | None = None
+    returned_lines: list[ReturnLineInput] | None = strawberry.field(
+        default=None, description="Lines sent back: their quantities return to stock."
+    )
 
 
 async def _order_after_write(
@@ -85,8 +155,22 @@ PlaceOrderResult = Annotated[
     strawberry.union("PlaceOrderResult"),
 ]
 OrderActionResult = Annotated[
-    OrderChanged | gql.NotFound | gql.VersionConflict | gql.InvalidTransition,
+    OrderChanged
+    | gql.NotFound
+    | gql.VersionConflict
+    | gql.InvalidTransition
+    | gql.ValidationFailed
+    | gql.PaymentMismatch,
     strawberry.union("OrderActionResult"),
+]
+RefundOrderResult = Annotated[
+    OrderChanged
+    | gql.ValidationFailed
+    | gql.NotFound
+    | gql.VersionConflict
+    | gql.InvalidTransition
+    | gql.RefundExceedsPayment,
+    strawberry.union("RefundOrderResult"),
 ]
 
 
@@ -104,9 +188,9 @@ async def place_order(info: strawberry.Info[Context, None], input: PlaceOrderInp
     )
     try:
         ids.errors.raise_if_any()
-        changed = await dispatch(
-            info, PlaceOrder(customer_id=customer_id, lines=lines), idempotency_key=input.idempotency_key
-        )
+        address = None if input.shipping_address is None else input.shipping_address.request()
+        command = PlaceOrder(customer_id=customer_id, lines=lines, shipping_address=address)
+        changed = await dispatch(info, command, idempotency_key=input.idempotency_key)
     except errors.ValidationFailed as error:
         return validation_failed(error)
     except errors.NotFound as error:
@@ -119,12 +203,24 @@ async def place_order(info: strawberry.Info[Context, None], input: PlaceOrderInp
 
 
 async def pay_order(info: strawberry.Info[Context, None], input: OrderActionInput) -> OrderActionResult:
-    return await _act(info, input, PayOrder)
+    payment = input.payment
+    request = (
+        None
+        if payment is None
+        else PaymentRequest(amount=payment.amount, method=payment.method.value, reference=payment.reference)
+    )
+    return await _act(info, input, PayOrder, payment=request)
 
 
 async def ship_order(info: strawberry.Info[Context, None], input: OrderActionInput) -> OrderActionResult:
     permissions.admin(info)
-    return await _act(info, input, ShipOrder)
+    shipment = input.shipment
+    request = (
+        None
+        if shipment is None
+        else ShipmentRequest(carrier=shipment.carrier, tracking_number=shipment.tracking_number)
+    )
+    return await _act(info, input, ShipOrder, shipment=request)
 
 
 async def deliver_order(info: strawberry.Info[Context, None], input: OrderActionInput) -> OrderActionResult:
@@ -137,29 +233,77 @@ async def cancel_order(info: strawberry.Info[Context, None], input: OrderActionI
 
 
 async def _act(
-    info: strawberry.Info[Context, None], input: OrderActionInput, action: type[OrderAction]
+    info: strawberry.Info[Context, None], input: OrderActionInput, action: type[OrderAction], **details: object
 ) -> OrderActionResult:
-    """Run a lifecycle action; a customer's runs on their own orders only (the handler checks the owner)."""
+    """Run a lifecycle action; a customer's runs on their own orders only (the handler checks the owner).
+    `details` are the action's own (`payment`, `shipment`); another action's are a field error."""
     actor = permissions.signed_in(info)
+    misplaced = [name for name in ("payment", "shipment") if getattr(input, name) is not None and name not in details]
+    if misplaced:
+        refused = [errors.FieldError(name, f"is not taken by {info.field_name}") for name in misplaced]
+        return validation_failed(errors.ValidationFailed(refused))
     order_id = decode_or_not_found(input.id, "Order")
     if isinstance(order_id, gql.NotFound):
         return order_id
     command = action(
-        order_id=order_id, expected_version=input.expected_version, reason=input.reason, on_behalf_of=actor.customer_id
+        order_id=order_id,
+        expected_version=input.expected_version,
+        reason=input.reason,
+        on_behalf_of=actor.customer_id,
+        **details,
     )
     try:
         changed = await dispatch(info, command)
     except errors.ValidationFailed as error:
-        # The contract's union has no ValidationFailed: the only field to get wrong here is `reason`.
-        raise bad_input("; ".join(f"{f.field} {f.message}" for f in error.fields)) from None
+        return validation_failed(error)
     except errors.NotFound as error:
         return not_found(error)
     except errors.VersionConflict as error:
         return version_conflict(error)
     except errors.InvalidTransition as error:
         return invalid_transition(error)
+    except errors.PaymentMismatch as error:
+        return payment_mismatch(error)
     except errors.NotYours as error:
         raise not_yours(error) from None
+    return _order_changed(changed)
+
+
+async def refund_order(info: strawberry.Info[Context, None], input: RefundOrderInput) -> RefundOrderResult:
+    """Give back part or all of what was paid (admins only), with returned units going back to stock."""
+    permissions.admin(info)
+    ids = IdFields()
+    returned = tuple(
+        ReturnRequest(
+            product_id=ids.decode(f"returnedLines[{index}].productId", line.product_id, "Product"),
+            quantity=line.quantity,
+        )
+        for index, line in enumerate(input.returned_lines or ())
+    )
+    order_id = decode_or_not_found(input.id, "Order")
+    if isinstance(order_id, gql.NotFound):
+        return order_id
+    command = RefundOrder(
+        order_id=order_id,
+        amount=input.amount,
+        reference=input.reference,
+        expected_version=input.expected_version,
+        reason=input.reason,
+        returned_lines=returned,
+    )
+    try:
+        ids.errors.raise_if_any()
+        changed = await dispatch(info, command)
+    except errors.ValidationFailed as error:
+        return validation_failed(error)
+    except errors.NotFound as error:
+        return not_found(error)
+    except errors.VersionConflict as error:
+        return version_conflict(error)
+    except errors.InvalidTransition as error:
+        return invalid_transition(error)
+    except errors.RefundExceedsPayment as error:
+        return refund_exceeds_payment(error)
     return _order_changed(changed)
 
 

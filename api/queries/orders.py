@@ -54,6 +54,25 @@ async def order(
     return Order.of(document)
 
 
+async def order_as_of(
+    info: strawberry.Info[Context, None],
+    id: strawberry.ID,
+    as_of: datetime,
+    consistent_with: str | None = None,
+) -> Order | None:
+    """The order as it stood at `as_of`, folded from its events in the audit trail; null before it was
+    placed. The permissions of `order`."""
+    order_id = parse_id(id, "Order")
+    permissions.signed_in(info)
+    read = info.context.read
+    await wait_for_token(read, "events", consistent_with)
+    view = await read_model_call(info.context, read.order_history.as_of(str(order_id), as_of))
+    if view is None:
+        return None
+    permissions.admin_or_customer(info, view.customer_id)
+    return Order.of(view)
+
+
 async def orders(
     info: strawberry.Info[Context, None],
     query: str | None = None,
@@ -170,6 +189,8 @@ async def sales_report(
     figures = await read_model_call(info.context, read.sales.report(start, end, chosen.value))
     return SalesReport(
         total_revenue=decimal_from_cents(figures.revenue_cents),
+        refund_total=decimal_from_cents(figures.refund_cents),
+        net_revenue=decimal_from_cents(figures.revenue_cents - figures.refund_cents),
         order_count=figures.order_count,
         buckets=[
             SalesBucket(

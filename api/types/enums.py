@@ -58,3 +58,11 @@ class Interval(Enum):
     DAY = "DAY"
     WEEK = "WEEK"
     MONTH = "MONTH"
+
+
+@strawberry.enum
+class PaymentMethod(Enum):
+    CARD = "CARD"
+    BANK_TRANSFER = "BANK_TRANSFER"
+    WALLET = "WALLET"
+    OTHER = "OTHER"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from api.types.enums import OrderStatus
+from api.types.scalars import Decimal
 
 
 @strawberry.interface(description="An expected failure the client can act on. `code` is stable.")
@@ -61,3 +62,15 @@ class ProductUnavailable(UserError):
 class InvalidTransition(UserError):
     status: OrderStatus
     action: str
+
+
+@strawberry.type
+class PaymentMismatch(UserError):
+    expected: Decimal
+    received: Decimal
+
+
+@strawberry.type
+class RefundExceedsPayment(UserError):
+    refundable: Decimal
+    requested: Decimal

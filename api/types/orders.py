@@ -11,11 +11,11 @@ from api.context import Context
 from api.ids import to_global_id
 from api.queries import graph
 from api.types.customers import Customer, CustomerSummary
-from api.types.enums import OrderSortField, OrderStatus, SortDirection
+from api.types.enums import OrderSortField, OrderStatus, PaymentMethod, SortDirection
 from api.types.node import Node, PageInfo
 from api.types.products import Product
 from api.types.scalars import Decimal, decimal_text
-from read_model.views import OrderView
+from read_model.views import AddressView, OrderView, ShipmentView
 
 
 async def _product(root: strawberry.Parent[OrderLine], info: strawberry.Info[Context, None]) -> Product | None:
@@ -43,6 +43,62 @@ class OrderLine:
 
 
 @strawberry.type
+class Address:
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None
+    country: str
+
+    @classmethod
+    def of(cls, view: AddressView) -> Address:
+        return cls(
+            name=view.name,
+            line1=view.line1,
+            line2=view.line2,
+            city=view.city,
+            postal_code=view.postal_code,
+            region=view.region,
+            country=view.country,
+        )
+
+
+@strawberry.type
+class Payment:
+    amount: Decimal
+    method: PaymentMethod
+    reference: str | None
+    at: datetime
+
+
+@strawberry.type
+class Refund:
+    amount: Decimal
+    reference: str | None
+    reason: str | None
+    at: datetime
+
+
+@strawberry.type
+class Shipment:
+    carrier: str | None
+    tracking_number: str | None
+    shipped_at: datetime
+    delivered_at: datetime | None
+
+    @classmethod
+    def of(cls, view: ShipmentView) -> Shipment:
+        return cls(
+            carrier=view.carrier,
+            tracking_number=view.tracking_number,
+            shipped_at=view.shipped_at,
+            delivered_at=view.delivered_at,
+        )
+
+
+@strawberry.type
 class Order(Node):
     customer: CustomerSummary
     lines: list[OrderLine]
@@ -51,6 +107,13 @@ class Order(Node):
     version: int
     placed_at: datetime
     updated_at: datetime
+    shipping_address: Address | None
+    payments: list[Payment]
+    refunds: list[Refund]
+    amount_paid: Decimal
+    amount_refunded: Decimal
+    shipment: Shipment | None
+    cancellation_reason: str | None
     customer_uuid: strawberry.Private[UUID]
     buyer: Customer | None = strawberry.field(
         resolver=_buyer,
@@ -83,6 +146,19 @@ class Order(Node):
             version=view.version,
             placed_at=view.placed_at,
             updated_at=view.updated_at,
+            shipping_address=None if view.shipping_address is None else Address.of(view.shipping_address),
+            payments=[
+                Payment(amount=decimal_text(p.amount), method=PaymentMethod(p.method), reference=p.reference, at=p.at)
+                for p in view.payments
+            ],
+            refunds=[
+                Refund(amount=decimal_text(r.amount), reference=r.reference, reason=r.reason, at=r.at)
+                for r in view.refunds
+            ],
+            amount_paid=decimal_text(view.amount_paid),
+            amount_refunded=decimal_text(view.amount_refunded),
+            shipment=None if view.shipment is None else Shipment.of(view.shipment),
+            cancellation_reason=view.cancellation_reason,
             customer_uuid=view.customer_id,
         )
 
@@ -142,6 +218,8 @@ class ProductSales:
 @strawberry.type
 class SalesReport:
     total_revenue: Decimal
+    refund_total: Decimal = strawberry.field(description="What was refunded of the orders counted here.")
+    net_revenue: Decimal = strawberry.field(description="totalRevenue - refundTotal.")
     order_count: int
     buckets: list[SalesBucket]
     top_products: list[ProductSales]

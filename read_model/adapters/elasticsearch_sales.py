@@ -33,6 +33,7 @@ class ElasticsearchSalesReports(AbstractSalesReports):
             },
             "aggs": {
                 "revenue": {"sum": {"field": "total_cents"}},
+                "refunds": {"sum": {"field": "amount_refunded_cents"}},
                 "buckets": {
                     **periods("placed_at", start, end, interval),
                     "aggs": {"revenue": {"sum": {"field": "total_cents"}}},
@@ -61,6 +62,7 @@ class ElasticsearchSalesReports(AbstractSalesReports):
         aggs = response["aggregations"]
         return SalesFigures(
             revenue_cents=whole(aggs["revenue"]["value"]),
+            refund_cents=whole(aggs["refunds"]["value"]),
             order_count=response["hits"]["total"]["value"],
             buckets=[
                 SalesBucketFigures(period_start(bucket["key"]), whole(bucket["revenue"]["value"]), bucket["doc_count"])

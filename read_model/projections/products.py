@@ -16,6 +16,7 @@ from write_model.events import (
     ProductRestocked,
     ProductStockReleased,
     ProductStockReserved,
+    ProductStockReturned,
     decode_event,
 )
 
@@ -57,7 +58,7 @@ class ProductProjection(AggregateProjection):
                 }
             case ProductPriceChanged():
                 changes = _price_fields(event.price)
-            case ProductRestocked() | ProductStockReserved() | ProductStockReleased():
+            case ProductRestocked() | ProductStockReserved() | ProductStockReleased() | ProductStockReturned():
                 changes = _stock_fields(event.stock)
             case ProductDiscontinued():
                 changes = {"status": "DISCONTINUED"}

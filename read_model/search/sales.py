@@ -26,6 +26,7 @@ class ProductSalesFigures:
 @dataclass(frozen=True)
 class SalesFigures:
     revenue_cents: int
+    refund_cents: int  # what was refunded of the same orders
     order_count: int
     buckets: list[SalesBucketFigures]
     top_products: list[ProductSalesFigures]
@@ -34,5 +35,6 @@ class SalesFigures:
 class AbstractSalesReports(abc.ABC):
     @abc.abstractmethod
     async def report(self, start: datetime, end: datetime, interval: str) -> SalesFigures:
-        """Orders placed in [start, end), not cancelled: totals, one bucket per `interval` (HOUR, DAY, WEEK
-        from Monday, MONTH; in UTC, empty ones included) and the ten products with the most revenue."""
+        """Orders placed in [start, end), not cancelled: totals (revenue, and what was refunded of them), one
+        bucket per `interval` (HOUR, DAY, WEEK from Monday, MONTH; in UTC, empty ones included) and the ten
+        products with the most revenue."""

@@ -469,6 +469,50 @@ def test_the_service_answers_its_health_check_at_once_while_hostile_requests_arr
     assert max(took) < 100, sorted(took)[-5:]
 
 
+PAY = "mutation($i: OrderActionInput!) { payOrder(input: $i) { __typename ...Refused } }"
+SHIP = "mutation($i: OrderActionInput!) { shipOrder(input: $i) { __typename ...Refused } }"
+REFUND = "mutation($i: RefundOrderInput!) { refundOrder(input: $i) { __typename ...Refused } }"
+PLACE = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { __typename ...Refused } }"
+REFUSED = " fragment Refused on UserError { code message ... on ValidationFailed { fields { field message } } }"
+
+
+def test_journey_inputs_out_of_bounds_get_their_documented_error_and_write_nothing(
+    server: str, settings: Settings
+) -> None:
+    """The order journey's own inputs, each refused before anything is read or written (a refund on a
+    cancelled order, which needs one, is in tests/e2e/test_order_journey_http.py)."""
+    admin = GraphQLClient(server, admin_token())
+    order, customer = to_global_id("Order", uuid.uuid4()), to_global_id("Customer", uuid.uuid4())
+    lines = [{"productId": to_global_id("Product", uuid.uuid4()), "quantity": 1}]
+    address = {"name": "A", "line1": "B", "city": "C", "postalCode": "D", "country": "XY"}
+    card = {"amount": "-5.00", "method": "CARD", "reference": "p"}
+    cases = [
+        ("a country that is no ISO code", PLACE, {"customerId": customer, "lines": lines, "shippingAddress": address},
+         "shippingAddress.country"),
+        ("a 10,000-character carrier", SHIP, {"id": order, "shipment": {"carrier": "c" * 10_000,
+         "trackingNumber": "1"}}, "shipment.carrier"),
+        ("a negative payment", PAY, {"id": order, "payment": card}, "payment.amount"),
+        ("a negative refund", REFUND, {"id": order, "amount": "-5.00", "reference": "r"}, "amount"),
+        ("a blank refund reference", REFUND, {"id": order, "amount": "5.00", "reference": " "}, "reference"),
+    ]  # fmt: skip
+    written = outbox_rows(settings)
+    wrong = []
+    for name, mutation, variables, expected in cases:
+        answer = admin(mutation + REFUSED, i=variables)
+        result = next(iter((answer.get("data") or {}).values()), None) or {}
+        if expected not in [f["field"] for f in result.get("fields", [])]:
+            wrong.append(f"{name}: {answer}")
+    for name, mutation, variables in [
+        ("a payment with 3 decimals", PAY, {"id": order, "payment": {**card, "amount": "1.005"}}),
+        ("a refund with 3 decimals", REFUND, {"id": order, "amount": "1.005", "reference": "r"}),
+    ]:
+        answer = admin(mutation + REFUSED, i=variables)
+        if [e["extensions"]["code"] for e in answer.get("errors", [])] != ["BAD_USER_INPUT"]:
+            wrong.append(f"{name}: {answer}")
+    assert wrong == []
+    assert outbox_rows(settings) == written
+
+
 def test_text_that_cannot_be_stored_is_a_field_error_and_writes_nothing(server: str, settings: Settings) -> None:
     written = outbox_rows(settings)
     register = "mutation($i: RegisterCustomerInput!) { registerCustomer(input: $i) { ...Refused } }"

@@ -19,7 +19,9 @@ from write_model.domain.errors import (
     InsufficientStock,
     InvalidTransition,
     NotFound,
+    PaymentMismatch,
     ProductUnavailable,
+    RefundExceedsPayment,
     ValidationFailed,
     VersionConflict,
 )
@@ -158,7 +160,7 @@ def test_an_order_reserves_stock_and_moves_along_its_lifecycle(bus: CommandBus) 
     with pytest.raises(VersionConflict):
         bus.handle(commands.ShipOrder(order_id=order, expected_version=1), CONTEXT)
     cancelled = bus.handle(commands.CancelOrder(order_id=order, reason="lost in transit"), CONTEXT)
-    assert (cancelled.version, cancelled.status) == (3, "CANCELLED")
+    assert (cancelled.version, cancelled.status) == (4, "CANCELLED")  # its refund (paid), then the cancellation
     # The cancelled order gave its 3 mugs and its cup back.
     assert place(bus, customer, (mug, 3), (cup, 1)).status == "PLACED"
 
@@ -224,3 +226,86 @@ def test_postgres_keeps_the_order_lines_and_money_exact(engine: sa.Engine) -> No
     assert lines[0]["line_total"] == "0.30"
     assert event["total"] == "0.30"
     assert event["lines"][0]["unit_price"] == "0.10"
+
+
+def stock_left(bus: CommandBus, product: uuid.UUID, customer: uuid.UUID) -> int:
+    """The product's stock, as the write model tells it to a buyer asking for more than any stock."""
+    with pytest.raises(InsufficientStock) as caught:
+        place(bus, customer, (product, 1000))
+    return caught.value.available
+
+
+def test_a_payment_reference_records_one_payment_and_a_retry_gets_its_first_answer(bus: CommandBus) -> None:
+    customer = register(bus).aggregate_id
+    product = create_product(bus, stock=5, price="2.50").aggregate_id
+    order = place(bus, customer, (product, 2)).aggregate_id
+    card = commands.PaymentRequest(amount="5.00", method="CARD", reference="psp-1")
+    with pytest.raises(PaymentMismatch) as mismatch:
+        bus.handle(commands.PayOrder(order_id=order, payment=dataclasses.replace(card, amount="4.00")), CONTEXT)
+    assert (mismatch.value.expected, mismatch.value.received) == (Decimal("5.00"), Decimal("4.00"))
+    paid = bus.handle(commands.PayOrder(order_id=order, payment=card, expected_version=1), CONTEXT)
+    assert (paid.version, paid.status) == (2, "PAID")
+    bus.handle(commands.ShipOrder(order_id=order), CONTEXT)
+    again = bus.handle(commands.PayOrder(order_id=order, payment=card, expected_version=1), CONTEXT)
+    assert again == paid, "the first answer, though the order moved on and the expected version is stale"
+    with pytest.raises(InvalidTransition):
+        bus.handle(commands.PayOrder(order_id=order, payment=dataclasses.replace(card, reference="psp-2")), CONTEXT)
+
+
+def test_refunds_give_back_what_was_paid_at_most_and_their_returned_units_go_back_to_stock(bus: CommandBus) -> None:
+    customer = register(bus).aggregate_id
+    product = create_product(bus, stock=10, price="2.50").aggregate_id
+    order = place(bus, customer, (product, 4)).aggregate_id
+    assert stock_left(bus, product, customer) == 6
+    early = commands.RefundOrder(order_id=order, amount="1.00", reference="r-0")
+    with pytest.raises(InvalidTransition):
+        bus.handle(early, CONTEXT)
+    bus.handle(commands.PayOrder(order_id=order), CONTEXT)
+    refund = commands.RefundOrder(
+        order_id=order,
+        amount="2.50",
+        reference="r-1",
+        reason="one arrived broken",
+        returned_lines=(commands.ReturnRequest(product_id=product, quantity=1),),
+    )
+    refunded = bus.handle(refund, CONTEXT)
+    assert (refunded.version, refunded.status) == (3, "PAID")
+    assert bus.handle(refund, CONTEXT) == refunded
+    assert stock_left(bus, product, customer) == 7
+    with pytest.raises(RefundExceedsPayment) as exceeds:
+        bus.handle(commands.RefundOrder(order_id=order, amount="7.51", reference="r-2"), CONTEXT)
+    assert (exceeds.value.refundable, exceeds.value.requested) == (Decimal("7.50"), Decimal("7.51"))
+    with pytest.raises(ValidationFailed) as invalid:
+        bus.handle(commands.RefundOrder(order_id=order, amount="0", reference=" ", reason="x" * 501), CONTEXT)
+    assert [f.field for f in invalid.value.fields] == ["amount", "reference", "reason"]
+
+    cancelled = bus.handle(commands.CancelOrder(order_id=order, reason="lost"), CONTEXT)
+    assert (cancelled.version, cancelled.status) == (5, "CANCELLED")  # the refund of what was left, then the cancel
+    assert stock_left(bus, product, customer) == 10, "the returned unit is not released twice"
+    with pytest.raises(InvalidTransition):
+        bus.handle(commands.RefundOrder(order_id=order, amount="1.00", reference="r-3"), CONTEXT)
+
+
+def test_a_shipping_address_is_checked_with_the_lines(bus: CommandBus) -> None:
+    customer = register(bus).aggregate_id
+    product = create_product(bus).aggregate_id
+    address = commands.AddressRequest(name="Ada", line1="1 Main St", city="Berlin", postal_code="10115", country="DE")
+    placed = bus.handle(
+        commands.PlaceOrder(
+            customer_id=customer,
+            lines=(commands.OrderLineRequest(product_id=product, quantity=1),),
+            shipping_address=address,
+        ),
+        CONTEXT,
+    )
+    assert placed.version == 1
+    with pytest.raises(ValidationFailed) as caught:
+        bus.handle(
+            commands.PlaceOrder(
+                customer_id=customer,
+                lines=(commands.OrderLineRequest(product_id=product, quantity=0),),
+                shipping_address=dataclasses.replace(address, country="ZZ"),
+            ),
+            CONTEXT,
+        )
+    assert [f.field for f in caught.value.fields] == ["shippingAddress.country", "lines[0].quantity"]

@@ -126,3 +126,34 @@ def test_paying_and_cancelling_one_order_at_once_serialize(engine: sa.Engine, bu
         else:
             assert refund == "2.50"
     assert stock_of(engine, product) == 5
+
+
+def test_ten_concurrent_retries_of_one_payment_record_it_once_and_get_one_answer(
+    engine: sa.Engine, bus: CommandBus
+) -> None:
+    product = create_product(bus, stock=5, price="2.50").aggregate_id
+    order = place(bus, register(bus).aggregate_id, (product, 2)).aggregate_id
+    payment = commands.PaymentRequest(amount="5.00", method="CARD", reference=f"psp-{uuid.uuid4().hex}")
+    answers = race([lambda: bus.handle(commands.PayOrder(order_id=order, payment=payment), CONTEXT)] * 10)
+    assert all(isinstance(answer, Changed) for answer in answers), answers
+    assert len(set(answers)) == 1, answers
+    assert count_events(engine, "OrderPaid", [order]) == 1
+
+
+def test_ten_concurrent_retries_of_one_refund_record_it_once_and_return_its_units_once(
+    engine: sa.Engine, bus: CommandBus
+) -> None:
+    product = create_product(bus, stock=5, price="2.50").aggregate_id
+    order = place(bus, register(bus).aggregate_id, (product, 2)).aggregate_id
+    bus.handle(commands.PayOrder(order_id=order), CONTEXT)
+    refund = commands.RefundOrder(
+        order_id=order,
+        amount="2.50",
+        reference=f"refund-{uuid.uuid4().hex}",
+        returned_lines=(commands.ReturnRequest(product_id=product, quantity=1),),
+    )
+    answers = race([lambda: bus.handle(refund, CONTEXT)] * 10)
+    assert all(isinstance(answer, Changed) for answer in answers), answers
+    assert len(set(answers)) == 1, answers
+    assert count_events(engine, "OrderRefunded", [order]) == 1
+    assert stock_of(engine, product) == 4

@@ -70,14 +70,16 @@ def shop(bus: CommandBus, projector: bootstrap.ProjectorProcess, elasticsearch_u
         CONTEXT,
     ).aggregate_id
 
-    def order(customer: str, quantity: int) -> uuid.UUID:
+    def paid_order(customer: str, quantity: int) -> uuid.UUID:
         line = commands.OrderLineRequest(product_id=product, quantity=quantity)
-        return bus.handle(commands.PlaceOrder(customer_id=uuid.UUID(customer), lines=(line,)), CONTEXT).aggregate_id
+        placed = bus.handle(commands.PlaceOrder(customer_id=uuid.UUID(customer), lines=(line,)), CONTEXT)
+        bus.handle(commands.PayOrder(order_id=placed.aggregate_id), CONTEXT)
+        return placed.aggregate_id
 
-    order(ids["ada"], 1)  # 10.00
-    order(ids["ada"], 2)  # 20.00
-    bus.handle(commands.CancelOrder(order_id=order(ids["ada"], 5)), CONTEXT)  # 50.00, left out
-    order(ids["grace"], 4)  # 40.00
+    paid_order(ids["ada"], 1)  # 10.00
+    paid_order(ids["ada"], 2)  # 20.00
+    bus.handle(commands.CancelOrder(order_id=paid_order(ids["ada"], 5)), CONTEXT)  # 50.00, refunded and left out
+    paid_order(ids["grace"], 4)  # 40.00
     projector.projector.run_until_caught_up()
     return Shop(ids, elasticsearch_url, IndexNames(index_prefix))
 

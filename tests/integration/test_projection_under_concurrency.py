@@ -71,7 +71,7 @@ def test_concurrent_writers_committing_out_of_order_lose_nothing(
             customer: (count, total)
             for customer, count, total in connection.execute(
                 "SELECT c.id::text, count(o.id) FILTER (WHERE o.status <> 'CANCELLED'),"
-                " coalesce(sum(o.total) FILTER (WHERE o.status <> 'CANCELLED'), 0)"
+                " coalesce(sum(o.paid_amount) FILTER (WHERE o.status <> 'CANCELLED'), 0)"
                 " FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.id"
             ).fetchall()
         }

@@ -75,6 +75,7 @@ def run(actor: Actor, customer: uuid.UUID, **variables: Any) -> dict[str, Any]:
                 customer_reports=Untouched(),  # type: ignore[arg-type]
                 records=Untouched(),  # type: ignore[arg-type]
                 events=Untouched(),  # type: ignore[arg-type]
+                order_history=Untouched(),  # type: ignore[arg-type]
                 sales=Untouched(),  # type: ignore[arg-type]
                 consistency=ConsistencyWaiter(progress, timeout_seconds=0.05),
                 projections=Untouched(),  # type: ignore[arg-type]

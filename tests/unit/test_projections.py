@@ -13,7 +13,7 @@ from read_model.indexes import IndexDefinition
 from read_model.outbox import OutboxRecord
 from read_model.projections.customers import CustomerProjection, statistics
 from read_model.projections.events import EventProjection
-from read_model.projections.orders import OrderProjection
+from read_model.projections.orders import OrderProjection, order_as_of
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector, ProjectorOptions
 from tests.fakes import (
@@ -32,7 +32,8 @@ PROJECTIONS = [ProductProjection(), CustomerProjection(), OrderProjection(), Eve
 
 
 def shop() -> tuple[FakeStore, dict[str, UUID]]:
-    """Two customers; Ada places three orders (one paid then cancelled, one delivered), Bob one."""
+    """Two customers; Ada places three orders (one paid, one paid then cancelled, one delivered), Bob one,
+    paid."""
     store = FakeStore()
     bus = fake_command_bus(store)
     mug = bus.handle(
@@ -49,13 +50,14 @@ def shop() -> tuple[FakeStore, dict[str, UUID]]:
         return bus.handle(commands.PlaceOrder(customer_id=customer, lines=requests), CONTEXT).aggregate_id
 
     first = order(ada, (mug, 2), (tea, 1))  # 5.99
+    bus.handle(commands.PayOrder(order_id=first), CONTEXT)
     cancelled = order(ada, (mug, 4))  # 10.00, paid then cancelled
     bus.handle(commands.PayOrder(order_id=cancelled), CONTEXT)
     bus.handle(commands.CancelOrder(order_id=cancelled, reason="late"), CONTEXT)
     delivered = order(ada, (tea, 3))  # 2.97
     for action in (commands.PayOrder, commands.ShipOrder, commands.DeliverOrder):
         bus.handle(action(order_id=delivered), CONTEXT)
-    order(bob, (mug, 1))
+    bus.handle(commands.PayOrder(order_id=order(bob, (mug, 1))), CONTEXT)
     return store, {"ada": ada, "bob": bob, "first": first, "cancelled": cancelled, "delivered": delivered}
 
 
@@ -100,10 +102,12 @@ def test_customer_statistics_average_and_date_the_orders_not_cancelled() -> None
 
 
 def test_an_average_is_rounded_to_the_cent_half_up() -> None:
-    orders = {str(n): {"total_cents": cents, "placed_at": f"2026-01-0{n}", "counted": True} for n, cents in
-              enumerate((100, 100, 101), start=1)}  # fmt: skip
+    def paid(cents: int, day: int) -> dict[str, object]:
+        return {"paid": {"2": cents + 50}, "refunded": {"3": 50}, "placed_at": f"2026-01-0{day}", "counted": True}
+
+    orders = {str(n): paid(cents, n) for n, cents in enumerate((100, 100, 101), start=1)}
     assert statistics(orders)["average_order_value"] == "1.00"  # 100.33…
-    orders["4"] = {"total_cents": 101, "placed_at": "2026-01-04", "counted": True}
+    orders["4"] = paid(101, 4)
     assert statistics(orders)["average_order_value"] == "1.01"  # 100.5: half up
 
 
@@ -116,9 +120,10 @@ def test_orders_carry_their_lines_customer_and_lifecycle() -> None:
         ("MUG", 2, "5.00"),
         ("TEA", 1, "0.99"),
     ]
-    assert (first["total"], first["total_cents"], first["status"], first["version"]) == ("5.99", 599, "PLACED", 1)
+    assert (first["total"], first["total_cents"], first["status"], first["version"]) == ("5.99", 599, "PAID", 2)
     cancelled = orders[str(ids["cancelled"])]
-    assert (cancelled["status"], cancelled["refund"], cancelled["version"]) == ("CANCELLED", "10.00", 3)
+    # Placed, paid, then the cancellation's refund and the cancellation itself.
+    assert (cancelled["status"], cancelled["refund"], cancelled["version"]) == ("CANCELLED", "10.00", 4)
     assert cancelled["paid_at"] is not None
     delivered = orders[str(ids["delivered"])]
     assert (delivered["status"], delivered["version"]) == ("DELIVERED", 4)
@@ -221,7 +226,8 @@ def test_an_aggregates_versions_read_against_their_order_are_all_applied() -> No
     late = {(cancelled, 1), (cancelled, 2), (ids["ada"], 1)}  # placed, paid; and Ada's registration
     shuffled = taking_ids_late(store.outbox, late)
     ordered = [r.checkpoint for r in sorted(shuffled, key=lambda r: r.checkpoint) if r.aggregate_id == cancelled]
-    assert [next(r for r in shuffled if r.checkpoint == c).aggregate_version for c in ordered] == [3, 2, 1]
+    # The refund and the cancellation share their transaction, which now comes before the paying and the placing.
+    assert [next(r for r in shuffled if r.checkpoint == c).aggregate_version for c in ordered] == [3, 4, 2, 1]
 
     clean = project(store.outbox).indexes
     for batch_size in (1, 3, 1000):
@@ -255,5 +261,59 @@ def test_a_version_the_outbox_lacks_parks_the_later_one_with_the_reason() -> Non
     projector.prepare()
     projector.run_until_caught_up()
     parked = letters.letters()
-    assert [(p.event_type, p.aggregate_id) for p in parked] == [("OrderCancelled", ids["cancelled"])]
+    assert [(p.event_type, p.aggregate_id) for p in parked] == [
+        ("OrderRefunded", ids["cancelled"]),
+        ("OrderCancelled", ids["cancelled"]),
+    ]
     assert "needs versions 2 to 2" in parked[0].error
+
+
+def test_an_orders_journey_shows_its_payments_refunds_shipment_and_cancellation() -> None:
+    store, ids = shop()
+    bus = fake_command_bus(store)
+    mug = next(p.id for p in store.products.values() if p.sku == "MUG")
+    delivered, first = ids["delivered"], ids["first"]
+    bus.handle(commands.RefundOrder(order_id=delivered, amount="0.99", reference="re-1", reason="cold"), CONTEXT)
+    bus.handle(
+        commands.ShipOrder(order_id=first, shipment=commands.ShipmentRequest(carrier="DHL", tracking_number="J1")),
+        CONTEXT,
+    )
+    returned = (commands.ReturnRequest(product_id=mug, quantity=1),)
+    bus.handle(commands.RefundOrder(order_id=first, amount="1.00", reference="re-2", returned_lines=returned), CONTEXT)
+    indexes = project(store.outbox).indexes
+    orders, customers = indexes["orders"], indexes["customers"]
+
+    shown = orders[str(delivered)]
+    assert (shown["amount_paid"], shown["amount_refunded"], shown["amount_refunded_cents"]) == ("2.97", "0.99", 99)
+    assert [(p["amount"], p["method"], p["reference"]) for p in shown["payments"]] == [("2.97", "OTHER", None)]
+    assert [(r["amount"], r["reference"], r["reason"]) for r in shown["refunds"]] == [("0.99", "re-1", "cold")]
+    assert shown["shipment"]["delivered_at"] is not None
+    shipped = orders[str(first)]["shipment"]
+    assert (shipped["carrier"], shipped["tracking_number"], shipped["delivered_at"]) == ("DHL", "J1", None)
+    cancelled = orders[str(ids["cancelled"])]
+    assert (cancelled["amount_refunded"], cancelled["refund"]) == ("10.00", "10.00")
+    assert [r["amount"] for r in cancelled["refunds"]] == ["10.00"]
+    ada = customers[str(ids["ada"])]
+    # 5.99 paid, 1.00 refunded; 2.97 paid, 0.99 refunded; the cancelled order left out.
+    assert (ada["lifetime_value"], ada["order_count"], ada["average_order_value"]) == ("6.97", 2, "3.49")
+    assert indexes["products"][str(mug)]["stock"] == 50 - 2 - 1 + 1  # first's two, bob's one; one returned
+
+
+def test_an_order_folded_from_its_events_until_each_step_is_the_live_document_after_that_step() -> None:
+    store, ids = shop()
+    bus = fake_command_bus(store)
+    order, ada = ids["first"], ids["ada"]
+    steps = [
+        lambda: None,
+        lambda: bus.handle(commands.UpdateCustomer(customer_id=ada, name="Ada L"), CONTEXT),
+        lambda: bus.handle(commands.RefundOrder(order_id=order, amount="1.00", reference="r"), CONTEXT),
+        lambda: bus.handle(commands.CancelOrder(order_id=order, reason="late"), CONTEXT),
+    ]
+    for step in steps:
+        step()
+        live = project(store.outbox).indexes["orders"][str(order)]
+        events = [r for r in store.outbox if r.aggregate_id == order]
+        changes = [r for r in store.outbox if r.aggregate_id == ada and r.event_type == "CustomerUpdated"]
+        assert order_as_of(events, changes) == live
+    assert order_as_of([], []) is None
+    assert order_as_of([r for r in store.outbox if r.aggregate_id == order][1:], []) is None, "without its placing"

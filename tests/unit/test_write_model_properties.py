@@ -80,9 +80,27 @@ def a_command(data: st.DataObject, store: FakeStore) -> commands.Command:
         return commands.UpdateProductDetails(
             product_id=an_id(data, products), name=data.draw(st.sampled_from([None, "M", ""]))
         )
+    if orders and data.draw(st.integers(0, 3)) == 0:
+        returned = data.draw(st.lists(st.integers(0, 3), max_size=2))
+        return commands.RefundOrder(
+            order_id=an_id(data, orders[-2:]),
+            amount=data.draw(st.sampled_from(["0.50", "1.50", "4.50", "100.00", "0", "-1"])),
+            reference=data.draw(st.sampled_from(["r1", "r2", "r3"])),
+            returned_lines=tuple(
+                commands.ReturnRequest(product_id=an_id(data, products), quantity=q) for q in returned
+            ),
+        )
     if orders and data.draw(st.integers(0, 2)) > 0:
         action = data.draw(st.sampled_from(list(ACTIONS)))
-        return action(order_id=an_id(data, orders[-2:]), expected_version=data.draw(version))
+        order_id, expected = an_id(data, orders[-2:]), data.draw(version)
+        if action is commands.PayOrder and data.draw(st.booleans()):
+            payment = commands.PaymentRequest(
+                amount=data.draw(st.sampled_from(["1.50", "3.00", "4.50", "1"])),
+                method="CARD",
+                reference=data.draw(st.sampled_from(["p1", "p2"])),
+            )
+            return commands.PayOrder(order_id=order_id, expected_version=expected, payment=payment)
+        return action(order_id=order_id, expected_version=expected)
     lines = data.draw(
         st.lists(
             st.tuples(st.just(None), st.integers(0, 4)), min_size=data.draw(st.sampled_from([0, 1, 1, 1])), max_size=3
@@ -134,3 +152,29 @@ def test_random_command_sequences_keep_every_invariant(data: st.DataObject) -> N
         assert all(step in LIFECYCLE for step in itertools.pairwise(history))
         assert store.orders[aggregate_id].status is history[-1]
     event(f"longest order history: {max(map(len, statuses.values()), default=0)}")
+    assert_money_and_stock_are_conserved(store)
+
+
+def assert_money_and_stock_are_conserved(store: FakeStore) -> None:
+    """Paid minus refunded is never negative, and a cancelled order has it all back; every product's units
+    are where they should be: initial + restocks = stock + units held by orders not cancelled (ordered,
+    less returned)."""
+    for order in store.orders.values():
+        assert order.amount_refunded <= order.amount_paid <= order.total
+        if order.status is OrderStatus.CANCELLED:
+            assert order.amount_refunded == order.amount_paid
+    received: dict[uuid.UUID, int] = defaultdict(int)
+    for record in store.outbox:
+        if record.event_type == "ProductCreated":
+            received[record.aggregate_id] += record.payload["stock"]
+        elif record.event_type == "ProductRestocked":
+            received[record.aggregate_id] += record.payload["quantity"]
+    held: dict[uuid.UUID, int] = defaultdict(int)
+    for order in store.orders.values():
+        if order.status is not OrderStatus.CANCELLED:
+            for line in order.lines:
+                held[line.product_id] += line.quantity - order.returned(line.product_id)
+    for product in store.products.values():
+        assert received[product.id] == product.stock + held[product.id], product.sku
+    refunds = sum(len(order.refunds) for order in store.orders.values())
+    event(f"refunds: {min(refunds, 3)}+" if refunds >= 3 else f"refunds: {refunds}")

@@ -7,6 +7,7 @@ and psycopg prepares it on the server, which keeps the cost of a command close t
 from __future__ import annotations
 
 import abc
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,8 +24,10 @@ from write_model.domain.aggregate import Aggregate
 from write_model.domain.customers import Customer
 from write_model.domain.errors import DuplicateEmail, DuplicateSku, TransientConflict
 from write_model.domain.orders import Order, OrderStatus
+from write_model.domain.payments import Payment, PaymentMethod, Refund
 from write_model.domain.products import Product, ProductStatus
-from write_model.events import OrderLine
+from write_model.domain.shipping import Shipment
+from write_model.events import OrderLine, ReturnedLine, ShippingAddress
 from write_model.outbox import OutboxPosition
 from write_model.results import Changed
 from write_model.unit_of_work import (
@@ -54,7 +57,16 @@ _PRODUCT_STATE = (
     "updated_at",
 )
 _CUSTOMER_STATE = ("name", "email", "version")
-_ORDER_STATE = ("status", "paid_amount", "version", "updated_at")
+_ORDER_STATE = (
+    "status",
+    "paid_amount",
+    "version",
+    "updated_at",
+    "payments",
+    "refunds",
+    "shipment",
+    "cancellation_reason",
+)
 
 
 def _select(table: sa.Table, *, lock: bool) -> sa.Select[Any]:
@@ -138,13 +150,17 @@ class _PostgresRepository(AbstractRepository[A]):
 
     def _update_all(self, changes: list[tuple[A, int]]) -> None:
         rows = [
-            {"row_id": aggregate.id, "loaded_version": stored, **_state(aggregate, self.state_columns)}
+            {"row_id": aggregate.id, "loaded_version": stored, **self._state_of(aggregate)}
             for aggregate, stored in changes
         ]
         result = self._connection.execute(_UPDATES[self.table.name], rows)
         if result.rowcount != len(rows):
             # Rows are locked when loaded, so this means a writer bypassed the lock: let the bus run it again.
             raise TransientConflict(f"a {self.table.name} row moved past the version it was loaded at")
+
+    def _state_of(self, aggregate: A) -> dict[str, object]:
+        """The values of the state columns for `aggregate`."""
+        return _state(aggregate, self.state_columns)
 
     @abc.abstractmethod
     def _from_row(self, row: sa.Row[Any]) -> A: ...
@@ -214,7 +230,8 @@ class PostgresOrderRepository(_PostgresRepository[Order], AbstractOrderRepositor
             "lines": [_line_json(line) for line in order.lines],
             "total": order.total,
             "placed_at": order.placed_at,
-            **_state(order, _ORDER_STATE),
+            "shipping_address": None if order.shipping_address is None else dataclasses.asdict(order.shipping_address),
+            **self._state_of(order),
         }
         # A fresh random id and an existing customer: nothing can collide, so no savepoint is needed.
         self._connection.execute(_INSERTS[orders.name], row)
@@ -230,7 +247,49 @@ class PostgresOrderRepository(_PostgresRepository[Order], AbstractOrderRepositor
             paid_amount=row.paid_amount,
             placed_at=row.placed_at,
             updated_at=row.updated_at,
+            shipping_address=None if row.shipping_address is None else ShippingAddress(**row.shipping_address),
+            payments=tuple(
+                Payment(Decimal(p["amount"]), PaymentMethod(p["method"]), p["reference"], p["version"])
+                for p in row.payments
+            ),
+            refunds=tuple(
+                Refund(
+                    Decimal(r["amount"]),
+                    r["reference"],
+                    r["version"],
+                    tuple(
+                        ReturnedLine(product_id=UUID(line["product_id"]), quantity=line["quantity"])
+                        for line in r["returned_lines"]
+                    ),
+                    r["status"],
+                )
+                for r in row.refunds
+            ),
+            shipment=None if row.shipment is None else Shipment(**row.shipment),
+            cancellation_reason=row.cancellation_reason,
         )
+
+    def _state_of(self, order: Order) -> dict[str, object]:
+        return {
+            **_state(order, ("status", "paid_amount", "version", "updated_at", "cancellation_reason")),
+            "payments": [
+                {"amount": str(p.amount), "method": p.method.value, "reference": p.reference, "version": p.version}
+                for p in order.payments
+            ],
+            "refunds": [
+                {
+                    "amount": str(r.amount),
+                    "reference": r.reference,
+                    "version": r.version,
+                    "status": r.status,
+                    "returned_lines": [
+                        {"product_id": str(line.product_id), "quantity": line.quantity} for line in r.returned_lines
+                    ],
+                }
+                for r in order.refunds
+            ],
+            "shipment": None if order.shipment is None else dataclasses.asdict(order.shipment),
+        }
 
 
 class PostgresIdempotencyKeys(AbstractIdempotencyKeys):

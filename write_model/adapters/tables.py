@@ -58,6 +58,11 @@ orders = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("placed_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("shipping_address", postgresql.JSONB, nullable=True),
+    sa.Column("payments", postgresql.JSONB, nullable=False),
+    sa.Column("refunds", postgresql.JSONB, nullable=False),
+    sa.Column("shipment", postgresql.JSONB, nullable=True),
+    sa.Column("cancellation_reason", sa.Text, nullable=True),
 )
 
 idempotency_keys = sa.Table(

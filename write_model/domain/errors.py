@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from uuid import UUID
 
 
@@ -131,7 +132,31 @@ class InvalidTransition(DomainError):
         super().__init__(f"An order that is {self.status} cannot be {_PAST_TENSE.get(self.action, self.action)}.")
 
 
-_PAST_TENSE = {"pay": "paid", "ship": "shipped", "deliver": "delivered", "cancel": "cancelled"}
+_PAST_TENSE = {"pay": "paid", "ship": "shipped", "deliver": "delivered", "cancel": "cancelled", "refund": "refunded"}
+
+
+@dataclass
+class PaymentMismatch(DomainError):
+    """A payment must settle the balance due exactly: `expected` is that balance, `received` what was sent."""
+
+    expected: Decimal
+    received: Decimal
+    code: str = "PAYMENT_MISMATCH"
+
+    def __post_init__(self) -> None:
+        super().__init__(f"The balance due is {self.expected}; a payment of {self.received} does not settle it.")
+
+
+@dataclass
+class RefundExceedsPayment(DomainError):
+    """A refund may give back at most what was paid and not yet refunded (`refundable`)."""
+
+    refundable: Decimal
+    requested: Decimal
+    code: str = "REFUND_EXCEEDS_PAYMENT"
+
+    def __post_init__(self) -> None:
+        super().__init__(f"At most {self.refundable} can be refunded; {self.requested} was asked for.")
 
 
 class StoreFailure(WriteModelError):

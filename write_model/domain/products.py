@@ -20,6 +20,7 @@ from write_model.events import (
     ProductRestocked,
     ProductStockReleased,
     ProductStockReserved,
+    ProductStockReturned,
 )
 
 SKU_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -221,6 +222,12 @@ class Product(Aggregate):
         self.stock += quantity
         self.updated_at = now
         self._record(ProductStockReleased(product_id=self.id, order_id=order_id, quantity=quantity, stock=self.stock))
+
+    def take_back(self, quantity: int, *, order_id: UUID, now: datetime) -> None:
+        """Put back units a customer returned with a refund, whatever the product's status is now."""
+        self.stock += quantity
+        self.updated_at = now
+        self._record(ProductStockReturned(product_id=self.id, order_id=order_id, quantity=quantity, stock=self.stock))
 
 
 def _check_sku(errors: FieldErrors, sku: str) -> str:
