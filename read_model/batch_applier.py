@@ -80,7 +80,8 @@ class BatchApplier:
                     rebased = [r for r in own if _document_id(projection, r) in conflicts]
                     documents = self._fold(projection, rebased, fanned)
                     continue
-            if embedding is not None:
+            if embedding is not None and fanned:
+                self._store.make_searchable([projection.index])  # what this batch, or an interrupted run, wrote
                 written += sum(self._fan_out(projection, embedding, record) for record in fanned.values())
             return written
         raise SearchUnavailable(f"{projection.name}: documents kept changing under this projector; will retry")
@@ -107,15 +108,16 @@ class BatchApplier:
         if created:
             for record in self._reader.read_newest([UUID(id) for id in sorted(created)], embedding.event_types):
                 _keep_newest(newest, record)
+        if not newest:
+            return
         for doc_id, document in fold.documents():
             newer = newest.get(embedding.carried_id(document))
             if newer is not None and (applied := _applied(fold.projection, document, newer)) is not None:
                 fold.change(doc_id, applied)
 
     def _fan_out(self, projection: Projection, embedding: Embedding, record: OutboxRecord) -> int:
-        """Apply `record` to every document of the index still carrying an older state of its aggregate, a
-        page at a time; how many were written."""
-        self._store.make_searchable([projection.index])  # what this batch, or an interrupted run, wrote
+        """Apply `record` to every searchable document of the index still carrying an older state of its
+        aggregate, a page at a time; how many were written."""
         written, after = 0, None
         while True:
             page = self._store.carrying(
