@@ -133,13 +133,18 @@ class KeepAliveClient:
             self._writer.close()
 
 
-def start_serve(env: dict[str, str], log_name: str) -> subprocess.Popen[bytes]:
-    """`twofold serve` as a process of its own, with `env`; its output in `OUTPUT / log_name`."""
+def start_twofold(command: str, env: Mapping[str, str], log_name: str) -> subprocess.Popen[bytes]:
+    """`twofold <command>` (`serve`, `project`) as a process of its own, with `env`; its output in
+    `OUTPUT / log_name`."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     with (OUTPUT / log_name).open("wb") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "api.cli", command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
+
+
+def start_serve(env: Mapping[str, str], log_name: str) -> subprocess.Popen[bytes]:
+    return start_twofold("serve", env, log_name)
 
 
 def free_port() -> int:

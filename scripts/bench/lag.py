@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
 
-from _common import OUTPUT, ROOT, distribution, fresh_database, percentile, write_result
+from _common import OUTPUT, distribution, fresh_database, percentile, start_twofold, write_result
 from elasticsearch import Elasticsearch
 
 from api import bootstrap
@@ -41,10 +39,7 @@ def main() -> None:
     with fresh_database() as url:
         settings = Settings(database_url=url, elasticsearch_url=os.environ["ELASTICSEARCH_URL"], index_prefix=prefix)
         env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix}
-        with (OUTPUT / "lag_project.log").open("wb") as log:
-            projector = subprocess.Popen(
-                [sys.executable, "-m", "api.cli", "project"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-            )
+        projector = start_twofold("project", env, "lag_project.log")
         engine = bootstrap.create_engine(settings)
         try:
             # Measure the running projector, not its start: wait until it has made its indexes.

@@ -24,8 +24,6 @@ import os
 import random
 import signal
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -36,13 +34,13 @@ from decimal import Decimal
 import psycopg
 from _common import (
     OUTPUT,
-    ROOT,
     KeepAliveClient,
     distribution,
     free_port,
     fresh_database,
     median,
     percentile,
+    start_serve,
     wait_until_up,
     write_result,
 )
@@ -134,23 +132,20 @@ def run_rounds(
         "TWOFOLD_INDEX_PREFIX": "bench_",
         "TWOFOLD_JWT_SECRET": BENCH_SECRET,
     }
-    with (OUTPUT / "place_order_serve.log").open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
-            # Warm both sides (connection pools, parser caches) before measuring.
-            run_psycopg(url, products, customers, args.concurrency, 2.0)
-            asyncio.run(run_http(port, products, customers, args.concurrency, 2.0))
-            rounds: list[Round] = []
-            for _ in range(args.rounds):
-                rounds.append(run_psycopg(url, products, customers, args.concurrency, args.seconds))
-                rounds.append(asyncio.run(run_http(port, products, customers, args.concurrency, args.seconds)))
-            return rounds
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+    server = start_serve(env, "place_order_serve.log")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+        # Warm both sides (connection pools, parser caches) before measuring.
+        run_psycopg(url, products, customers, args.concurrency, 2.0)
+        asyncio.run(run_http(port, products, customers, args.concurrency, 2.0))
+        rounds: list[Round] = []
+        for _ in range(args.rounds):
+            rounds.append(run_psycopg(url, products, customers, args.concurrency, args.seconds))
+            rounds.append(asyncio.run(run_http(port, products, customers, args.concurrency, args.seconds)))
+        return rounds
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def random_lines(products: list[uuid.UUID], rng: random.Random) -> list[tuple[uuid.UUID, int]]:

@@ -22,15 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from _common import OUTPUT, ROOT, fresh_database, median, write_result
+from _common import OUTPUT, fresh_database, median, start_twofold, write_result
 from elasticsearch import Elasticsearch, helpers
 
 from api import bootstrap
@@ -137,10 +135,7 @@ def measure(url: str, prefix: str, args: argparse.Namespace) -> dict[str, Any]:
     many, single = place_orders(bus, args.orders)
     load_seconds = time.monotonic() - loading
     env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix}
-    with (OUTPUT / "rename_project.log").open("wb") as log:
-        projector = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "project"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+    projector = start_twofold("project", env, "rename_project.log")
     try:
         deadline = time.monotonic() + 300
         while not es.indices.exists_alias(name=alias) or showing(es, alias, many, "Ada") < args.orders:
