@@ -124,10 +124,10 @@ run_static_checks() {
   if [ -f "$SHARED/tools/check_contract.py" ]; then
     say "public contract"
     "$bin/python" "$SHARED/tools/check_contract.py" api/schema.graphql "$SHARED/contract.graphql"
-    for part in customers journey; do
-      say "contract part: $part"
-      "$bin/python" "$SHARED/tools/check_contract.py" --part "$part" api/schema.graphql
-    done
+    say "contract part: customers"
+    "$bin/python" "$SHARED/tools/check_contract.py" --part customers api/schema.graphql
+    say "contract part: journey"
+    "$bin/python" "$SHARED/tools/check_contract.py" --part journey api/schema.graphql
   elif [ -n "${CI:-}" ]; then
     die "$SHARED/tools/check_contract.py not found: CI must check the public contract"
   else
