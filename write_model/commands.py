@@ -156,6 +156,12 @@ class CancelOrder(OrderAction):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExpireOrder(CancelOrder):
+    """The payment deadline's cancellation (sent by the expiry saga): only an order still unpaid takes it,
+    with reason "payment timeout"; a paid or cancelled one refuses with `InvalidTransition`."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class RefundOrder(Command):
     """Give back `amount` of what was paid, under the provider's `reference` (the same reference again
     records nothing new), with `returned_lines` going back to stock."""

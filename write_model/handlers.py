@@ -16,6 +16,7 @@ from write_model.commands import (
     CreateProduct,
     DeliverOrder,
     DiscontinueProduct,
+    ExpireOrder,
     OrderAction,
     PayOrder,
     PlaceOrder,
@@ -124,7 +125,7 @@ def place_order(command: PlaceOrder, uow: AbstractUnitOfWork, *, clock: Clock, n
 
 
 def move_order(command: OrderAction, uow: AbstractUnitOfWork, *, clock: Clock) -> Outcome:
-    """The lifecycle commands: `PayOrder`, `ShipOrder`, `DeliverOrder` and `CancelOrder`.
+    """The lifecycle commands: `PayOrder`, `ShipOrder`, `DeliverOrder`, `CancelOrder` and `ExpireOrder`.
 
     A payment whose reference the order already recorded answers as that payment did, and writes nothing."""
     fields = FieldErrors()
@@ -150,6 +151,8 @@ def move_order(command: OrderAction, uow: AbstractUnitOfWork, *, clock: Clock) -
             order.ship(shipment=shipment, reason=reason, now=now)
         case DeliverOrder():
             order.deliver(reason=reason, now=now)
+        case ExpireOrder():
+            order.expire(products=uow.products.get_many(order.product_ids), now=now)
         case CancelOrder():
             # Locked after the order, in id order, like every other command that touches both: no deadlocks.
             products = uow.products.get_many(order.product_ids)

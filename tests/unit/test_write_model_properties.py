@@ -37,6 +37,7 @@ ACTIONS = {
     commands.ShipOrder: "ship",
     commands.DeliverOrder: "deliver",
     commands.CancelOrder: "cancel",
+    commands.ExpireOrder: "expire",
 }
 
 
@@ -130,10 +131,15 @@ def test_random_command_sequences_keep_every_invariant(data: st.DataObject) -> N
     for _ in range(data.draw(st.integers(1, 60))):
         command = a_command(data, store)
         before = snapshot(store)
+        expiring = store.orders.get(command.order_id) if isinstance(command, commands.ExpireOrder) else None
+        unpaid_before = expiring is not None and expiring.status is OrderStatus.PLACED
         try:
             bus.handle(command, CONTEXT)
         except DomainError:
             assert snapshot(store) == before, f"{command} failed but changed something"
+        else:
+            # The payment deadline only ever cancels an order still unpaid: a paid one is never expired.
+            assert expiring is None or unpaid_before, f"{command} expired an order that was not awaiting payment"
         assert all(product.stock >= 0 for product in store.products.values())
 
     versions: dict[uuid.UUID, list[int]] = defaultdict(list)

@@ -132,7 +132,14 @@ class InvalidTransition(DomainError):
         super().__init__(f"An order that is {self.status} cannot be {_PAST_TENSE.get(self.action, self.action)}.")
 
 
-_PAST_TENSE = {"pay": "paid", "ship": "shipped", "deliver": "delivered", "cancel": "cancelled", "refund": "refunded"}
+_PAST_TENSE = {
+    "pay": "paid",
+    "ship": "shipped",
+    "deliver": "delivered",
+    "cancel": "cancelled",
+    "refund": "refunded",
+    "expire": "expired",
+}
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
     PLACED ─pay─▶ PAID ─ship─▶ SHIPPED ─deliver─▶ DELIVERED
        └──cancel──┴──cancel──▶ CANCELLED   (stock released; what was paid is refunded)
+       └──expire────────────▶ CANCELLED   (only while unpaid: the payment deadline passed)
 
 Placing an order reserves the stock of every line, or fails as a whole. A paid, shipped or delivered order
 can be refunded, in part or whole, with returned units going back to stock; the status stays. Money is
@@ -63,7 +64,11 @@ TRANSITIONS: dict[str, tuple[frozenset[OrderStatus], OrderStatus]] = {
     "ship": (frozenset({OrderStatus.PAID}), OrderStatus.SHIPPED),
     "deliver": (frozenset({OrderStatus.SHIPPED}), OrderStatus.DELIVERED),
     "cancel": (frozenset({OrderStatus.PLACED, OrderStatus.PAID}), OrderStatus.CANCELLED),
+    # A cancellation that only an unpaid order takes: a payment that won the race makes it an error.
+    "expire": (frozenset({OrderStatus.PLACED}), OrderStatus.CANCELLED),
 }
+# Why an order the payment deadline cancelled was cancelled.
+EXPIRY_REASON = "payment timeout"
 # The statuses an order can be refunded in (the status stays).
 REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED})
 
@@ -281,8 +286,16 @@ class Order(Aggregate):
         """Cancel: what was paid and not yet refunded is refunded (an `OrderRefunded` first, in the same
         transaction), and the units of every line not yet returned are released on their products
         (`products` holds them all)."""
+        self._cancel("cancel", products=products, reason=reason, now=now)
+
+    def expire(self, *, products: Mapping[UUID, Product], now: datetime) -> None:
+        """Cancel an order still unpaid when its payment deadline passed, with reason `EXPIRY_REASON`; an
+        order paid or cancelled meanwhile refuses (`InvalidTransition`), so a late expiry refunds nothing."""
+        self._cancel("expire", products=products, reason=EXPIRY_REASON, now=now)
+
+    def _cancel(self, action: str, *, products: Mapping[UUID, Product], reason: str | None, now: datetime) -> None:
         previous = self.status
-        self._move("cancel", now)
+        self._move(action, now)
         refund = self.refundable
         if refund > 0:
             self._give_back(refund, None, (), products=products, reason=reason, now=now)
