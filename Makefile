@@ -1,7 +1,7 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
 .PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search bench-rename chaos
 
-run:  ## set up everything, then serve the API (GraphiQL) and run the projector
+run:  ## set up everything, then serve the API (GraphiQL) and run the projector and the payment-expiry saga
 	scripts/dev.sh run
 
 test:  ## set up everything, then every check and the whole suite, fastest first, stopping at the first failure

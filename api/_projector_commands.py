@@ -1,4 +1,5 @@
-"""The projector's commands: `twofold project`, `rebuild`, `status` and `dead-letters` (see api/cli.py)."""
+"""The projector's commands: `twofold project`, `rebuild`, `status` (the saga's lines too) and `dead-letters`
+(see api/cli.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import threading
 from types import FrameType
 
+from api import _saga_commands
 from api.settings import Settings
 from read_model.errors import IndexOutdated
 
@@ -74,9 +76,12 @@ def status(settings: Settings) -> int:
             print(f"{projection.name:<12} {position:<20} {lag_events:>10} {lag_seconds:>9.1f} {dead:>12}")
         running = process.lease.held_by_anyone()
         print("projector: running (a process holds the lease)" if running else "projector: NOT RUNNING")
-        return 0
     finally:
         process.close()
+    print()
+    for line in _saga_commands.status_lines(settings):
+        print(line)
+    return 0
 
 
 def dead_letters(settings: Settings, args: argparse.Namespace) -> int:

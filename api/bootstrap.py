@@ -9,12 +9,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
+from api.saga import PaymentExpirySaga, SagaOptions
 from api.settings import Settings
 from read_model.adapters.elasticsearch_customer_report import ElasticsearchCustomerReports
 from read_model.adapters.elasticsearch_customer_search import ElasticsearchCustomerSearch
@@ -30,6 +31,7 @@ from read_model.adapters.elasticsearch_records import ElasticsearchRecordLookup
 from read_model.adapters.elasticsearch_sales import ElasticsearchSalesReports
 from read_model.adapters.elasticsearch_status import ElasticsearchProjectionStatus
 from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
+from read_model.adapters.postgres_consumer_reports import PostgresConsumerReports
 from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
 from read_model.adapters.postgres_lease import PostgresLease
 from read_model.adapters.postgres_outbox import PostgresOutboxReader
@@ -44,6 +46,7 @@ from read_model.projections.products import ProductProjection
 from read_model.projector import Projector, ProjectorOptions
 from read_model.rebuild import Rebuilder
 from write_model import commands, handlers
+from write_model.adapters.payment_deadlines import PostgresPaymentDeadlines
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from write_model.bus import CommandBus, Handler
 from write_model.commands import Command
@@ -88,6 +91,7 @@ def command_handlers(
         commands.ShipOrder: partial(handlers.move_order, clock=clock),
         commands.DeliverOrder: partial(handlers.move_order, clock=clock),
         commands.CancelOrder: partial(handlers.move_order, clock=clock),
+        commands.ExpireOrder: partial(handlers.move_order, clock=clock),
         commands.RefundOrder: partial(handlers.refund_order, clock=clock),
     }
 
@@ -102,6 +106,11 @@ def build_command_bus(
         return SqlAlchemyUnitOfWork(engine, context)
 
     return CommandBus(uow_factory, command_handlers(clock=clock, new_id=new_id))
+
+
+# The outbox consumers other than the projector, by name (the deployment's prefix goes before it).
+SAGA = "payment-expiry"
+OUTBOX_CONSUMERS = [SAGA]
 
 
 def all_projections() -> list[Projection]:
@@ -124,7 +133,9 @@ def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadMode
         consistency=ConsistencyWaiter(
             ElasticsearchPublishedProgress(client, names), settings.consistency_timeout_seconds
         ),
-        projections=ElasticsearchProjectionStatus(client, names, [projection.name for projection in all_projections()]),
+        projections=ElasticsearchProjectionStatus(
+            client, names, [projection.name for projection in all_projections()], OUTBOX_CONSUMERS
+        ),
     )
 
 
@@ -140,6 +151,7 @@ class ProjectorProcess:
     dead_letters: PostgresDeadLetters
     lease: PostgresLease
     client: Elasticsearch
+    reports: PostgresConsumerReports
 
     def close(self) -> None:
         self.reader.close()
@@ -147,6 +159,7 @@ class ProjectorProcess:
         self.dead_letters.close()
         self.lease.release()
         self.client.close()
+        self.reports.close()
 
 
 def build_projector(settings: Settings, projections: Sequence[Projection] | None = None) -> ProjectorProcess:
@@ -158,6 +171,7 @@ def build_projector(settings: Settings, projections: Sequence[Projection] | None
     dead_letters = PostgresDeadLetters(settings.database_url)
     lease = PostgresLease(settings.database_url, settings.index_prefix)
     names = IndexNames(settings.index_prefix)
+    reports = PostgresConsumerReports(settings.database_url)
     projector = Projector(
         projections=all_projections() if projections is None else projections,
         checkpoint_prefix=settings.index_prefix,
@@ -172,8 +186,54 @@ def build_projector(settings: Settings, projections: Sequence[Projection] | None
             max_attempts=settings.projector_max_attempts,
             fan_out_page=settings.projector_fan_out_page,
         ),
+        consumer_reports=reports,
+        consumer_names=[f"{settings.index_prefix}{name}" for name in OUTBOX_CONSUMERS],
     )
-    return ProjectorProcess(projector, reader, checkpoints, dead_letters, lease, client)
+    return ProjectorProcess(projector, reader, checkpoints, dead_letters, lease, client, reports)
+
+
+@dataclass
+class SagaProcess:
+    saga: PaymentExpirySaga
+    reader: PostgresOutboxReader
+    reports: PostgresConsumerReports
+    dead_letters: PostgresDeadLetters
+    lease: PostgresLease
+    engine: sa.Engine
+
+    def close(self) -> None:
+        self.reader.close()
+        self.reports.close()
+        self.dead_letters.close()
+        self.lease.release()
+        self.engine.dispose()
+
+
+def build_saga(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> SagaProcess:
+    """The expiry saga of `twofold saga`: its own lease, checkpoint and connections; `clock` is a test's own."""
+    name = f"{settings.index_prefix}{SAGA}"
+    # Commands run one at a time: a small pool is enough.
+    engine = sa.create_engine(settings.sqlalchemy_url, pool_size=2, max_overflow=0, pool_pre_ping=True)
+    reader = PostgresOutboxReader(settings.database_url, max_batch_bytes=settings.projector_batch_bytes)
+    reports = PostgresConsumerReports(settings.database_url)
+    dead_letters = PostgresDeadLetters(settings.database_url)
+    lease = PostgresLease(settings.database_url, f"saga:{name}")
+    saga = PaymentExpirySaga(
+        name=name,
+        reader=reader,
+        deadlines=PostgresPaymentDeadlines(engine, name),
+        bus=build_command_bus(engine, clock=clock),
+        reports=reports,
+        dead_letters=dead_letters,
+        lease=lease,
+        clock=clock,
+        options=SagaOptions(
+            timeout=timedelta(seconds=settings.payment_timeout_seconds),
+            batch_size=settings.projector_batch_size,
+            poll_seconds=settings.projector_poll_seconds,
+        ),
+    )
+    return SagaProcess(saga, reader, reports, dead_letters, lease, engine)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The `twofold` command line: serve, project, rebuild, status, dead letters, migrate, token, seed, export-schema.
+"""The `twofold` command line: serve, project, saga, rebuild, status, dead letters, migrate, token, seed,
+export-schema.
 
 Every command and sub-command answers `--help`. Logs are JSON lines on standard error (api/logs.py);
 what a command reports to its user (tables, tokens, summaries) goes to standard output.
@@ -13,7 +14,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from api import _projector_commands, logs
+from api import _projector_commands, _saga_commands, logs
 from api.settings import Environment, Settings, SettingsError, jwt_secret
 
 logger = logging.getLogger("twofold")
@@ -28,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port to bind (default: TWOFOLD_PORT or 8000)")
 
     commands.add_parser("project", help="run the projector: tail the outbox into Elasticsearch until stopped")
+    saga = commands.add_parser(
+        "saga", help="run the payment-expiry saga: cancel orders unpaid after TWOFOLD_PAYMENT_TIMEOUT, until stopped"
+    )
+    saga.add_argument(
+        "--retry-parked", action="store_true", help="make the deadlines whose command kept failing due again, and exit"
+    )
     commands.add_parser("migrate", help="apply the database migrations up to head")
 
     rebuild = commands.add_parser(
@@ -35,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     rebuild.add_argument("projection", choices=["products", "customers", "orders", "events", "all"])
 
-    commands.add_parser("status", help="where each projection stands: position, lag, dead letters, active projector")
+    commands.add_parser(
+        "status", help="where each projection and the saga stand: position, lag, dead letters, deadlines, who runs them"
+    )
 
     letters = commands.add_parser("dead-letters", help="list, retry or skip the events a projection parked")
     actions = letters.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -88,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         return _projector_commands.project(settings)
     if args.command == "migrate":
         return _migrate(settings)
-    if args.command in ("dead-letters", "status", "rebuild", "seed") and not _schema_is_current(settings):
+    if args.command in ("dead-letters", "status", "rebuild", "seed", "saga") and not _schema_is_current(settings):
         return 1
+    if args.command == "saga":
+        return _saga_commands.retry_parked(settings) if args.retry_parked else _saga_commands.run(settings)
     if args.command == "seed":
         return _seed(settings, args)
     if args.command == "dead-letters":

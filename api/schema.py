@@ -62,6 +62,10 @@ class Query:
     sales_report = strawberry.field(resolver=order_queries.sales_report)
     events = strawberry.field(resolver=event_queries.events)
     projections = strawberry.field(resolver=event_queries.projections)
+    outbox_consumers = strawberry.field(
+        resolver=event_queries.outbox_consumers,
+        description="Admins: the outbox consumers other than the projector (the payment-expiry saga) and their state.",
+    )
 
 
 @strawberry.type

@@ -21,6 +21,7 @@ from write_model.commands import (
     Command,
     CreateProduct,
     DeliverOrder,
+    ExpireOrder,
     OrderLineRequest,
     PayOrder,
     PlaceOrder,
@@ -114,10 +115,14 @@ class DemoData:
         return PlaceOrder(customer_id=self._random.choice(customers), lines=lines)
 
     def moves(self, order_id: uuid.UUID) -> list[Command]:
-        """A realistic spread of statuses: most orders paid, many shipped and delivered, a few cancelled."""
+        """A realistic spread of statuses: most orders paid, many shipped and delivered, a few cancelled by
+        their customer and a few expired unpaid; the rest still await payment, which the saga expires once
+        they have waited TWOFOLD_PAYMENT_TIMEOUT."""
         roll = self._random.random()
-        if roll < 0.1:
+        if roll < 0.07:
             return [CancelOrder(order_id=order_id, reason="Changed my mind")]
+        if roll < 0.12:
+            return [ExpireOrder(order_id=order_id)]
         steps = (PayOrder, ShipOrder, DeliverOrder)[: 0 if roll < 0.3 else 1 if roll < 0.5 else 2 if roll < 0.7 else 3]
         return [step(order_id=order_id) for step in steps]
 

@@ -52,6 +52,8 @@ class Settings:
     max_request_searches: int = 4
     # How long a client may take to send a request's headers, and each chunk of its body.
     read_timeout_seconds: float = 10.0
+    # How long an order may wait for its payment before the expiry saga cancels it.
+    payment_timeout_seconds: float = 30 * 60.0
 
     @property
     def production(self) -> bool:
@@ -89,6 +91,7 @@ class Settings:
             max_cost=int(_number(env, "TWOFOLD_MAX_COST", 2000, 10, 1_000_000)),
             max_request_searches=int(_number(env, "TWOFOLD_MAX_REQUEST_SEARCHES", 4, 1, 100)),
             read_timeout_seconds=_number(env, "TWOFOLD_READ_TIMEOUT", 10.0, 0.1, 300.0),
+            payment_timeout_seconds=_duration(env, "TWOFOLD_PAYMENT_TIMEOUT", 30 * 60.0, 1.0, 7 * 24 * 3600.0),
         )
         if settings.default_page_size > settings.max_page_size:
             raise SettingsError("TWOFOLD_DEFAULT_PAGE_SIZE must not exceed TWOFOLD_MAX_PAGE_SIZE")
@@ -172,4 +175,23 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float, m
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
     if not minimum <= value <= maximum:
         raise SettingsError(f"{name} must be between {minimum:g} and {maximum:g}, not {raw}")
+    return value
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _duration(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float) -> float:
+    """A duration in seconds, written as a number with an optional unit: `90`, `90s`, `30m`, `12h`, `7d`."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    text = raw.strip().lower()
+    unit = _UNITS.get(text[-1:])
+    try:
+        value = float(text[:-1] if unit is not None else text) * (unit or 1.0)
+    except ValueError:
+        raise SettingsError(f"{name} must be a duration such as 90s, 30m, 12h or 7d, not {raw!r}") from None
+    if not minimum <= value <= maximum:  # NaN fails this too
+        raise SettingsError(f"{name} must be between {minimum:g} seconds and {maximum / 86400:g} days, not {raw}")
     return value

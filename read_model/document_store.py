@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from read_model.checkpoint import ProjectionState
+from read_model.consumers import ConsumerState
 from read_model.indexes import IndexDefinition
 from read_model.projections import Document
 
@@ -54,3 +55,7 @@ class AbstractDocumentStore(abc.ABC):
     def publish_status(self, states: Sequence[ProjectionState]) -> None:
         """Tell the query side that each projection has applied, and made searchable, all up to its
         `checkpoint`, and how far behind and how blocked it is (one request)."""
+
+    @abc.abstractmethod
+    def publish_consumers(self, states: Sequence[ConsumerState]) -> None:
+        """Copy the reports of the outbox consumers other than the projector to the query side (one request)."""

@@ -198,7 +198,7 @@ EVENTS = IndexDefinition(
 
 PROJECTION_STATUS = IndexDefinition(
     name="projection_status",
-    version=2,
+    version=3,
     settings={"number_of_shards": 1, "number_of_replicas": 0},
     mappings={
         "dynamic": "strict",
@@ -210,6 +210,10 @@ PROJECTION_STATUS = IndexDefinition(
             "lag_seconds": {"type": "double"},
             "dead_letters": {"type": "integer"},
             "updated_at": {"type": "date"},
+            # The outbox consumers other than the projector (read_model/consumers.py) report here too.
+            "kind": {"type": "keyword"},
+            "pending": {"type": "long"},
+            "overdue": {"type": "long"},
         },
     },
 )

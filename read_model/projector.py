@@ -8,7 +8,9 @@ It runs in rounds (`run_once`), each applying at most one batch to every project
    checkpoint (once for all projections standing at the same one), and apply them
    (read_model/batch_applier.py through read_model/poison.py);
 3. make what the round wrote searchable, store the checkpoints, and publish the projections' status
-   (read_model/status_publisher.py): one request each, for all projections.
+   (read_model/status_publisher.py): one request each, for all projections;
+4. every few seconds, copy the other outbox consumers' new reports (read_model/consumers.py) to the status
+   index: the projector is the only writer of Elasticsearch.
 
 A crash anywhere replays the round; replaying changes nothing, because a document is only replaced by a
 higher version. `run_forever` runs rounds under the lease (read_model/leased_loop.py).
@@ -18,11 +20,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from read_model.batch_applier import FAN_OUT_PAGE, BatchApplier
 from read_model.checkpoint import Checkpoint, ProjectionState
+from read_model.consumers import AbstractConsumerReports
 from read_model.dead_letters import AbstractDeadLetters, OpenLetters
 from read_model.document_store import AbstractDocumentStore
 from read_model.errors import OutboxUnavailable, SearchUnavailable
@@ -35,6 +39,9 @@ from read_model.projections import Projection
 from read_model.status_publisher import Report, StatusPublisher
 
 logger = logging.getLogger(__name__)
+
+# How often the other outbox consumers' reports are copied to the status index.
+RELAY_REPORTS_EVERY_SECONDS = 2.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +86,9 @@ class Projector:
         store: AbstractDocumentStore,
         lease: AbstractLease | None = None,
         options: ProjectorOptions = ProjectorOptions(),
+        consumer_reports: AbstractConsumerReports | None = None,
+        consumer_names: Sequence[str] = (),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._projections = list(projections)
         self._checkpoint_prefix = checkpoint_prefix
@@ -95,6 +105,11 @@ class Projector:
             max_attempts=options.max_attempts,
         )
         self._status = StatusPublisher(reader, store)
+        self._consumer_reports = consumer_reports
+        self._consumer_names = list(consumer_names)
+        self._monotonic = monotonic
+        self._reports_relayed_at = float("-inf")
+        self._relayed: dict[str, object] = {}
         self._loop = LeasedLoop(
             self._lease,
             name="projector",
@@ -142,6 +157,7 @@ class Projector:
             finally:
                 # What the projections before a failing one applied is kept: they need not replay it.
                 self._commit([batch for batch in batches if batch.records or batch.letters_changed])
+            self._relay_reports()
         return [BatchResult(batch.projection.name, batch.records, batch.documents) for batch in batches]
 
     def run_until_caught_up(self) -> int:
@@ -205,6 +221,20 @@ class Projector:
                 for batch in batches
             ]
         )
+
+    def _relay_reports(self) -> None:
+        """Copy the other outbox consumers' reports that changed to the status index, every few seconds."""
+        if self._consumer_reports is None or not self._consumer_names:
+            return
+        now = self._monotonic()
+        if now - self._reports_relayed_at < RELAY_REPORTS_EVERY_SECONDS:
+            return
+        self._reports_relayed_at = now
+        reports = self._consumer_reports.reports(self._consumer_names)
+        changed = [report for report in reports if self._relayed.get(report.name) != report]
+        if changed:
+            self._store.publish_consumers(changed)
+            self._relayed.update((report.name, report) for report in changed)
 
     def _publish_where_they_stand(self, projections: list[Projection]) -> list[ProjectionState]:
         names = [self.checkpoint_name(projection) for projection in projections]

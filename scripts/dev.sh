@@ -2,7 +2,7 @@
 # The project's two entry points and their shared set-up (called by the Makefile).
 #
 #   scripts/dev.sh run    set up, migrate, seed demo data into an empty store (TWOFOLD_SEED_DEMO=0: don't),
-#                         start the projector and the API; prints the GraphiQL URL
+#                         start the projector, the payment-expiry saga and the API; prints the GraphiQL URL
 #   scripts/dev.sh test   set up, then every check, fastest first, stopping at the first that fails: format,
 #                         lint, types, import contracts, schema, contract; tests/unit; tests/integration; tests/e2e
 #   scripts/dev.sh check  the inner loop: the static checks and tests/unit, no services needed
@@ -99,10 +99,13 @@ cmd_run() {
     "$VENV/bin/twofold" seed --if-empty --products 200 --customers 30 --orders 150 --seed 1
   fi
   "$VENV/bin/twofold" project &
-  # The pid is written into the trap now: the trap runs after this function's locals are gone, so that
-  # however `serve` ends (a port in use included), the projector goes with it.
+  local projector=$!
+  "$VENV/bin/twofold" saga &
+  local saga=$!
+  # The pids are written into the trap now: the trap runs after this function's locals are gone, so that
+  # however `serve` ends (a port in use included), the projector and the saga go with it.
   # shellcheck disable=SC2064
-  trap "kill $! 2>/dev/null; wait $! 2>/dev/null" EXIT
+  trap "kill $projector $saga 2>/dev/null; wait $projector $saga 2>/dev/null" EXIT
   trap 'exit 130' INT TERM
   "$VENV/bin/twofold" serve
 }

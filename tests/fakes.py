@@ -6,7 +6,7 @@ import contextlib
 import copy
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -14,6 +14,7 @@ from uuid import UUID
 from api.bootstrap import command_handlers
 from read_model.checkpoint import ORIGIN, Checkpoint, ProjectionState
 from read_model.consistency import AbstractPublishedProgress
+from read_model.consumers import AbstractConsumerReports, ConsumerState
 from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus, OpenLetters
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, OutboxUnavailable
@@ -30,6 +31,7 @@ from write_model.domain.errors import DuplicateEmail, DuplicateSku
 from write_model.domain.orders import Order
 from write_model.domain.products import Product
 from write_model.events import Event, encode_payload, event_type
+from write_model.expiry import AbstractPaymentDeadlines, DeadlineChanges, DeadlineSummary
 from write_model.outbox import CommandContext, OutboxPosition
 from write_model.results import Changed
 from write_model.unit_of_work import (
@@ -325,6 +327,7 @@ class FakeDocumentStore(AbstractDocumentStore):
         self.searchable: dict[str, dict[str, Document]] = {}
         self.published: dict[str, Checkpoint] = {}
         self.states: dict[str, ProjectionState] = {}
+        self.consumers: dict[str, ConsumerState] = {}
         self.writes = 0
         self.reject: Callable[[Document], str | None] = lambda source: None
         self._version: dict[str, dict[str, int]] = {}
@@ -380,6 +383,10 @@ class FakeDocumentStore(AbstractDocumentStore):
         for state in states:
             self.published[state.name] = state.checkpoint
             self.states[state.name] = state
+
+    def publish_consumers(self, states: Sequence[ConsumerState]) -> None:
+        for state in states:
+            self.consumers[state.name] = state
 
 
 class FakeLeaseHolder:
@@ -443,8 +450,81 @@ def _refused_by_mapping(definition: IndexDefinition, source: Document) -> str | 
     return f"strict mapping: {unknown[0]} is not allowed" if unknown else None
 
 
-def fake_command_bus(store: FakeStore, **kwargs: Any) -> CommandBus:
+def fake_command_bus(
+    store: FakeStore, *, clock: Callable[[], datetime] = lambda: datetime(2026, 1, 1, tzinfo=UTC), **kwargs: Any
+) -> CommandBus:
     """The real command bus and handlers over fake units of work sharing `store`; ids count up from 1."""
     ids = (UUID(int=i) for i in itertools.count(1))
-    handlers = command_handlers(clock=lambda: datetime(2026, 1, 1, tzinfo=UTC), new_id=lambda: next(ids))
+    handlers = command_handlers(clock=clock, new_id=lambda: next(ids))
     return CommandBus(lambda context: FakeUnitOfWork(store, context), handlers, **kwargs)
+
+
+class FakeConsumerReports(AbstractConsumerReports):
+    def __init__(self) -> None:
+        self.stored: dict[str, ConsumerState] = {}
+
+    def report(self, state: ConsumerState) -> None:
+        self.stored[state.name] = state
+
+    def reports(self, names: list[str]) -> list[ConsumerState]:
+        return [self.stored[name] for name in sorted(names) if name in self.stored]
+
+
+class FakePaymentDeadlines(AbstractPaymentDeadlines):
+    """The saga's deadlines and position in memory: what `payment_deadlines` and the checkpoint row hold."""
+
+    def __init__(self) -> None:
+        self.at = OutboxPosition(0, 0)
+        self.open: dict[UUID, datetime] = {}
+        self.attempts: dict[UUID, int] = {}
+        self.parked: set[UUID] = set()
+
+    def position(self) -> OutboxPosition:
+        return self.at
+
+    def advance(self, changes: DeadlineChanges, to: OutboxPosition) -> None:
+        for order_id in changes.closed:
+            self._close(order_id)
+        for order_id, placed_at in changes.opened.items():
+            self.open.setdefault(order_id, placed_at)
+        self.at = to
+
+    def due(self, placed_before: datetime, limit: int) -> list[UUID]:
+        waiting = sorted(
+            (placed_at, order_id) for order_id, placed_at in self.open.items() if order_id not in self.parked
+        )
+        return [order_id for placed_at, order_id in waiting if placed_at < placed_before][:limit]
+
+    def settle(self, order_ids: Iterable[UUID]) -> None:
+        for order_id in order_ids:
+            self._close(order_id)
+
+    def fail(self, order_id: UUID, error: str, *, max_attempts: int, now: datetime) -> bool:
+        if order_id not in self.open:
+            return False
+        self.attempts[order_id] = self.attempts.get(order_id, 0) + 1
+        if self.attempts[order_id] >= max_attempts:
+            self.parked.add(order_id)
+            return True
+        return False
+
+    def retry_parked(self) -> int:
+        count = len(self.parked)
+        for order_id in self.parked:
+            self.attempts[order_id] = 0
+        self.parked.clear()
+        return count
+
+    def summary(self, placed_before: datetime) -> DeadlineSummary:
+        pending = {order_id: placed_at for order_id, placed_at in self.open.items() if order_id not in self.parked}
+        return DeadlineSummary(
+            pending=len(pending),
+            overdue=sum(placed_at < placed_before for placed_at in pending.values()),
+            parked=len(self.parked),
+            oldest_placed_at=min(pending.values(), default=None),
+        )
+
+    def _close(self, order_id: UUID) -> None:
+        self.open.pop(order_id, None)
+        self.attempts.pop(order_id, None)
+        self.parked.discard(order_id)

@@ -1,4 +1,4 @@
-"""`events` (the audit trail) and `projections` (the projector's status)."""
+"""`events` (the audit trail), `projections` (the projector's status) and `outboxConsumers` (the saga's)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from api.errors import bad_input
 from api.ids import InvalidId, from_global_id, to_global_id
 from api.pagination import page_size
 from api.queries._read import check_readable, read_model_call, wait_for_token
-from api.types.events import EventConnection, EventEdge, EventRecord, ProjectionStatus
+from api.types.events import EventConnection, EventEdge, EventRecord, OutboxConsumerStatus, ProjectionStatus
 from api.types.node import PageInfo
 from read_model.views import EventView
 
@@ -113,6 +113,25 @@ async def projections(info: strawberry.Info[Context, None]) -> list[ProjectionSt
             lag_events=state.lag_events,
             lag_seconds=state.lag_seconds,
             dead_letters=state.dead_letters,
+        )
+        for state in states
+    ]
+
+
+async def outbox_consumers(info: strawberry.Info[Context, None]) -> list[OutboxConsumerStatus]:
+    permissions.admin(info)
+    states = await read_model_call(info.context, info.context.read.projections.consumers())
+    return [
+        OutboxConsumerStatus(
+            name=state.name,
+            kind=state.kind,
+            position=f"{state.checkpoint.transaction_id}:{state.checkpoint.position}",
+            lag_events=state.lag_events,
+            lag_seconds=state.lag_seconds,
+            dead_letters=state.dead_letters,
+            pending=state.pending,
+            overdue=state.overdue,
+            updated_at=state.updated_at,
         )
         for state in states
     ]

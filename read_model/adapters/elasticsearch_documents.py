@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch, helpers
 from read_model.adapters._aliases import indexes_behind, point_alias
 from read_model.adapters._search_errors import search_failures
 from read_model.checkpoint import ProjectionState
+from read_model.consumers import ConsumerState
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, IndexOutdated, SearchUnavailable
 from read_model.indexes import PROJECTION_STATUS, IndexDefinition, IndexNames
@@ -132,6 +133,34 @@ class ElasticsearchDocumentStore(AbstractDocumentStore):
             failed = list(_failed_items(self._client, actions))
         if failed:
             raise SearchUnavailable(f"cannot publish the status of {len(failed)} projections, first: {failed[0]}")
+
+    def publish_consumers(self, states: Sequence[ConsumerState]) -> None:
+        if not states:
+            return
+        actions = (
+            {
+                "_op_type": "index",
+                "_index": self._names.alias(PROJECTION_STATUS),
+                "_id": state.name,
+                "_source": {
+                    "name": state.name,
+                    "kind": state.kind,
+                    "transaction_id": state.checkpoint.transaction_id,
+                    "position": state.checkpoint.position,
+                    "lag_events": state.lag_events,
+                    "lag_seconds": state.lag_seconds,
+                    "dead_letters": state.dead_letters,
+                    "pending": state.pending,
+                    "overdue": state.overdue,
+                    "updated_at": state.updated_at.isoformat(),
+                },
+            }
+            for state in states
+        )
+        with search_failures(f"cannot publish the reports of {', '.join(state.name for state in states)}"):
+            failed = list(_failed_items(self._client, actions))
+        if failed:
+            raise SearchUnavailable(f"cannot publish {len(failed)} outbox consumers' reports, first: {failed[0]}")
 
 
 def _failed_items(client: Elasticsearch, actions: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -8,15 +8,19 @@ from elasticsearch import AsyncElasticsearch
 
 from read_model.adapters._search_errors import search_failures
 from read_model.checkpoint import Checkpoint, ProjectionState
+from read_model.consumers import ConsumerState
 from read_model.indexes import PROJECTION_STATUS, IndexNames
 from read_model.status import AbstractProjectionStatus
 
 
 class ElasticsearchProjectionStatus(AbstractProjectionStatus):
-    def __init__(self, client: AsyncElasticsearch, names: IndexNames, projections: list[str]) -> None:
+    def __init__(
+        self, client: AsyncElasticsearch, names: IndexNames, projections: list[str], consumers: list[str]
+    ) -> None:
         self._client = client
         self._names = names
         self._projections = projections
+        self._consumers = consumers
 
     async def all(self) -> list[ProjectionState]:
         """Every projection of this deployment a projector has reported on, by name (without the index prefix).
@@ -45,6 +49,35 @@ class ElasticsearchProjectionStatus(AbstractProjectionStatus):
                     lag_events=lag_events,
                     lag_seconds=round(lag_seconds, 3),
                     dead_letters=source.get("dead_letters", 0),
+                )
+            )
+        return states
+
+    async def consumers(self) -> list[ConsumerState]:
+        ids = [f"{self._names.prefix}{name}" for name in self._consumers]
+        with search_failures("cannot read the outbox consumers' status"):
+            response = await self._client.mget(index=self._names.alias(PROJECTION_STATUS), ids=ids)
+        now = datetime.now(UTC)
+        states = []
+        for doc in response["docs"]:
+            if not doc.get("found"):
+                continue  # never reported: not started yet
+            source = doc["_source"]
+            updated_at = datetime.fromisoformat(source["updated_at"])
+            lag_seconds = source["lag_seconds"]
+            if source["lag_events"] > 0:
+                lag_seconds += (now - updated_at).total_seconds()
+            states.append(
+                ConsumerState(
+                    name=source["name"].removeprefix(self._names.prefix),
+                    kind=source["kind"],
+                    checkpoint=Checkpoint(source["transaction_id"], source["position"]),
+                    lag_events=source["lag_events"],
+                    lag_seconds=round(lag_seconds, 3),
+                    dead_letters=source["dead_letters"],
+                    pending=source["pending"],
+                    overdue=source["overdue"],
+                    updated_at=updated_at,
                 )
             )
         return states

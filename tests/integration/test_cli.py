@@ -26,6 +26,7 @@ COMMANDS = [
     [],
     ["serve"],
     ["project"],
+    ["saga"],
     ["rebuild"],
     ["status"],
     ["dead-letters"],

@@ -1,0 +1,62 @@
+"""The saga's commands: `twofold saga` and `twofold saga --retry-parked` (see api/cli.py)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from types import FrameType
+
+from api.settings import Settings
+
+logger = logging.getLogger("twofold")
+
+
+def run(settings: Settings) -> int:
+    from api.bootstrap import build_saga
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        logger.info("saga stopping (signal %d)", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    process = build_saga(settings)
+    try:
+        process.saga.run_forever(stop)
+    finally:
+        process.close()
+    return 0
+
+
+def retry_parked(settings: Settings) -> int:
+    from api.bootstrap import build_saga
+
+    process = build_saga(settings)
+    try:
+        count = process.saga.retry_parked()
+        print(f"{count} parked deadlines are due again (the running saga fires them)")
+        return 0
+    finally:
+        process.close()
+
+
+def status_lines(settings: Settings) -> list[str]:
+    """The saga's lines of `twofold status`: position, lag, deadlines, and whether a process runs it."""
+    from api.bootstrap import build_saga
+
+    process = build_saga(settings)
+    try:
+        state = process.saga.measure()
+        running = process.lease.held_by_anyone()
+    finally:
+        process.close()
+    position = f"{state.checkpoint.transaction_id}:{state.checkpoint.position}"
+    return [
+        f"{'saga':<16} {'position':<20} {'lag events':>10} {'lag s':>9} {'pending':>8} {'overdue':>8} {'parked':>7}",
+        f"{state.name.removeprefix(settings.index_prefix):<16} {position:<20} {state.lag_events:>10}"
+        f" {state.lag_seconds:>9.1f} {state.pending:>8} {state.overdue:>8} {state.dead_letters:>7}",
+        "saga: running (a process holds the lease)" if running else "saga: NOT RUNNING",
+    ]
