@@ -171,6 +171,9 @@ CASES = [
         {**JSON, "Authorization": "Basic YWRtaW46YWRtaW4="},
     ),
     Case.query("orders without a token", ORDERS, 401, "UNAUTHENTICATED", "bearer token"),
+    Case.query(
+        "the saga's state without a token", "{ outboxConsumers { pending } }", 401, "UNAUTHENTICATED", "bearer token"
+    ),
     *(
         Case.query(
             f"fragments doubling {n} times", fan_out(n), 200, "GRAPHQL_VALIDATION_FAILED", f"selects {2**n} fields"
