@@ -7,7 +7,12 @@ import socket
 import subprocess
 from pathlib import Path
 
+from tests.conftest import own_database
+
 ROOT = Path(__file__).resolve().parents[2]
+
+# A database of the test's own: the run's saga would expire the unpaid orders other tests left in theirs.
+database_url = own_database()
 
 
 def processes_with(marker: str) -> list[int]:
@@ -23,7 +28,7 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-def test_a_run_whose_port_is_taken_fails_and_takes_its_projector_with_it(
+def test_a_run_whose_port_is_taken_fails_and_takes_its_projector_and_saga_with_it(
     database_url: str, elasticsearch_url: str, index_prefix: str, tmp_path: Path
 ) -> None:
     logs = tmp_path
@@ -38,7 +43,7 @@ def test_a_run_whose_port_is_taken_fails_and_takes_its_projector_with_it(
             "TWOFOLD_PORT": str(taken.getsockname()[1]),
             "TWOFOLD_SEED_DEMO": "0",
         }
-        # Output to files, not pipes: a projector left behind would hold a pipe open, and the test with it.
+        # Output to files, not pipes: a projector or saga left behind would hold a pipe open, and the test with it.
         with (logs / "stdout").open("w+") as stdout, (logs / "stderr").open("w+") as stderr:
             run = subprocess.run(
                 ["scripts/dev.sh", "run"], cwd=ROOT, env=env, stdout=stdout, stderr=stderr, timeout=120, check=False
