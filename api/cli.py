@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
 
     export = commands.add_parser("export-schema", help="print the served GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    event_schemas = commands.add_parser(
+        "export-event-schemas", help="write the JSON Schema of every event type and schema version, for consumers"
+    )
+    event_schemas.add_argument(
+        "--output-dir", type=Path, default=Path("docs/event-schemas"), help="folder (default: docs/event-schemas)"
+    )
 
     token = commands.add_parser(
         "token", help="print a signed bearer token for development (secret: TWOFOLD_JWT_SECRET)"
@@ -84,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     logs.configure()
     if args.command == "export-schema":
         return _export_schema(args.output)
+    if args.command == "export-event-schemas":
+        return _export_event_schemas(args.output_dir)
     if args.command == "token":
         return _token(args)
     try:
@@ -234,6 +242,21 @@ def _export_schema(output: Path | None) -> int:
         sys.stdout.write(sdl)
     else:
         output.write_text(sdl)
+    return 0
+
+
+def _export_event_schemas(folder: Path) -> int:
+    import json
+
+    from write_model.event_schemas import all_schemas
+
+    folder.mkdir(parents=True, exist_ok=True)
+    schemas = all_schemas()
+    for stale in set(path.name for path in folder.glob("*.json")) - set(schemas):
+        (folder / stale).unlink()
+    for name, schema in schemas.items():
+        (folder / name).write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+    print(f"{len(schemas)} event schemas in {folder}")
     return 0
 
 

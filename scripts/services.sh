@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Local PostgreSQL and Elasticsearch for development and tests.
+# Local PostgreSQL, Elasticsearch and Apache Kafka for development and tests.
 #
-#   scripts/services.sh up      install what is missing, start both, wait until they answer
-#   scripts/services.sh down    stop both cleanly
+#   scripts/services.sh up      install what is missing, start all three, wait until they answer
+#   scripts/services.sh down    stop them cleanly
 #   scripts/services.sh status  say what runs
-#   scripts/services.sh env     print the export lines for DATABASE_URL / ELASTICSEARCH_URL
-#   scripts/services.sh restart elasticsearch|postgresql   stop one local service and start it again
+#   scripts/services.sh env     print the export lines for DATABASE_URL / ELASTICSEARCH_URL / KAFKA_BOOTSTRAP_SERVERS
+#   scripts/services.sh restart elasticsearch|postgresql|kafka   stop one local service and start it again
 #
-# A service whose URL is already set (DATABASE_URL, ELASTICSEARCH_URL) is left alone: the project uses
-# that one. Everything lives under .local/ (git ignores it), so a second `up` reuses what is there.
-# Both servers refuse to run as root; as root this script runs them as the unprivileged user
-# `twofold`, created on first use.
+# A service whose URL is already set (DATABASE_URL, ELASTICSEARCH_URL, KAFKA_BOOTSTRAP_SERVERS) is left
+# alone: the project uses that one. Everything lives under .local/ (git ignores it), so a second `up`
+# reuses what is there. The servers refuse to run as root (Kafka is held to the same rule); as root this
+# script runs them as the unprivileged user `twofold`, created on first use.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +22,13 @@ ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VE
 PG_PORT=${TWOFOLD_PG_PORT:-55432}
 ES_PORT=${TWOFOLD_ES_PORT:-59200}
 ES_HEAP=${TWOFOLD_ES_HEAP:-512m}
+# Apache Kafka in KRaft mode (one node, broker and controller), from its Maven Central jars alone.
+KAFKA_VERSION=4.1.1
+LOG4J_VERSION=2.24.3
+KAFKA_PORT=${TWOFOLD_KAFKA_PORT:-59092}
+KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 100))
+KAFKA_HEAP=${TWOFOLD_KAFKA_HEAP:-256m}
+LOCAL_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT}"
 SERVICE_USER=twofold
 LOCAL_DATABASE_URL="postgresql://twofold@127.0.0.1:${PG_PORT}/twofold"
 LOCAL_ELASTICSEARCH_URL="http://127.0.0.1:${ES_PORT}"
@@ -123,14 +130,15 @@ java_major() {
   "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}' | cut -d. -f1
 }
 
-# Elasticsearch 9 has no bundled JDK in this distribution and needs Java 21 or newer.
+# The newest JDK of at least Java $1 (default 21: Elasticsearch 9 has no bundled JDK in this distribution
+# and needs 21 or newer; Kafka 4 needs 17).
 find_java_home() {
-  local best="" best_major=0 candidate major
+  local minimum=${1:-21} best="" best_major=0 candidate major
   for candidate in "${ES_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/* /opt/java/* /usr/local/lib/jvm/*; do
     [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
     major=$(java_major "$candidate/bin/java")
     [ -n "$major" ] || continue
-    if [ "$major" -ge 21 ] && [ "$major" -gt "$best_major" ]; then
+    if [ "$major" -ge "$minimum" ] && [ "$major" -gt "$best_major" ]; then
       best=$candidate
       best_major=$major
     fi
@@ -242,21 +250,184 @@ es_down() {
   rm -f "$pidfile"
 }
 
+# ---------------------------------------------------------------- Apache Kafka
+
+kafka_libs() { printf '%s' "$STATE/kafka/libs-$KAFKA_VERSION"; }
+kafka_pidfile() { printf '%s' "$STATE/kafka/kafka.pid"; }
+
+# Whether something accepts connections on 127.0.0.1:$1.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+kafka_pid() {
+  local pid
+  pid=$(cat "$(kafka_pidfile)" 2>/dev/null || true)
+  # Without a pid file (removed by hand) find the broker by its configuration file.
+  [ -n "$pid" ] || pid=$(pgrep -f -- "kafka.Kafka $STATE/kafka/config/server.properties" | head -n 1 || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
+  return 0
+}
+
+kafka_answers() { [ -n "$(kafka_pid)" ] && port_taken "$KAFKA_PORT"; }
+
+# The broker's jars and their runtime dependencies, with a log4j binding so that its logs go somewhere,
+# resolved by Maven from a pom written here.
+kafka_install() {
+  local libs dl="$STATE/downloads" tmp
+  libs=$(kafka_libs)
+  [ -f "$libs/kafka_2.13-$KAFKA_VERSION.jar" ] && return 0
+  command -v mvn >/dev/null || apt_install maven
+  say "fetching Apache Kafka $KAFKA_VERSION and its dependencies from Maven Central"
+  mkdir -p "$dl"
+  cat >"$dl/kafka-$KAFKA_VERSION.pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>twofold.local</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>$KAFKA_VERSION</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka_2.13</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
+  </dependencies>
+</project>
+POM
+  tmp="$STATE/kafka/.libs"
+  as_service_user mkdir -p "$STATE/kafka"
+  rm -rf "$tmp"
+  mvn -q -f "$dl/kafka-$KAFKA_VERSION.pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
+    -DoutputDirectory="$tmp" || die "could not fetch Apache Kafka $KAFKA_VERSION with Maven (is Maven Central reachable?)"
+  mv "$tmp" "$libs"
+  is_root && chown -R "$SERVICE_USER:$SERVICE_USER" "$libs"
+  return 0
+}
+
+kafka_configure() {
+  local conf="$STATE/kafka/config"
+  as_service_user mkdir -p "$conf" "$STATE/kafka/data" "$STATE/kafka/logs"
+  as_service_user tee "$conf/server.properties" >/dev/null <<PROPERTIES
+# Written by scripts/services.sh: one local node, broker and controller (KRaft, no ZooKeeper).
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$STATE/kafka/data
+# One node: every internal topic has one replica.
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+# Topics are created by the relay, with the partitions it is configured for.
+auto.create.topics.enable=false
+PROPERTIES
+  as_service_user tee "$conf/log4j2.yaml" >/dev/null <<YAML
+Configuration:
+  Appenders:
+    RollingFile:
+      name: server
+      fileName: $STATE/kafka/logs/server.log
+      filePattern: $STATE/kafka/logs/server.log.%i
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+      SizeBasedTriggeringPolicy:
+        size: 20MB
+      DefaultRolloverStrategy:
+        max: 3
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: server
+YAML
+}
+
+# Formats the storage once (StorageTool), with a cluster id of its own.
+kafka_format() {
+  local java=$1
+  [ -f "$STATE/kafka/data/meta.properties" ] && return 0
+  local cluster
+  cluster=$(as_service_user "$java" -cp "$(kafka_libs)/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+  [ -n "$cluster" ] || die "Kafka's StorageTool could not make a cluster id; see above"
+  as_service_user "$java" -cp "$(kafka_libs)/*" -Dlog4j2.configurationFile="$STATE/kafka/config/log4j2.yaml" \
+    kafka.tools.StorageTool format -t "$cluster" -c "$STATE/kafka/config/server.properties" >/dev/null ||
+    die "Kafka's storage could not be formatted in $STATE/kafka/data"
+}
+
+kafka_up() {
+  if kafka_answers; then
+    say "Kafka already running on $LOCAL_KAFKA_BOOTSTRAP_SERVERS"
+    return 0
+  fi
+  local port
+  for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+    port_taken "$port" && die "port $port is in use by another program: stop it, or set TWOFOLD_KAFKA_PORT (the controller takes that port + 100)"
+  done
+  local java_home
+  java_home=$(find_java_home 17)
+  [ -n "$java_home" ] || die "Kafka $KAFKA_VERSION needs Java 17 or newer and none was found under /usr/lib/jvm; install a JDK there or set JAVA_HOME"
+  kafka_install
+  kafka_configure
+  kafka_format "$java_home/bin/java"
+  say "starting Kafka $KAFKA_VERSION on $LOCAL_KAFKA_BOOTSTRAP_SERVERS (Java $(java_major "$java_home/bin/java"), heap $KAFKA_HEAP)"
+  local log="$STATE/kafka/logs/server.log" out="$STATE/kafka/logs/stdout.log"
+  as_service_user truncate -s 0 "$log" 2>/dev/null || true
+  # In a session of its own, so that it outlives this script; the shell's pid is the JVM's once it execs.
+  local start=(bash -c 'echo $$ >"$1"; shift; exec "$@"' kafka "$(kafka_pidfile)"
+    "$java_home/bin/java" "-Xms$KAFKA_HEAP" "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
+    -Dlog4j2.configurationFile="$STATE/kafka/config/log4j2.yaml" -cp "$(kafka_libs)/*"
+    kafka.Kafka "$STATE/kafka/config/server.properties")
+  if is_root; then
+    setsid runuser -u "$SERVICE_USER" -- "${start[@]}" >"$out" 2>&1 </dev/null &
+  else
+    setsid "${start[@]}" >"$out" 2>&1 </dev/null &
+  fi
+  local waited=0
+  until grep -q "Kafka Server started" "$log" 2>/dev/null && port_taken "$KAFKA_PORT"; do
+    waited=$((waited + 1))
+    if [ "$waited" -gt 4 ] && [ -z "$(kafka_pid)" ]; then
+      tail -n 20 "$log" "$out" >&2 2>/dev/null || true
+      die "Kafka exited while starting; see $log"
+    fi
+    [ "$waited" -le 240 ] || die "Kafka did not start within 60 s; see $log"
+    sleep 0.25
+  done
+}
+
+kafka_down() {
+  local pid
+  pid=$(kafka_pid)
+  if [ -n "$pid" ]; then
+    say "stopping Kafka"
+    kill "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  fi
+  rm -f "$(kafka_pidfile)"
+}
+
 # ---------------------------------------------------------------- commands
 
 cmd_up() {
-  if [ -n "${DATABASE_URL:-}" ] && [ -n "${ELASTICSEARCH_URL:-}" ]; then
-    say "DATABASE_URL and ELASTICSEARCH_URL are set: using them, starting nothing"
+  if [ -n "${DATABASE_URL:-}" ] && [ -n "${ELASTICSEARCH_URL:-}" ] && [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+    say "DATABASE_URL, ELASTICSEARCH_URL and KAFKA_BOOTSTRAP_SERVERS are set: using them, starting nothing"
     return 0
   fi
   ensure_service_user
   prepare_state_dir
   [ -n "${DATABASE_URL:-}" ] && say "DATABASE_URL is set: not starting PostgreSQL" || pg_up
+  [ -n "${KAFKA_BOOTSTRAP_SERVERS:-}" ] && say "KAFKA_BOOTSTRAP_SERVERS is set: not starting Kafka" || kafka_up
   [ -n "${ELASTICSEARCH_URL:-}" ] && say "ELASTICSEARCH_URL is set: not starting Elasticsearch" || es_up
   say "ready"
 }
 
 cmd_down() {
+  kafka_down
   es_down
   pg_down
 }
@@ -268,12 +439,14 @@ cmd_restart() {
   case "${1:-}" in
     elasticsearch) es_down; es_up ;;
     postgresql) pg_down; pg_up ;;
-    *) die "restart elasticsearch|postgresql" ;;
+    kafka) kafka_down; kafka_up ;;
+    *) die "restart elasticsearch|postgresql|kafka" ;;
   esac
 }
 
 cmd_status() {
   if es_answers; then echo "elasticsearch: up at $LOCAL_ELASTICSEARCH_URL"; else echo "elasticsearch: down"; fi
+  if kafka_answers; then echo "kafka: up at $LOCAL_KAFKA_BOOTSTRAP_SERVERS"; else echo "kafka: down"; fi
   local bin
   bin=$(pg_bindir)
   if [ -n "$bin" ] && "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
@@ -286,6 +459,7 @@ cmd_status() {
 cmd_env() {
   echo "export DATABASE_URL=${DATABASE_URL:-$LOCAL_DATABASE_URL}"
   echo "export ELASTICSEARCH_URL=${ELASTICSEARCH_URL:-$LOCAL_ELASTICSEARCH_URL}"
+  echo "export KAFKA_BOOTSTRAP_SERVERS=${KAFKA_BOOTSTRAP_SERVERS:-$LOCAL_KAFKA_BOOTSTRAP_SERVERS}"
 }
 
 case "${1:-}" in
@@ -294,5 +468,5 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   restart) shift; cmd_restart "$@" ;;
-  *) echo "usage: $0 up|down|status|env|restart elasticsearch|postgresql" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|restart elasticsearch|postgresql|kafka" >&2; exit 2 ;;
 esac

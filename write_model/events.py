@@ -14,8 +14,16 @@ import typing
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
+
+T = TypeVar("T")
+
+
+def since(version: int, default: T) -> T:
+    """A field new in schema `version` of its event, and its value in the payloads of older versions (the
+    event schemas for consumers, write_model/event_schemas.py, leave it out of those versions)."""
+    return dataclasses.field(default=default, metadata={"since": version})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,8 +215,8 @@ class OrderPlaced(OrderEvent):
     lines: tuple[OrderLine, ...]
     total: Decimal
     placed_at: datetime
-    customer_version: int = 1
-    shipping_address: ShippingAddress | None = None
+    customer_version: int = since(2, 1)
+    shipping_address: ShippingAddress | None = since(3, None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,8 +228,8 @@ class OrderPaid(OrderEvent):
 
     amount: Decimal
     reason: str | None
-    method: str = "OTHER"
-    reference: str | None = None
+    method: str = since(2, "OTHER")
+    reference: str | None = since(2, None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,8 +239,8 @@ class OrderShipped(OrderEvent):
     SCHEMA_VERSION: ClassVar[int] = 2
 
     reason: str | None
-    carrier: str | None = None
-    tracking_number: str | None = None
+    carrier: str | None = since(2, None)
+    tracking_number: str | None = since(2, None)
 
 
 @dataclass(frozen=True, kw_only=True)
