@@ -1,7 +1,7 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
 .PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search bench-rename chaos
 
-run:  ## set up everything, then serve the API (GraphiQL) and run the projector and the payment-expiry saga
+run:  ## set up everything, then serve the API (GraphiQL) and run the projector, the payment-expiry saga and the relay
 	scripts/dev.sh run
 
 test:  ## set up everything, then every check and the whole suite, fastest first, stopping at the first failure
@@ -13,7 +13,7 @@ check:  ## the inner loop: static checks and the unit tests, no services (under 
 setup:  ## only install the Python environment and start the local services
 	scripts/dev.sh setup
 
-services-down:  ## stop the local PostgreSQL and Elasticsearch
+services-down:  ## stop the local PostgreSQL, Elasticsearch and Kafka
 	scripts/services.sh down
 
 schema:  ## rewrite api/schema.graphql from the served schema

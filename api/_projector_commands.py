@@ -78,9 +78,10 @@ def status(settings: Settings) -> int:
         print("projector: running (a process holds the lease)" if running else "projector: NOT RUNNING")
     finally:
         process.close()
-    print()
-    for line in _saga_commands.status_lines(settings):
-        print(line)
+    for lines in (_saga_commands.status_lines(settings), _saga_commands.relay_status_lines(settings)):
+        print()
+        for line in lines:
+            print(line)
     return 0
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from api.saga import PaymentExpirySaga, SagaOptions
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from read_model.adapters.elasticsearch_customer_report import ElasticsearchCustomerReports
 from read_model.adapters.elasticsearch_customer_search import ElasticsearchCustomerSearch
 from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
@@ -30,6 +30,7 @@ from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedPro
 from read_model.adapters.elasticsearch_records import ElasticsearchRecordLookup
 from read_model.adapters.elasticsearch_sales import ElasticsearchSalesReports
 from read_model.adapters.elasticsearch_status import ElasticsearchProjectionStatus
+from read_model.adapters.kafka_bus import KafkaEventBus
 from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
 from read_model.adapters.postgres_consumer_reports import PostgresConsumerReports
 from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
@@ -45,6 +46,7 @@ from read_model.projections.orders import OrderProjection
 from read_model.projections.products import ProductProjection
 from read_model.projector import Projector, ProjectorOptions
 from read_model.rebuild import Rebuilder
+from read_model.relay import Relay, RelayOptions
 from write_model import commands, handlers
 from write_model.adapters.payment_deadlines import PostgresPaymentDeadlines
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
@@ -110,7 +112,8 @@ def build_command_bus(
 
 # The outbox consumers other than the projector, by name (the deployment's prefix goes before it).
 SAGA = "payment-expiry"
-OUTBOX_CONSUMERS = [SAGA]
+RELAY = "relay"
+OUTBOX_CONSUMERS = [SAGA, RELAY]
 
 
 def all_projections() -> list[Projection]:
@@ -234,6 +237,55 @@ def build_saga(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -
         ),
     )
     return SagaProcess(saga, reader, reports, dead_letters, lease, engine)
+
+
+@dataclass
+class RelayProcess:
+    relay: Relay
+    reader: PostgresOutboxReader
+    checkpoints: PostgresCheckpointStore
+    reports: PostgresConsumerReports
+    dead_letters: PostgresDeadLetters
+    lease: PostgresLease
+    bus: KafkaEventBus
+
+    def close(self) -> None:
+        self.bus.close()
+        self.reader.close()
+        self.checkpoints.close()
+        self.reports.close()
+        self.dead_letters.close()
+        self.lease.release()
+
+
+def build_relay(settings: Settings, *, bus: KafkaEventBus | None = None) -> RelayProcess:
+    """The relay of `twofold relay`: its own lease and checkpoint, publishing to KAFKA_BOOTSTRAP_SERVERS."""
+    if settings.kafka_bootstrap_servers is None:
+        raise SettingsError("KAFKA_BOOTSTRAP_SERVERS must be set in production for the relay")
+    name = f"{settings.index_prefix}{RELAY}"
+    reader = PostgresOutboxReader(settings.database_url, max_batch_bytes=settings.projector_batch_bytes)
+    checkpoints = PostgresCheckpointStore(settings.database_url)
+    reports = PostgresConsumerReports(settings.database_url)
+    dead_letters = PostgresDeadLetters(settings.database_url)
+    lease = PostgresLease(settings.database_url, f"relay:{name}")
+    bus = bus or KafkaEventBus(settings.kafka_bootstrap_servers, partitions=settings.kafka_partitions)
+    relay = Relay(
+        name=name,
+        reader=reader,
+        checkpoints=checkpoints,
+        bus=bus,
+        dead_letters=dead_letters,
+        reports=reports,
+        clock=utc_now,
+        lease=lease,
+        options=RelayOptions(
+            topic_prefix=settings.kafka_topic_prefix,
+            source=settings.event_source,
+            batch_size=settings.projector_batch_size,
+            poll_seconds=settings.projector_poll_seconds,
+        ),
+    )
+    return RelayProcess(relay, reader, checkpoints, reports, dead_letters, lease, bus)
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""The `twofold` command line: serve, project, saga, rebuild, status, dead letters, migrate, token, seed,
-export-schema.
+"""The `twofold` command line: serve, project, saga, relay, rebuild, status, dead letters, migrate, token, seed,
+export-schema, export-event-schemas.
 
 Every command and sub-command answers `--help`. Logs are JSON lines on standard error (api/logs.py);
 what a command reports to its user (tables, tokens, summaries) goes to standard output.
@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     saga.add_argument(
         "--retry-parked", action="store_true", help="make the deadlines whose command kept failing due again, and exit"
+    )
+    commands.add_parser(
+        "relay",
+        help="run the relay: publish every outbox event to Kafka as a CloudEvent, in commit order, until stopped",
     )
     commands.add_parser("migrate", help="apply the database migrations up to head")
 
@@ -105,8 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         return _projector_commands.project(settings)
     if args.command == "migrate":
         return _migrate(settings)
-    if args.command in ("dead-letters", "status", "rebuild", "seed", "saga") and not _schema_is_current(settings):
+    if args.command in ("dead-letters", "status", "rebuild", "seed", "saga", "relay") and not _schema_is_current(
+        settings
+    ):
         return 1
+    if args.command == "relay":
+        return _saga_commands.relay(settings)
     if args.command == "saga":
         return _saga_commands.retry_parked(settings) if args.retry_parked else _saga_commands.run(settings)
     if args.command == "seed":

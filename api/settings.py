@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -54,6 +55,12 @@ class Settings:
     read_timeout_seconds: float = 10.0
     # How long an order may wait for its payment before the expiry saga cancels it.
     payment_timeout_seconds: float = 30 * 60.0
+    # The relay's broker: None in production when KAFKA_BOOTSTRAP_SERVERS is not set (the relay then refuses
+    # to start; nothing else needs it).
+    kafka_bootstrap_servers: str | None = None
+    kafka_topic_prefix: str = "twofold."
+    kafka_partitions: int = 3
+    event_source: str = "/twofold"
 
     @property
     def production(self) -> bool:
@@ -92,6 +99,23 @@ class Settings:
             max_request_searches=int(_number(env, "TWOFOLD_MAX_REQUEST_SEARCHES", 4, 1, 100)),
             read_timeout_seconds=_number(env, "TWOFOLD_READ_TIMEOUT", 10.0, 0.1, 300.0),
             payment_timeout_seconds=_duration(env, "TWOFOLD_PAYMENT_TIMEOUT", 30 * 60.0, 1.0, 7 * 24 * 3600.0),
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+            or (None if production else local_service_urls(env)["KAFKA_BOOTSTRAP_SERVERS"]),
+            kafka_topic_prefix=_pattern(
+                env,
+                "TWOFOLD_KAFKA_TOPIC_PREFIX",
+                "twofold.",
+                TOPIC_PREFIX,
+                "letters, digits, '.', '_' or '-', at most 200",
+            ),
+            kafka_partitions=int(_number(env, "TWOFOLD_KAFKA_PARTITIONS", 3, 1, 1000)),
+            event_source=_pattern(
+                env,
+                "TWOFOLD_EVENT_SOURCE",
+                "/twofold",
+                EVENT_SOURCE,
+                "a URI reference of 1 to 500 characters, no spaces",
+            ),
         )
         if settings.default_page_size > settings.max_page_size:
             raise SettingsError("TWOFOLD_DEFAULT_PAGE_SIZE must not exceed TWOFOLD_MAX_PAGE_SIZE")
@@ -138,13 +162,16 @@ def _flag(env: Mapping[str, str], name: str, *, default: bool) -> bool:
 
 
 def local_service_urls(env: Mapping[str, str]) -> dict[str, str]:
-    """Where `scripts/services.sh` runs the local PostgreSQL and Elasticsearch (its TWOFOLD_PG_PORT and
-    TWOFOLD_ES_PORT move them): what development uses when DATABASE_URL or ELASTICSEARCH_URL is not set."""
+    """Where `scripts/services.sh` runs the local PostgreSQL, Elasticsearch and Kafka (its TWOFOLD_PG_PORT,
+    TWOFOLD_ES_PORT and TWOFOLD_KAFKA_PORT move them): what development uses when DATABASE_URL,
+    ELASTICSEARCH_URL or KAFKA_BOOTSTRAP_SERVERS is not set."""
     pg_port = env.get("TWOFOLD_PG_PORT", "").strip() or "55432"
     es_port = env.get("TWOFOLD_ES_PORT", "").strip() or "59200"
+    kafka_port = env.get("TWOFOLD_KAFKA_PORT", "").strip() or "59092"
     return {
         "DATABASE_URL": f"postgresql://twofold@127.0.0.1:{pg_port}/twofold",
         "ELASTICSEARCH_URL": f"http://127.0.0.1:{es_port}",
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{kafka_port}",
     }
 
 
@@ -179,6 +206,17 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float, m
 
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+TOPIC_PREFIX = re.compile(r"[A-Za-z0-9._-]{0,200}")
+EVENT_SOURCE = re.compile(r"[!-~]{1,500}")
+
+
+def _pattern(env: Mapping[str, str], name: str, default: str, pattern: re.Pattern[str], what: str) -> str:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if not pattern.fullmatch(raw):
+        raise SettingsError(f"{name} must be {what}, not {raw!r}")
+    return raw
 
 
 def _duration(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float) -> float:

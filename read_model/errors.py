@@ -41,3 +41,8 @@ class IndexOutdated(ReadModelError):
             f"{alias} points at {', '.join(current)}, but this version of Twofold defines {wanted}: "
             f"run `twofold rebuild {projection}` with this version"
         )
+
+
+class BusUnavailable(ReadModelError):
+    """The event bus (Apache Kafka) could not be reached or did not acknowledge a batch in time. The relay
+    pauses and sends the batch again."""

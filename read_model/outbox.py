@@ -63,6 +63,12 @@ class AbstractOutboxReader(abc.ABC):
         if it has one; whatever the transaction horizon (a newer state is never older news)."""
 
     @abc.abstractmethod
+    def read_overtaken(self, after: Checkpoint, below: dict[UUID, int]) -> list[OutboxRecord]:
+        """For each aggregate of `below`, its records of versions below the given one that commit order puts
+        after `after`, in version order: versions committed before a later one that commit order, which sorts
+        by transaction id, put behind it. Read whatever the transaction horizon, like `read_versions`."""
+
+    @abc.abstractmethod
     def wait_for_new_events(self, timeout: float) -> None:
         """Block until a writer signals new events or `timeout` seconds pass, whichever is first."""
 

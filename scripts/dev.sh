@@ -2,7 +2,8 @@
 # The project's two entry points and their shared set-up (called by the Makefile).
 #
 #   scripts/dev.sh run    set up, migrate, seed demo data into an empty store (TWOFOLD_SEED_DEMO=0: don't),
-#                         start the projector, the payment-expiry saga and the API; prints the GraphiQL URL
+#                         start the projector, the payment-expiry saga, the Kafka relay and the API; prints
+#                         the GraphiQL URL
 #   scripts/dev.sh test   set up, then every check, fastest first, stopping at the first that fails: format,
 #                         lint, types, import contracts, schema, contract; tests/unit; tests/integration; tests/e2e
 #   scripts/dev.sh check  the inner loop: the static checks and tests/unit, no services needed
@@ -82,7 +83,7 @@ ensure_browser() {
 ensure_services() {
   scripts/services.sh up
   eval "$(scripts/services.sh env)"
-  export DATABASE_URL ELASTICSEARCH_URL
+  export DATABASE_URL ELASTICSEARCH_URL KAFKA_BOOTSTRAP_SERVERS
 }
 
 cmd_setup() {
@@ -102,10 +103,12 @@ cmd_run() {
   local projector=$!
   "$VENV/bin/twofold" saga &
   local saga=$!
+  "$VENV/bin/twofold" relay &
+  local relay=$!
   # The pids are written into the trap now: the trap runs after this function's locals are gone, so that
-  # however `serve` ends (a port in use included), the projector and the saga go with it.
+  # however `serve` ends (a port in use included), the projector, the saga and the relay go with it.
   # shellcheck disable=SC2064
-  trap "kill $projector $saga 2>/dev/null; wait $projector $saga 2>/dev/null" EXIT
+  trap "kill $projector $saga $relay 2>/dev/null; wait $projector $saga $relay 2>/dev/null" EXIT
   trap 'exit 130' INT TERM
   "$VENV/bin/twofold" serve
 }
@@ -180,7 +183,7 @@ cmd_test() {
   fi
   cat "$setup_log" >&2
   eval "$(scripts/services.sh env)"
-  export DATABASE_URL ELASTICSEARCH_URL
+  export DATABASE_URL ELASTICSEARCH_URL KAFKA_BOOTSTRAP_SERVERS
   run_tier integration tests/integration
   ensure_browser
   run_tier e2e tests/e2e

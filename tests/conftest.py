@@ -27,7 +27,7 @@ from tests.integration._chaos import RECORDS as CHAOS_RECORDS
 def _required_env(name: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
-        pytest.fail(f"{name} is not set: run the tests with `make test`, which starts PostgreSQL and Elasticsearch")
+        pytest.fail(f"{name} is not set: run the tests with `make test`, which starts every service they need")
     return value
 
 
@@ -39,6 +39,18 @@ def server_database_url() -> str:
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL at DATABASE_URL is unreachable: {exc}")
     return url
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap_servers() -> str:
+    from confluent_kafka.admin import AdminClient
+
+    servers = _required_env("KAFKA_BOOTSTRAP_SERVERS")
+    try:
+        AdminClient({"bootstrap.servers": servers}).list_topics(timeout=10)
+    except Exception as exc:
+        pytest.fail(f"Kafka at KAFKA_BOOTSTRAP_SERVERS is unreachable: {exc}")
+    return servers
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +122,8 @@ def settings_for(database_url: str, elasticsearch_url: str, index_prefix: str) -
         consistency_timeout_seconds=10.0,
         projector_batch_size=100,
         projector_poll_seconds=0.2,
+        kafka_bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+        kafka_topic_prefix=f"{index_prefix}.",
     )
 
 
@@ -125,6 +139,7 @@ def cli_env(settings: Settings, **overrides: str) -> dict[str, str]:
         "DATABASE_URL": settings.database_url,
         "ELASTICSEARCH_URL": settings.elasticsearch_url,
         "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
+        "TWOFOLD_KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
         **overrides,
     }
 

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import dataclasses
 import itertools
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -17,11 +18,12 @@ from read_model.consistency import AbstractPublishedProgress
 from read_model.consumers import AbstractConsumerReports, ConsumerState
 from read_model.dead_letters import OPEN, AbstractDeadLetters, DeadLetter, LetterStatus, OpenLetters
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
-from read_model.errors import DocumentsRejected, OutboxUnavailable
+from read_model.errors import BusUnavailable, DocumentsRejected, OutboxUnavailable
 from read_model.indexes import IndexDefinition
 from read_model.lease import AbstractLease
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document
+from read_model.relay import AbstractEventBus, Message, Refused
 from read_model.search.customers import AbstractCustomerLookup
 from read_model.views import CustomerView
 from write_model.bus import CommandBus
@@ -219,6 +221,13 @@ class FakeOutboxReader(AbstractOutboxReader):
                 if known is None or known.aggregate_version < record.aggregate_version:
                     newest[record.aggregate_id] = record
         return list(newest.values())
+
+    def read_overtaken(self, after: Checkpoint, below: dict[UUID, int]) -> list[OutboxRecord]:
+        return sorted(
+            (r for r in self.records if r.aggregate_id in below and r.aggregate_version < below[r.aggregate_id]
+             and r.checkpoint > after),
+            key=lambda r: (str(r.aggregate_id), r.aggregate_version),
+        )  # fmt: skip
 
     def wait_for_new_events(self, timeout: float) -> None:
         return None
@@ -528,3 +537,38 @@ class FakePaymentDeadlines(AbstractPaymentDeadlines):
         self.open.pop(order_id, None)
         self.attempts.pop(order_id, None)
         self.parked.discard(order_id)
+
+
+class FakeEventBus(AbstractEventBus):
+    """Topics of partitions in memory, keyed as Kafka keys them (one key, one partition). A topic may have a
+    largest message size, which the broker enforces; `down` makes every call fail as an unreachable broker."""
+
+    def __init__(self, *, partitions: int = 3, max_message_bytes: dict[str, int] | None = None) -> None:
+        self.partitions = partitions
+        self.max_message_bytes = dict(max_message_bytes or {})
+        self.topics: dict[str, list[list[Message]]] = {}
+        self.down = False
+
+    def ensure_topics(self, topics: Sequence[str]) -> None:
+        if self.down:
+            raise BusUnavailable("the broker is down")
+        for topic in topics:
+            self.topics.setdefault(topic, [[] for _ in range(self.partitions)])
+
+    def publish(self, messages: Sequence[Message]) -> list[Refused]:
+        if self.down:
+            raise BusUnavailable("the broker is down")
+        refused = []
+        for message in messages:
+            if message.size > self.max_message_bytes.get(message.topic, 1_000_000):
+                refused.append(Refused(message, "Broker: Message size too large"))
+                continue
+            partitions = self.topics.setdefault(message.topic, [[] for _ in range(self.partitions)])
+            partitions[zlib.crc32(message.key) % self.partitions].append(message)
+        return refused
+
+    def close(self) -> None:
+        return None
+
+    def messages(self, topic: str) -> list[Message]:
+        return [message for partition in self.topics.get(topic, []) for message in partition]

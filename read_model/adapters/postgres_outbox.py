@@ -71,6 +71,17 @@ SELECT DISTINCT ON (aggregate_id)
  ORDER BY aggregate_id, aggregate_version DESC
 """
 
+# The versions of these aggregates below the given ones that commit order puts after `after`: one query,
+# through the (aggregate_id, aggregate_version) unique index.
+READ_OVERTAKEN = """
+SELECT o.transaction_id::text::bigint AS transaction_id, o.position, o.aggregate_type, o.aggregate_id,
+       o.aggregate_version, o.event_type, o.payload, o.metadata, o.occurred_at
+  FROM unnest(%(aggregate_ids)s::uuid[], %(below)s::integer[]) AS wanted (aggregate_id, below)
+  JOIN outbox o ON o.aggregate_id = wanted.aggregate_id AND o.aggregate_version < wanted.below
+ WHERE (o.transaction_id::text::bigint, o.position) > (%(transaction_id)s, %(position)s)
+ ORDER BY o.aggregate_id, o.aggregate_version
+"""
+
 
 class PostgresOutboxReader(AbstractOutboxReader):
     """Reads on its own autocommit connection, which also LISTENs for the writers' NOTIFY. A batch holds at
@@ -115,6 +126,20 @@ class PostgresOutboxReader(AbstractOutboxReader):
         params = {"aggregate_ids": aggregate_ids, "event_types": sorted(event_types)}
         rows = self._connection.run(
             "cannot read the newest events", lambda c: c.execute(READ_NEWEST, params).fetchall()
+        )
+        return [OutboxRecord(**row) for row in rows]
+
+    def read_overtaken(self, after: Checkpoint, below: dict[UUID, int]) -> list[OutboxRecord]:
+        if not below:
+            return []
+        params = {
+            "aggregate_ids": list(below),
+            "below": list(below.values()),
+            "transaction_id": after.transaction_id,
+            "position": after.position,
+        }
+        rows = self._connection.run(
+            "cannot read the overtaken events", lambda c: c.execute(READ_OVERTAKEN, params).fetchall()
         )
         return [OutboxRecord(**row) for row in rows]
 

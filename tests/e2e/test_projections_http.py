@@ -38,7 +38,9 @@ def test_projection_status_is_published_and_reported(gql: GraphQLClient, setting
     assert set(lines) == {"products", "customers", "orders", "events"}
     assert lines["products"][1] == products["position"]
     assert "projector: running (a process holds the lease)" in shown
-    assert shown.rstrip().endswith("saga: NOT RUNNING")  # this test's stack runs no saga
+    # This test's stack runs neither a saga nor a relay.
+    assert "saga: NOT RUNNING" in shown
+    assert shown.rstrip().endswith("relay: NOT RUNNING")
 
 
 def test_the_projectors_figures_are_prometheus_metrics(server: str, gql: GraphQLClient) -> None:

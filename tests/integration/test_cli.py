@@ -27,6 +27,8 @@ COMMANDS = [
     ["serve"],
     ["project"],
     ["saga"],
+    ["relay"],
+    ["export-event-schemas"],
     ["rebuild"],
     ["status"],
     ["dead-letters"],

@@ -270,6 +270,11 @@ def test_the_outbox_is_read_in_commit_order_after_a_checkpoint_and_by_position(
     assert reader.read_versions(product, 2, 3) == everything[1:3]
     assert reader.read_versions(product, 4, 9) == everything[3:], "the versions it holds, when fewer"
     assert reader.read_versions(uuid.uuid4(), 1, 1) == []
+    # The versions below a given one that commit order puts after a checkpoint.
+    assert reader.read_overtaken(everything[1].checkpoint, {product: 4}) == [everything[2]]
+    assert reader.read_overtaken(everything[0].checkpoint, {product: 4, uuid.uuid4(): 3}) == everything[1:3]
+    assert reader.read_overtaken(everything[-1].checkpoint, {product: 4}) == []
+    assert reader.read_overtaken(ORIGIN, {}) == []
 
 
 def test_the_newest_record_of_each_aggregate_among_some_event_types_is_read(

@@ -1,0 +1,165 @@
+"""The relay's event bus: Apache Kafka through confluent-kafka's synchronous producer (its wheels bundle
+librdkafka; the asyncio producer's batch path is known to drop headers).
+
+An idempotent producer with `acks=all`: the broker keeps each partition's records in the order sent and
+without duplicates from one producer session, and acknowledges a record once every in-sync replica has it.
+`publish` waits for the acknowledgement of the whole batch (`flush`); a batch not acknowledged in time is
+`BusUnavailable`, and the producer is replaced before the next attempt, so that a resend starts clean.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka import Message as DeliveredMessage
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.admin._config import ConfigResource
+from confluent_kafka.admin._resource import ResourceType
+from confluent_kafka.cimpl import NewTopic
+
+from read_model.errors import BusUnavailable
+from read_model.relay import AbstractEventBus, Message, Refused
+
+logger = logging.getLogger(__name__)
+
+# Refusals of the record itself, which no resend can cure: the record is parked as a dead letter.
+RECORD_REFUSED = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIST_TOO_LARGE, KafkaError.INVALID_RECORD})
+# What a record batch adds to its records' bytes: its header, and each record's framing (generously).
+BATCH_OVERHEAD = 61
+RECORD_OVERHEAD = 40
+DEFAULT_BATCH_BYTES = 1_000_000
+
+
+class KafkaEventBus(AbstractEventBus):
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        partitions: int = 3,
+        delivery_timeout_seconds: float = 30.0,
+        client_id: str = "twofold-relay",
+    ) -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self._partitions = partitions
+        self._timeout = delivery_timeout_seconds
+        self.config: dict[str, Any] = {
+            "bootstrap.servers": bootstrap_servers,
+            "client.id": client_id,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "message.timeout.ms": int(delivery_timeout_seconds * 1000),
+            # A broker that does not answer is noticed within seconds, not a minute.
+            "socket.timeout.ms": 10_000,
+        }
+        self._producer: Producer | None = None
+        # Each topic's `max.message.bytes` (the largest record batch it takes), read by `ensure_topics`.
+        self.limits: dict[str, int] = {}
+
+    def ensure_topics(self, topics: Sequence[str]) -> None:
+        admin = AdminClient({"bootstrap.servers": self._bootstrap_servers, "socket.timeout.ms": 10_000})
+        try:
+            futures = admin.create_topics(
+                [NewTopic(topic, num_partitions=self._partitions, replication_factor=1) for topic in topics],
+                request_timeout=self._timeout,
+            )
+            for topic, future in futures.items():
+                try:
+                    future.result(timeout=self._timeout)
+                    logger.info("created topic %s with %d partitions", topic, self._partitions)
+                except KafkaException as exc:
+                    if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                        raise
+            described = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic) for topic in topics])
+            for resource, config in described.items():
+                self.limits[resource.name] = int(config.result(timeout=self._timeout)["max.message.bytes"].value)
+        except KafkaException as exc:
+            raise BusUnavailable(f"cannot create the topics {', '.join(topics)}: {exc}") from exc
+        except TimeoutError as exc:  # a future not done in time
+            raise BusUnavailable(f"the broker did not answer about the topics {', '.join(topics)}") from exc
+        # No record batch larger than the smallest topic takes: a batch the broker refuses for its size takes
+        # the records beside the one at fault with it.
+        smallest = min(self.limits.values(), default=DEFAULT_BATCH_BYTES + BATCH_OVERHEAD)
+        batch_bytes = max(1, min(DEFAULT_BATCH_BYTES, smallest - BATCH_OVERHEAD))
+        if self.config.get("batch.size") != batch_bytes:
+            self.config["batch.size"] = batch_bytes
+            self._discard_producer()
+
+    def publish(self, messages: Sequence[Message]) -> list[Refused]:
+        # A record larger than its topic takes is refused before it is sent, where it would fail its batch.
+        too_large = [message for message in messages if self._too_large(message)]
+        refused = [Refused(message, f"{message.size} bytes: too large for {message.topic}") for message in too_large]
+        sent = self._send([message for message in messages if not self._too_large(message)])
+        # Should the broker still refuse a batch for its size, with the records beside the one at fault, each of
+        # those is sent again on its own, and only a refusal alone is final.
+        return refused + [final for candidate in sent for final in self._send([candidate.message])]
+
+    def _too_large(self, message: Message) -> bool:
+        limit = self.limits.get(message.topic)
+        return limit is not None and message.size + RECORD_OVERHEAD + BATCH_OVERHEAD > limit
+
+    def _send(self, messages: Sequence[Message]) -> list[Refused]:
+        """Send and wait for every acknowledgement: the records refused for what they are."""
+        producer = self._producer_now()
+        failures: dict[int, KafkaError] = {}
+        refused: list[Refused] = []
+
+        def delivered(index: int) -> Any:
+            def report(error: KafkaError | None, message: DeliveredMessage) -> None:
+                if error is not None:
+                    failures[index] = error
+
+            return report
+
+        for index, message in enumerate(messages):
+            while True:
+                try:
+                    producer.produce(
+                        message.topic,
+                        value=message.value,
+                        key=message.key,
+                        headers=list(message.headers),
+                        on_delivery=delivered(index),
+                    )
+                    break
+                except BufferError:
+                    producer.poll(0.05)  # the local queue is full: let deliveries drain it
+                except KafkaException as exc:
+                    error = exc.args[0]
+                    if error.code() in RECORD_REFUSED:
+                        refused.append(Refused(message, error.str()))
+                        break
+                    self._discard_producer()
+                    raise BusUnavailable(f"cannot send to {message.topic}: {error.str()}") from exc
+        left = producer.flush(self._timeout)
+        if left:
+            self._discard_producer()
+            raise BusUnavailable(f"{left} of {len(messages)} records not acknowledged within {self._timeout:g} s")
+        for index, error in sorted(failures.items()):
+            if error.code() in RECORD_REFUSED:
+                refused.append(Refused(messages[index], error.str()))
+                continue
+            self._discard_producer()
+            raise BusUnavailable(f"{len(failures)} of {len(messages)} records not delivered, first: {error.str()}")
+        return refused
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(5)
+            self._producer = None
+
+    def _producer_now(self) -> Producer:
+        if self._producer is None:
+            self._producer = Producer(self.config)
+        return self._producer
+
+    def _discard_producer(self) -> None:
+        """A producer whose records were not all acknowledged is replaced: the batch is sent again whole by a
+        new one, rather than partly by the old one's retries behind the new attempt."""
+        if self._producer is not None:
+            self._producer.purge()
+            self._producer.flush(0)
+            self._producer = None
