@@ -25,7 +25,7 @@ bench:  ## every benchmark against its baseline, then docs/benchmarks.md with ch
 bench-place-order:  ## placeOrder over HTTP vs plain psycopg at concurrency 8 (test-output/bench/)
 	scripts/dev.sh bench-place-order
 
-chaos:  ## 20 kill -9 of the projector, delayed commits, a poison event, service restarts; summary table
+chaos:  ## 20 kill -9 of the projector, 10 of the relay and a Kafka restart, delayed commits, a poison event, service restarts; summary table
 	scripts/dev.sh chaos
 
 bench-projector:  ## projector throughput vs a plain streaming_bulk loader (test-output/bench/)

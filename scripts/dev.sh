@@ -12,8 +12,9 @@
 #   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|
 #                  bench-fairness|bench-round-trips|bench-customer-search|bench-rename
 #                         one benchmark (scripts/bench/*.py)
-#   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), delayed commits, a poison event,
-#                         real restarts of both services; ends with the summary table
+#   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), 10 of the relay with a Kafka
+#                         restart (TWOFOLD_CHAOS_RELAY_KILLS), delayed commits, a poison event, real restarts of
+#                         PostgreSQL and Elasticsearch; ends with the summary table
 #
 # Set-up is idempotent: the virtualenv is rebuilt only when pyproject.toml or requirements.lock change,
 # and running services are reused (scripts/services.sh).
@@ -193,8 +194,10 @@ cmd_test() {
 # is kept in test-output/chaos/summary.md.
 cmd_chaos() {
   cmd_setup
-  TWOFOLD_CHAOS_KILLS=${TWOFOLD_CHAOS_KILLS:-20} "$VENV/bin/pytest" -m "chaos or not chaos" \
+  TWOFOLD_CHAOS_KILLS=${TWOFOLD_CHAOS_KILLS:-20} TWOFOLD_CHAOS_RELAY_KILLS=${TWOFOLD_CHAOS_RELAY_KILLS:-10} \
+    "$VENV/bin/pytest" -m "chaos or not chaos" \
     tests/integration/test_crash_recovery.py \
+    tests/integration/test_relay_chaos.py \
     tests/integration/test_projection_under_concurrency.py::test_concurrent_writers_committing_out_of_order_lose_nothing \
     tests/integration/test_dead_letters.py::test_a_poison_event_is_parked_while_the_others_flow_then_retried_once_fixed \
     tests/integration/test_service_restarts.py "$@"

@@ -157,14 +157,19 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     rows = [json.loads(path.read_text()) for path in sorted(CHAOS_RECORDS.glob("*.json"))]
     if not rows:
         return
-    header = "| scenario | faults | injected | events written | events lost |"
-    table = [header, "| --- | --- | --- | --- | --- |"] + [
+    header = "| scenario | faults | injected | events written | duplicates delivered | events lost |"
+    table = [header, "| --- | --- | --- | --- | --- | --- |"] + [
         f"| {row['scenario']} | {row['faults']} | {row['injected']}"
-        f" | {row['events_written']:,} | {row['events_lost']} |"
+        f" | {row['events_written']:,} | {row.get('duplicates', 0):,} | {row['events_lost']} |"
         for row in rows
     ]
-    totals = {key: sum(row[key] for row in rows) for key in ("injected", "events_written", "events_lost")}
-    table.append(f"| **all** | | {totals['injected']} | {totals['events_written']:,} | **{totals['events_lost']}** |")
+    totals = {
+        key: sum(row.get(key, 0) for row in rows) for key in ("injected", "events_written", "duplicates", "events_lost")
+    }
+    table.append(
+        f"| **all** | | {totals['injected']} | {totals['events_written']:,} | {totals['duplicates']:,}"
+        f" | **{totals['events_lost']}** |"
+    )
     summary = CHAOS_RECORDS.parent
     (summary / "summary.md").write_text("\n".join(table) + "\n")
     (summary / "summary.json").write_text(json.dumps({"rows": rows, "totals": totals}, indent=2) + "\n")

@@ -14,7 +14,10 @@ from pathlib import Path
 RECORDS = Path(__file__).resolve().parents[2] / "test-output" / "chaos" / "records"
 
 
-def record(scenario: str, *, faults: str, injected: int, events_written: int, events_lost: int) -> None:
+def record(
+    scenario: str, *, faults: str, injected: int, events_written: int, events_lost: int, duplicates: int = 0
+) -> None:
+    """`duplicates`: events delivered more than once (at-least-once delivery, deduped by the consumer)."""
     RECORDS.mkdir(parents=True, exist_ok=True)
     row = {
         "scenario": scenario,
@@ -22,5 +25,6 @@ def record(scenario: str, *, faults: str, injected: int, events_written: int, ev
         "injected": injected,
         "events_written": events_written,
         "events_lost": events_lost,
+        "duplicates": duplicates,
     }
     (RECORDS / f"{re.sub(r'[^a-z0-9]+', '-', scenario.lower())}.json").write_text(json.dumps(row) + "\n")

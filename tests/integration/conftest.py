@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -34,3 +36,15 @@ def projector(settings: Settings) -> Iterator[bootstrap.ProjectorProcess]:
     process.projector.prepare()
     yield process
     process.close()
+
+
+@pytest.fixture
+def loyalty_database(server_database_url: str) -> Iterator[str]:
+    """A database of the loyalty service's own, beside Twofold's: none of Twofold's tables."""
+    name = f"loyalty_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server_database_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = server_database_url.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with psycopg.connect(server_database_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

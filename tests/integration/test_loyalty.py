@@ -7,11 +7,9 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from decimal import Decimal
 
 import psycopg
-import pytest
 import sqlalchemy as sa
 
 from api import bootstrap
@@ -27,18 +25,6 @@ from write_model.outbox import CommandContext
 # A database of each test's own: the points are compared with the whole outbox.
 database_url = own_database()
 CONTEXT = CommandContext(actor="tester", request_id="loyalty")
-
-
-@pytest.fixture
-def loyalty_database(server_database_url: str) -> Iterator[str]:
-    """A database of the loyalty service's own, beside Twofold's: none of Twofold's tables."""
-    name = f"loyalty_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_database_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = server_database_url.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with psycopg.connect(server_database_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def shop_history(bus: CommandBus, seed: int, orders: int = 40) -> None:
