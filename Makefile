@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search bench-rename chaos
+.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search bench-rename bench-relay chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector, the payment-expiry saga and the relay
 	scripts/dev.sh run
@@ -51,6 +51,9 @@ bench-round-trips:  ## PostgreSQL and Elasticsearch round trips of one projector
 
 bench-customer-search:  ## customers search latency through GraphQL vs the direct Elasticsearch request, 100k customers (test-output/bench/)
 	scripts/dev.sh bench-customer-search
+
+bench-relay:  ## the relay vs a plain confluent-kafka producer, and commit-to-consumed latency at 200 writes/s (test-output/bench/)
+	scripts/dev.sh bench-relay
 
 bench-rename:  ## a name change of a customer with 1,000 orders until the last order shows it (test-output/bench/)
 	scripts/dev.sh bench-rename

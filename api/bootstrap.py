@@ -281,7 +281,7 @@ def build_relay(settings: Settings, *, bus: KafkaEventBus | None = None) -> Rela
         options=RelayOptions(
             topic_prefix=settings.kafka_topic_prefix,
             source=settings.event_source,
-            batch_size=settings.projector_batch_size,
+            batch_size=settings.relay_batch_size,
             poll_seconds=settings.projector_poll_seconds,
         ),
     )

@@ -60,6 +60,7 @@ class Settings:
     kafka_bootstrap_servers: str | None = None
     kafka_topic_prefix: str = "twofold."
     kafka_partitions: int = 3
+    relay_batch_size: int = 2000
     event_source: str = "/twofold"
 
     @property
@@ -109,6 +110,7 @@ class Settings:
                 "letters, digits, '.', '_' or '-', at most 200",
             ),
             kafka_partitions=int(_number(env, "TWOFOLD_KAFKA_PARTITIONS", 3, 1, 1000)),
+            relay_batch_size=int(_number(env, "TWOFOLD_RELAY_BATCH_SIZE", 2000, 1, 10_000)),
             event_source=_pattern(
                 env,
                 "TWOFOLD_EVENT_SOURCE",

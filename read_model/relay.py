@@ -21,6 +21,7 @@ The wire format, CloudEvents 1.0 in Kafka's binary mode (docs/events.md#on-the-w
 from __future__ import annotations
 
 import abc
+import functools
 import json
 import logging
 import threading
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from read_model.checkpoint import Checkpoint
 from read_model.consumers import AbstractConsumerReports, ConsumerState
 from read_model.dead_letters import AbstractDeadLetters
 from read_model.errors import BusUnavailable, OutboxUnavailable
@@ -44,8 +46,10 @@ logger = logging.getLogger(__name__)
 KIND = "relay"
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
-# How often an idle relay refreshes its report (a busy one reports after every round).
+# How often an idle relay refreshes its report, and how often a busy one does at most: measuring the lag is a
+# range scan of the outbox, which far behind would cost as much as the batch.
 REPORT_EVERY_SECONDS = 5.0
+REPORT_BUSY_EVERY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,10 +65,17 @@ class Message:
     def header(self, name: str) -> str:
         return next(value.decode() for key, value in self.headers if key == name)
 
-    @property
+    @functools.cached_property
     def size(self) -> int:
         """Bytes of its value, key and headers: about what the broker's `max.message.bytes` measures."""
         return len(self.value) + len(self.key) + sum(len(name) + len(value) for name, value in self.headers)
+
+
+class Sending:
+    """Messages handed to the bus and not confirmed yet (each bus keeps what it needs in its own subclass)."""
+
+    def __init__(self, messages: Sequence[Message]) -> None:
+        self.messages = list(messages)
 
 
 @dataclass(frozen=True)
@@ -103,7 +114,8 @@ def cloud_event(record: OutboxRecord, *, topic_prefix: str, source: str) -> Mess
     return Message(
         topic=topic_of(record.aggregate_type, topic_prefix),
         key=str(record.aggregate_id).encode(),
-        value=json.dumps(record.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode(),
+        # The payload's keys in the order PostgreSQL's jsonb keeps them: the same bytes on every replay.
+        value=json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")).encode(),
         headers=tuple((name, value.encode()) for name, value in headers.items()),
         record=record,
     )
@@ -117,10 +129,19 @@ class AbstractEventBus(abc.ABC):
         """Create the topics that do not exist yet; raises `BusUnavailable` when the broker cannot be reached."""
 
     @abc.abstractmethod
+    def send(self, messages: Sequence[Message]) -> Sending:
+        """Start sending `messages`, in order, without waiting for the broker: `confirm` waits. Raises
+        `BusUnavailable` when they cannot even be handed to the client."""
+
+    @abc.abstractmethod
+    def confirm(self, sending: Sending) -> list[Refused]:
+        """Return once the broker acknowledged every message of `sending` it accepted: the ones it refused for
+        their own reasons (too large). Raises `BusUnavailable` when some could not be delivered (the broker is
+        down or slow): the caller sends them again, from its checkpoint. Sendings are confirmed in order."""
+
     def publish(self, messages: Sequence[Message]) -> list[Refused]:
-        """Send `messages` in order and return once the broker acknowledged every one it accepted: the ones it
-        refused for their own reasons. Raises `BusUnavailable` when some could not be delivered (the broker is
-        down or slow): the caller sends the whole batch again later."""
+        """Send and wait: the refused ones."""
+        return self.confirm(self.send(messages))
 
     @abc.abstractmethod
     def close(self) -> None: ...
@@ -161,6 +182,9 @@ class Relay:
         self._options = options
         self._monotonic = monotonic
         self._reported_at = float("-inf")
+        # Pipelining: how far the relay has sent, and the last batch sent and not confirmed yet.
+        self._sent_up_to: Checkpoint | None = None
+        self._in_flight: tuple[Sending, Checkpoint] | None = None
         self._loop = LeasedLoop(
             self._lease,
             name="relay",
@@ -178,23 +202,46 @@ class Relay:
         self.report()
 
     def run_once(self) -> int:
-        """One batch published and acknowledged, then the checkpoint moved past it; the records read."""
-        with self._lease.round():
-            checkpoint = self._checkpoints.load(self.name)
-            records = self._reader.read_after(checkpoint, self._options.batch_size)
-            if records:
-                messages = [
-                    cloud_event(record, topic_prefix=self._options.topic_prefix, source=self._options.source)
-                    for record in self._in_version_order(records)
-                ]
-                for refused in self._bus.publish(messages):
-                    logger.error("relay parks %s at %s: %s", refused.message.record.event_type,
-                                 refused.message.record.checkpoint, refused.reason)  # fmt: skip
-                    self._dead_letters.park(self.name, refused.message.record, refused.reason, attempts=1)
-                self._checkpoints.save(self.name, records[-1].checkpoint)
-            if records or self._monotonic() - self._reported_at >= REPORT_EVERY_SECONDS:
-                self.report()
+        """Send the next batch, then confirm the batch sent by the round before and store the checkpoint past
+        it: the broker acknowledges one batch while the next is read and made. A round that reads nothing
+        confirms what is in flight, so an idle relay has nothing unconfirmed. The records read."""
+        try:
+            with self._lease.round():
+                if self._sent_up_to is None:
+                    self._sent_up_to = self._checkpoints.load(self.name)
+                records = self._reader.read_after(self._sent_up_to, self._options.batch_size)
+                sending = None
+                if records:
+                    sending = self._bus.send(
+                        [
+                            cloud_event(record, topic_prefix=self._options.topic_prefix, source=self._options.source)
+                            for record in self._in_version_order(records)
+                        ]
+                    )
+                if self._in_flight is not None:
+                    self._settle(*self._in_flight)
+                    self._in_flight = None
+                if sending is not None:
+                    self._in_flight = (sending, records[-1].checkpoint)
+                    self._sent_up_to = records[-1].checkpoint
+                    if len(records) < self._options.batch_size:  # caught up: confirm now, not after an idle wait
+                        self._settle(*self._in_flight)
+                        self._in_flight = None
+                since = self._monotonic() - self._reported_at
+                if since >= REPORT_EVERY_SECONDS or (records and since >= REPORT_BUSY_EVERY_SECONDS):
+                    self.report()
+        except BaseException:
+            # Whatever was sent and not confirmed is sent again, from the stored checkpoint.
+            self._sent_up_to, self._in_flight = None, None
+            raise
         return len(records)
+
+    def _settle(self, sending: Sending, checkpoint: Checkpoint) -> None:
+        for refused in self._bus.confirm(sending):
+            record = refused.message.record
+            logger.error("relay parks %s at %s: %s", record.event_type, record.checkpoint, refused.reason)
+            self._dead_letters.park(self.name, record, refused.reason, attempts=1)
+        self._checkpoints.save(self.name, checkpoint)
 
     def _in_version_order(self, records: list[OutboxRecord]) -> list[OutboxRecord]:
         """The batch, each aggregate's records in version order, with the versions below its highest one in the
@@ -202,11 +249,15 @@ class Relay:
         one after the other (its row is locked), but commit order sorts by transaction id, which a transaction
         takes at its first write: so version 6 may sort before version 5. Those pulled forward are published
         again in their turn, as a replay's would be: consumers dedupe on `ce_id`."""
-        highest: dict[UUID, int] = {}
         batch: dict[UUID, list[OutboxRecord]] = {}
         for record in records:
             batch.setdefault(record.aggregate_id, []).append(record)
-            highest[record.aggregate_id] = max(highest.get(record.aggregate_id, 0), record.aggregate_version)
+        # An aggregate whose versions in the batch run from 1 has none below them: no need to look.
+        highest = {
+            aggregate_id: max(record.aggregate_version for record in group)
+            for aggregate_id, group in batch.items()
+            if {record.aggregate_version for record in group} != set(range(1, len(group) + 1))
+        }
         for record in self._reader.read_overtaken(records[-1].checkpoint, highest):
             batch[record.aggregate_id].append(record)
         return [record for group in batch.values() for record in sorted(group, key=lambda r: r.aggregate_version)]

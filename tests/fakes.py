@@ -23,7 +23,7 @@ from read_model.indexes import IndexDefinition
 from read_model.lease import AbstractLease
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
 from read_model.projections import Document
-from read_model.relay import AbstractEventBus, Message, Refused
+from read_model.relay import AbstractEventBus, Message, Refused, Sending
 from read_model.search.customers import AbstractCustomerLookup
 from read_model.views import CustomerView
 from write_model.bus import CommandBus
@@ -555,11 +555,16 @@ class FakeEventBus(AbstractEventBus):
         for topic in topics:
             self.topics.setdefault(topic, [[] for _ in range(self.partitions)])
 
-    def publish(self, messages: Sequence[Message]) -> list[Refused]:
+    def send(self, messages: Sequence[Message]) -> Sending:
+        if self.down:
+            raise BusUnavailable("the broker is down")
+        return Sending(messages)
+
+    def confirm(self, sending: Sending) -> list[Refused]:
         if self.down:
             raise BusUnavailable("the broker is down")
         refused = []
-        for message in messages:
+        for message in sending.messages:
             if message.size > self.max_message_bytes.get(message.topic, 1_000_000):
                 refused.append(Refused(message, "Broker: Message size too large"))
                 continue

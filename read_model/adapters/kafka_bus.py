@@ -9,7 +9,9 @@ without duplicates from one producer session, and acknowledges a record once eve
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +23,7 @@ from confluent_kafka.admin._resource import ResourceType
 from confluent_kafka.cimpl import NewTopic
 
 from read_model.errors import BusUnavailable
-from read_model.relay import AbstractEventBus, Message, Refused
+from read_model.relay import AbstractEventBus, Message, Refused, Sending
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,21 @@ RECORD_REFUSED = frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError.RECORD_LIS
 BATCH_OVERHEAD = 61
 RECORD_OVERHEAD = 40
 DEFAULT_BATCH_BYTES = 1_000_000
+
+
+class _KafkaSending(Sending):
+    """A sending's progress, as the producer's delivery reports arrive (on the thread that polls it)."""
+
+    def __init__(self, messages: Sequence[Message]) -> None:
+        super().__init__(messages)
+        self.outstanding = 0
+        self.failures: dict[int, KafkaError] = {}
+        self.refused: list[Refused] = []
+
+    def delivered(self, index: int, error: KafkaError | None, message: DeliveredMessage) -> None:
+        self.outstanding -= 1
+        if error is not None:
+            self.failures[index] = error
 
 
 class KafkaEventBus(AbstractEventBus):
@@ -88,33 +105,18 @@ class KafkaEventBus(AbstractEventBus):
             self.config["batch.size"] = batch_bytes
             self._discard_producer()
 
-    def publish(self, messages: Sequence[Message]) -> list[Refused]:
-        # A record larger than its topic takes is refused before it is sent, where it would fail its batch.
-        too_large = [message for message in messages if self._too_large(message)]
-        refused = [Refused(message, f"{message.size} bytes: too large for {message.topic}") for message in too_large]
-        sent = self._send([message for message in messages if not self._too_large(message)])
-        # Should the broker still refuse a batch for its size, with the records beside the one at fault, each of
-        # those is sent again on its own, and only a refusal alone is final.
-        return refused + [final for candidate in sent for final in self._send([candidate.message])]
+    def send(self, messages: Sequence[Message]) -> Sending:
+        return self._send(messages)
 
-    def _too_large(self, message: Message) -> bool:
-        limit = self.limits.get(message.topic)
-        return limit is not None and message.size + RECORD_OVERHEAD + BATCH_OVERHEAD > limit
-
-    def _send(self, messages: Sequence[Message]) -> list[Refused]:
-        """Send and wait for every acknowledgement: the records refused for what they are."""
+    def _send(self, messages: Sequence[Message]) -> _KafkaSending:
+        sending = _KafkaSending(messages)
         producer = self._producer_now()
-        failures: dict[int, KafkaError] = {}
-        refused: list[Refused] = []
-
-        def delivered(index: int) -> Any:
-            def report(error: KafkaError | None, message: DeliveredMessage) -> None:
-                if error is not None:
-                    failures[index] = error
-
-            return report
-
         for index, message in enumerate(messages):
+            # A record larger than its topic takes is refused before it is sent, where it would fail its batch.
+            if self._too_large(message):
+                sending.refused.append(Refused(message, f"{message.size} bytes: too large for {message.topic}"))
+                continue
+            sending.outstanding += 1
             while True:
                 try:
                     producer.produce(
@@ -122,29 +124,62 @@ class KafkaEventBus(AbstractEventBus):
                         value=message.value,
                         key=message.key,
                         headers=list(message.headers),
-                        on_delivery=delivered(index),
+                        on_delivery=functools.partial(sending.delivered, index),
                     )
                     break
                 except BufferError:
                     producer.poll(0.05)  # the local queue is full: let deliveries drain it
                 except KafkaException as exc:
                     error = exc.args[0]
+                    sending.outstanding -= 1
                     if error.code() in RECORD_REFUSED:
-                        refused.append(Refused(message, error.str()))
+                        sending.failures[index] = error
                         break
                     self._discard_producer()
                     raise BusUnavailable(f"cannot send to {message.topic}: {error.str()}") from exc
-        left = producer.flush(self._timeout)
-        if left:
-            self._discard_producer()
-            raise BusUnavailable(f"{left} of {len(messages)} records not acknowledged within {self._timeout:g} s")
-        for index, error in sorted(failures.items()):
-            if error.code() in RECORD_REFUSED:
-                refused.append(Refused(messages[index], error.str()))
-                continue
-            self._discard_producer()
-            raise BusUnavailable(f"{len(failures)} of {len(messages)} records not delivered, first: {error.str()}")
+        producer.poll(0)
+        return sending
+
+    def confirm(self, sending: Sending) -> list[Refused]:
+        assert isinstance(sending, _KafkaSending)
+        self._wait(sending)
+        refused = list(sending.refused)
+        for index, error in sorted(sending.failures.items()):
+            self._refusal_or_outage(sending, error)
+            # The broker refuses a whole record batch that is too large, with the records batched beside the one
+            # at fault: each is sent again on its own, and only a refusal alone is final.
+            alone = self._send([sending.messages[index]])
+            self._wait(alone)
+            refused += alone.refused
+            for alone_error in alone.failures.values():
+                self._refusal_or_outage(alone, alone_error)
+                refused.append(Refused(sending.messages[index], alone_error.str()))
         return refused
+
+    def _wait(self, sending: _KafkaSending) -> None:
+        """Serve delivery reports until every message of `sending` has its own."""
+        producer = self._producer_now()
+        deadline = time.monotonic() + self._timeout
+        while sending.outstanding > 0:
+            if time.monotonic() > deadline:
+                self._discard_producer()
+                raise BusUnavailable(
+                    f"{sending.outstanding} of {len(sending.messages)} records not acknowledged within"
+                    f" {self._timeout:g} s"
+                )
+            producer.poll(0.01)
+
+    def _refusal_or_outage(self, sending: _KafkaSending, error: KafkaError) -> None:
+        """A failure the record itself caused passes; any other is an outage: the batch goes again."""
+        if error.code() not in RECORD_REFUSED:
+            self._discard_producer()
+            raise BusUnavailable(
+                f"{len(sending.failures)} of {len(sending.messages)} records not delivered, first: {error.str()}"
+            )
+
+    def _too_large(self, message: Message) -> bool:
+        limit = self.limits.get(message.topic)
+        return limit is not None and message.size + RECORD_OVERHEAD + BATCH_OVERHEAD > limit
 
     def close(self) -> None:
         if self._producer is not None:

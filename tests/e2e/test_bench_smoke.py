@@ -25,6 +25,7 @@ STEPS = (
     "round_trips",
     "customer_search",
     "rename",
+    "relay",
 )
 
 
@@ -64,6 +65,8 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     assert results["customer_search"]["graphql_p50_ms"] > 0
     assert results["rename"]["fan_out_ms"] > 0
     assert results["rename"]["direct_ms"] > 0
+    assert results["relay"]["relay_events_per_second"] > 0
+    assert results["relay"]["latency"]["never_consumed"] == 0
     markdown = (REPORT / "benchmarks.md").read_text()
     assert "**Projector round trips**" in markdown
     assert "**Name change**" in markdown

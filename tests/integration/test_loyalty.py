@@ -98,8 +98,12 @@ def test_the_loyalty_points_equal_the_outbox_and_a_replay_changes_nothing(
         assert points == expected_points(engine)
         applied = service.counts.applied
 
-        relay.checkpoints.save(relay.relay.name, ORIGIN)  # every event delivered again
-        relay.relay.run_until_caught_up()
+        relay.checkpoints.save(relay.relay.name, ORIGIN)  # every event delivered again, by a new relay process
+        restarted = bootstrap.build_relay(settings)
+        try:
+            restarted.relay.run_until_caught_up()
+        finally:
+            restarted.close()
         consume_until_idle(service)
 
         assert service.points() == points

@@ -102,8 +102,11 @@ def test_a_replay_sends_every_event_again_with_the_same_ce_id(
     count = len(outbox(engine))
     relay.relay.run_until_caught_up()
     relay.checkpoints.save(relay.relay.name, ORIGIN)  # as if it had crashed before every checkpoint
-
-    relay.relay.run_until_caught_up()
+    restarted = bootstrap.build_relay(settings)  # and a new process started
+    try:
+        restarted.relay.run_until_caught_up()
+    finally:
+        restarted.close()
 
     received = consume(
         kafka_bootstrap_servers,

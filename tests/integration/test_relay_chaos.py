@@ -138,7 +138,7 @@ def test_the_relay_killed_mid_batch_and_the_broker_restarted_lose_no_event(
     kafka_bootstrap_servers: str,
 ) -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    env = cli_env(settings, TWOFOLD_PROJECTOR_BATCH_SIZE="20", TWOFOLD_PROJECTOR_POLL_INTERVAL="0.1")
+    env = cli_env(settings, TWOFOLD_RELAY_BATCH_SIZE="20", TWOFOLD_PROJECTOR_POLL_INTERVAL="0.1")
     name = f"{settings.index_prefix}relay"
     service = LoyaltyService(
         loyalty_database, kafka_bootstrap_servers, f"{settings.kafka_topic_prefix}order", group_id=f"g-{uuid.uuid4()}"
