@@ -64,7 +64,8 @@ class Query:
     projections = strawberry.field(resolver=event_queries.projections)
     outbox_consumers = strawberry.field(
         resolver=event_queries.outbox_consumers,
-        description="Admins: the outbox consumers other than the projector (the payment-expiry saga) and their state.",
+        description="Admins: the outbox consumers other than the projector (the payment-expiry saga, the Kafka relay)"
+        " and their state.",
     )
 
 

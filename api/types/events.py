@@ -44,19 +44,23 @@ class ProjectionStatus:
 
 
 @strawberry.type(
-    description="An outbox consumer other than the projector (the payment-expiry saga), as it last reported."
+    description="An outbox consumer other than the projector (the payment-expiry saga, the Kafka relay), as it last"
+    " reported."
 )
 class OutboxConsumerStatus:
     name: str
-    kind: str = strawberry.field(description="What it does with the events: `saga` (sends commands).")
+    kind: str = strawberry.field(
+        description="What it does with the events: `saga` (sends commands) or `relay` (publishes them to Kafka)."
+    )
     position: str = strawberry.field(description="The last outbox position it has handled (transactionId:position).")
     lag_events: int = strawberry.field(description="Committed events after its position, when it last reported.")
     lag_seconds: float = strawberry.field(
         description="Age of the oldest of those events; it keeps ageing after the report while events wait."
     )
     dead_letters: int = strawberry.field(
-        description="Work parked for an operator: for a saga, the deadlines whose command kept failing."
+        description="Work parked for an operator: a saga's deadlines whose command kept failing, records the broker"
+        " refused."
     )
-    pending: int = strawberry.field(description="Work it holds: for a saga, the open payment deadlines.")
+    pending: int = strawberry.field(description="Work it holds: a saga's open payment deadlines (0 for the relay).")
     overdue: int = strawberry.field(description="Of the pending work, what is already due.")
     updated_at: datetime = strawberry.field(description="When it reported this.")
