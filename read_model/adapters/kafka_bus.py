@@ -90,9 +90,8 @@ class KafkaEventBus(AbstractEventBus):
                 except KafkaException as exc:
                     if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                         raise
-            described = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic) for topic in topics])
-            for resource, config in described.items():
-                self.limits[resource.name] = int(config.result(timeout=self._timeout)["max.message.bytes"].value)
+            for topic in topics:
+                self.limits[topic] = self._max_message_bytes(admin, topic)
         except KafkaException as exc:
             raise BusUnavailable(f"cannot create the topics {', '.join(topics)}: {exc}") from exc
         except TimeoutError as exc:  # a future not done in time
@@ -104,6 +103,19 @@ class KafkaEventBus(AbstractEventBus):
         if self.config.get("batch.size") != batch_bytes:
             self.config["batch.size"] = batch_bytes
             self._discard_producer()
+
+    def _max_message_bytes(self, admin: AdminClient, topic: str) -> int:
+        """The topic's `max.message.bytes`. A topic just created may not be known to every part of the broker
+        yet: it is asked again for a few seconds."""
+        deadline = time.monotonic() + 10
+        while True:
+            (future,) = admin.describe_configs([ConfigResource(ResourceType.TOPIC, topic)]).values()
+            try:
+                return int(future.result(timeout=self._timeout)["max.message.bytes"].value)
+            except KafkaException as exc:
+                if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def send(self, messages: Sequence[Message]) -> Sending:
         return self._send(messages)
