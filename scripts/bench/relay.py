@@ -140,7 +140,14 @@ def latency(args: argparse.Namespace) -> dict[str, object]:
         consumer = Consumer({"bootstrap.servers": servers(), "group.id": f"bench-{uuid.uuid4()}",
                              "auto.offset.reset": "earliest", "enable.auto.commit": False,
                              "fetch.wait.max.ms": 10})  # fmt: skip
-        consumer.subscribe([f"{topics}product"])
+        assigned = threading.Event()
+        consumer.subscribe([f"{topics}product"], on_assign=lambda consumer, partitions: assigned.set())
+        # Time the relay, not the consumer joining its group: the writes start once it has its partitions.
+        deadline = time.monotonic() + 30
+        while not assigned.is_set():
+            if time.monotonic() > deadline:
+                raise SystemExit("the benchmark's consumer got no partitions within 30 s")
+            consumer.poll(0.1)
         committed: dict[str, float] = {}
         arrived: dict[str, float] = {}
         writing = threading.Event()
