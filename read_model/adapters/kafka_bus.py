@@ -103,6 +103,8 @@ class KafkaEventBus(AbstractEventBus):
         if self.config.get("batch.size") != batch_bytes:
             self.config["batch.size"] = batch_bytes
             self._discard_producer()
+        # Connect now (metadata, the idempotent producer's id), not with the first event after a quiet start.
+        self._producer_now().list_topics(timeout=self._timeout)
 
     def _max_message_bytes(self, admin: AdminClient, topic: str) -> int:
         """The topic's `max.message.bytes`. A topic just created may not be known to every part of the broker
