@@ -21,7 +21,6 @@ The wire format, CloudEvents 1.0 in Kafka's binary mode (docs/events.md#on-the-w
 from __future__ import annotations
 
 import abc
-import functools
 import json
 import logging
 import threading
@@ -46,6 +45,11 @@ logger = logging.getLogger(__name__)
 KIND = "relay"
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
+HEADER_NAMES_BYTES = sum(
+    len(name)
+    for name in ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time", "ce_dataschema",
+                 "content-type", "ce_outboxposition", "ce_aggregatetype", "ce_aggregateversion")
+)  # fmt: skip
 # How often an idle relay refreshes its report, and how often a busy one does at most: measuring the lag is a
 # range scan of the outbox, which far behind would cost as much as the batch.
 REPORT_EVERY_SECONDS = 5.0
@@ -59,16 +63,12 @@ class Message:
     topic: str
     key: bytes
     value: bytes
-    headers: tuple[tuple[str, bytes], ...]
+    headers: list[tuple[str, bytes]]
     record: OutboxRecord
+    size: int  # bytes of its value, key and headers: about what the broker's `max.message.bytes` measures
 
     def header(self, name: str) -> str:
         return next(value.decode() for key, value in self.headers if key == name)
-
-    @functools.cached_property
-    def size(self) -> int:
-        """Bytes of its value, key and headers: about what the broker's `max.message.bytes` measures."""
-        return len(self.value) + len(self.key) + sum(len(name) + len(value) for name, value in self.headers)
 
 
 class Sending:
@@ -111,13 +111,17 @@ def cloud_event(record: OutboxRecord, *, topic_prefix: str, source: str) -> Mess
         "ce_aggregatetype": aggregate,
         "ce_aggregateversion": str(record.aggregate_version),
     }
+    encoded = [(name, value.encode()) for name, value in headers.items()]
+    key = str(record.aggregate_id).encode()
+    # The payload's keys in the order PostgreSQL's jsonb keeps them: the same bytes on every replay.
+    value = json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")).encode()
     return Message(
         topic=topic_of(record.aggregate_type, topic_prefix),
-        key=str(record.aggregate_id).encode(),
-        # The payload's keys in the order PostgreSQL's jsonb keeps them: the same bytes on every replay.
-        value=json.dumps(record.payload, ensure_ascii=False, separators=(",", ":")).encode(),
-        headers=tuple((name, value.encode()) for name, value in headers.items()),
+        key=key,
+        value=value,
+        headers=encoded,
         record=record,
+        size=len(value) + len(key) + HEADER_NAMES_BYTES + sum(len(header) for _, header in encoded),
     )
 
 
@@ -253,12 +257,17 @@ class Relay:
         for record in records:
             batch.setdefault(record.aggregate_id, []).append(record)
         # An aggregate whose versions in the batch run from 1 has none below them: no need to look.
-        highest = {
-            aggregate_id: max(record.aggregate_version for record in group)
-            for aggregate_id, group in batch.items()
-            if {record.aggregate_version for record in group} != set(range(1, len(group) + 1))
-        }
-        for record in self._reader.read_overtaken(records[-1].checkpoint, highest):
+        highest: dict[UUID, int] = {}
+        for aggregate_id, group in batch.items():
+            if len(group) == 1:
+                if group[0].aggregate_version > 1:
+                    highest[aggregate_id] = group[0].aggregate_version
+            elif {record.aggregate_version for record in group} != set(range(1, len(group) + 1)):
+                highest[aggregate_id] = max(record.aggregate_version for record in group)
+        overtaken = self._reader.read_overtaken(records[-1].checkpoint, highest) if highest else []
+        if not overtaken and len(batch) == len(records):
+            return records  # one record per aggregate and nothing overtaken: commit order is version order
+        for record in overtaken:
             batch[record.aggregate_id].append(record)
         return [record for group in batch.values() for record in sorted(group, key=lambda r: r.aggregate_version)]
 

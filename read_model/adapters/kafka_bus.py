@@ -9,11 +9,10 @@ without duplicates from one producer session, and acknowledges a record once eve
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka import Message as DeliveredMessage
@@ -44,9 +43,14 @@ class _KafkaSending(Sending):
         self.failures: dict[int, KafkaError] = {}
         self.refused: list[Refused] = []
 
-    def delivered(self, index: int, error: KafkaError | None, message: DeliveredMessage) -> None:
+    def delivered(self, error: KafkaError | None, message: DeliveredMessage) -> None:
+        """One delivery report (one bound method for the whole sending: a closure per record costs more than
+        the record). A failed record is found again by its `ce_id`, unique within a sending."""
         self.outstanding -= 1
         if error is not None:
+            headers = cast("list[tuple[str, bytes]]", message.headers() or [])  # a list of pairs, as sent
+            ce_id = next(value.decode() for name, value in headers if name == "ce_id")
+            index = next(i for i, sent in enumerate(self.messages) if sent.header("ce_id") == ce_id)
             self.failures[index] = error
 
 
@@ -125,6 +129,7 @@ class KafkaEventBus(AbstractEventBus):
     def _send(self, messages: Sequence[Message]) -> _KafkaSending:
         sending = _KafkaSending(messages)
         producer = self._producer_now()
+        delivered = sending.delivered
         for index, message in enumerate(messages):
             # A record larger than its topic takes is refused before it is sent, where it would fail its batch.
             if self._too_large(message):
@@ -137,8 +142,8 @@ class KafkaEventBus(AbstractEventBus):
                         message.topic,
                         value=message.value,
                         key=message.key,
-                        headers=list(message.headers),
-                        on_delivery=functools.partial(sending.delivered, index),
+                        headers=cast("list[tuple[str, str | bytes | None]]", message.headers),
+                        on_delivery=delivered,
                     )
                     break
                 except BufferError:

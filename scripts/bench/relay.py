@@ -53,6 +53,7 @@ def settings_for(url: str, topics: str) -> Settings:
         index_prefix=f"{topics.rstrip('.')}_",
         kafka_bootstrap_servers=servers(),
         kafka_topic_prefix=topics,
+        relay_batch_size=int(os.environ.get("BENCH_RELAY_BATCH", "2000")),
     )
 
 
@@ -72,7 +73,7 @@ def run_producer(url: str, topics: str) -> float:
             message = cloud_event(OutboxRecord(**row), topic_prefix=topics, source="/twofold")
             while True:
                 try:
-                    producer.produce(message.topic, value=message.value, key=message.key, headers=list(message.headers))
+                    producer.produce(message.topic, value=message.value, key=message.key, headers=message.headers)  # type: ignore[arg-type]
                     break
                 except BufferError:
                     producer.poll(0.05)
