@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
-import threading
-from types import FrameType
 
 from api import _saga_commands
+from api._signals import run_until_signalled
 from api.settings import Settings
 from read_model.errors import IndexOutdated
 
@@ -20,17 +18,9 @@ logger = logging.getLogger("twofold")
 def project(settings: Settings) -> int:
     from api.bootstrap import build_projector
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        logger.info("projector stopping (signal %d)", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     process = build_projector(settings)
     try:
-        process.projector.run_forever(stop)
+        run_until_signalled("projector", process.projector.run_forever)
     except IndexOutdated as outdated:
         print(f"twofold project: {outdated}", file=sys.stderr)
         return 1

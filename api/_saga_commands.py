@@ -3,30 +3,16 @@ lines of `twofold status` (see api/cli.py)."""
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-from types import FrameType
-
+from api._signals import run_until_signalled
 from api.settings import Settings
-
-logger = logging.getLogger("twofold")
 
 
 def run(settings: Settings) -> int:
     from api.bootstrap import build_saga
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        logger.info("saga stopping (signal %d)", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     process = build_saga(settings)
     try:
-        process.saga.run_forever(stop)
+        run_until_signalled("saga", process.saga.run_forever)
     finally:
         process.close()
     return 0
@@ -66,17 +52,9 @@ def status_lines(settings: Settings) -> list[str]:
 def relay(settings: Settings) -> int:
     from api.bootstrap import build_relay
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        logger.info("relay stopping (signal %d)", signum)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     process = build_relay(settings)
     try:
-        process.relay.run_forever(stop)
+        run_until_signalled("relay", process.relay.run_forever)
     finally:
         process.close()
     return 0
