@@ -294,8 +294,8 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         f"**Lag** (`lag.py`): one open-loop writer creates products through the command bus at"
         f" {lag['target_rate']:g}/s for {lag['seconds']:g} s while `twofold project` runs, once one warm-up write"
         " is searchable (the projector's first rounds into a new index are its start, not its steady state); a"
-        " poller searches every 20 ms for the SKUs written and not yet found. A product's lag runs from its commit to the first search"
-        f" that found it. {lag['writes']:,} writes, {lag['never_found']} never found.",
+        " poller searches every 20 ms for the SKUs written and not yet found. A product's lag runs from its"
+        f" commit to the first search that found it. {lag['writes']:,} writes, {lag['never_found']} never found.",
         "",
         f"![lag]({link['lag']})",
         "",
