@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api import bootstrap, graphiql_page
 from api.graphql_view import TwofoldGraphQL
 from api.health import healthz, metrics, readyz
+from api.live import build_live_services
 from api.metrics import Metrics
 from api.migrate import head_revision
 from api.observation import RequestObserver
@@ -37,22 +39,26 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         engine = bootstrap.create_engine(settings)
         health_engine = bootstrap.create_health_engine(settings)
         search_client = bootstrap.create_async_search_client(settings)
+        read_model = bootstrap.build_read_model(settings, search_client)
+        live = build_live_services(read_model, app_metrics, poll_seconds=settings.live_poll_seconds)
         app.state.services = ApiServices(
             settings=settings,
             clock=clock,
             cursors=Cursors(settings.jwt_secret),
             metrics=app_metrics,
             command_bus=bootstrap.build_command_bus(engine, clock=clock),
-            read_model=bootstrap.build_read_model(settings, search_client),
+            read_model=read_model,
             search_client=search_client,
             health_engine=health_engine,
             health_threads=anyio.CapacityLimiter(2),
             head_revision=head_revision(),
             write_threads=anyio.CapacityLimiter(bootstrap.WRITE_THREADS),
+            live=live,
         )
         try:
             yield {}
         finally:
+            await live.feed.close()
             await search_client.close()
             engine.dispose()
             health_engine.dispose()
@@ -62,10 +68,16 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         # GraphiQL needs introspection: the two go on and off together (on in development, off in production).
         graphql_ide="graphiql" if settings.introspection else None,
         allow_queries_via_get=False,
+        # Subscriptions: graphql-transport-ws only (the legacy graphql-ws lets a client skip connection_init).
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.ws_max_subscriptions,
+        allowed_origins=settings.ws_allowed_origins,
     )
     routes = [
         # Every method reaches the view, so that a wrong one gets its JSON 405 rather than a bare one.
         Route("/graphql", graphql, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics),

@@ -8,8 +8,8 @@ anonymous: the request is refused with 401 before anything runs (api/app.py).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import jwt
@@ -34,6 +34,8 @@ class Actor:
     role: Role
     subject: str | None = None
     customer_id: uuid.UUID | None = None
+    # When the token it came with expires (its `exp`); `None` for the anonymous actor.
+    expires_at: datetime | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -92,15 +94,16 @@ def actor_from_token(token: str, secret: str, *, now: datetime) -> Actor:
         raise InvalidBearerToken("the token is malformed or not an HS256 JWT") from None
     _check_times(claims, now)
     role, subject = claims["role"], claims["sub"]
+    expires_at = datetime.fromtimestamp(_seconds(claims, "exp"), UTC)
     if not isinstance(subject, str) or not subject:
         raise InvalidBearerToken("the token's 'sub' claim must be a non-empty string")
     if role == Role.ADMIN.value:
-        return Actor(Role.ADMIN, subject=subject)
+        return Actor(Role.ADMIN, subject=subject, expires_at=expires_at)
     if role == Role.CUSTOMER.value:
         customer_id = customer_id_of(subject)
         if customer_id is None:
             raise InvalidBearerToken("a customer token's 'sub' must be the customer's id") from None
-        return Actor(Role.CUSTOMER, subject=subject, customer_id=customer_id)
+        return Actor(Role.CUSTOMER, subject=subject, customer_id=customer_id, expires_at=expires_at)
     raise InvalidBearerToken("the token's 'role' claim must be 'admin' or 'customer'")
 
 

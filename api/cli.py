@@ -146,6 +146,10 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
         log_config=None,
         access_log=False,
         http=protocol_with_header_timeout(settings.read_timeout_seconds),
+        # The WebSocket transport refuses a longer frame itself (close 1009) before buffering it whole.
+        ws_max_size=settings.ws_max_message_bytes * 4,
+        ws_ping_interval=20.0,
+        ws_ping_timeout=20.0,
     )
     return 0
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
 from api.auth import Actor
 from api.cost import RequestBudget
+from api.live import LiveServices
 from api.pagination import Cursors
 from api.settings import Settings
 from read_model.ports import ReadModel
@@ -34,7 +35,8 @@ class Context:
     settings: Settings
     read: ReadModel
     command_bus: CommandSender
-    request: Request
+    # The HTTP request, or the WebSocket connection a subscription runs on.
+    request: HTTPConnection
     actor: Actor
     request_id: str
     cursors: Cursors
@@ -45,3 +47,5 @@ class Context:
     write_threads: anyio.CapacityLimiter
     # The request's batching loader of the records its query reaches through the graph (api/queries/graph.py).
     records: DataLoader[RecordKey, ProductView | CustomerView | None] | None = None
+    # What subscriptions share in this process: set on a WebSocket connection's context only.
+    live: LiveServices | None = None

@@ -22,12 +22,13 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from api import graphiql_page
-from api.auth import InvalidBearerToken, actor_from_header
+from api.auth import ANONYMOUS, InvalidBearerToken, actor_from_header
 from api.context import Context
 from api.cost import Paging, RequestBudget, batch_cost, over_budget
 from api.errors import error_body
-from api.observation import observation_of
+from api.observation import Observation, observation_of, request_id
 from api.services import services_of
+from api.websocket import BoundedWebSocketAdapter, TransportHandler
 
 _CODES = {
     400: "BAD_REQUEST",
@@ -40,7 +41,15 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="twofold"'}
 
 
 class TwofoldGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportHandler
+    websocket_adapter_class = BoundedWebSocketAdapter
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            headers = dict(scope.get("headers") or [])
+            header = headers.get(b"x-request-id")
+            observation = Observation(request_id(None if header is None else header.decode("latin-1")))
+            scope.setdefault("state", {})["observation"] = observation
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -59,8 +68,22 @@ class TwofoldGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        assert isinstance(request, Request)  # subscriptions are not served
         services = services_of(request)
+        if isinstance(request, WebSocket):
+            # The connection's: the actor is set by its connection_init, each subscription gets its own budget.
+            return Context(
+                settings=services.settings,
+                read=services.read_model,
+                command_bus=services.command_bus,
+                request=request,
+                actor=ANONYMOUS,
+                request_id=observation_of(request).request_id,
+                cursors=services.cursors,
+                budget=RequestBudget(services.settings.max_cost),
+                searches=asyncio.Semaphore(services.settings.max_request_searches),
+                write_threads=services.write_threads,
+                live=services.live,
+            )
         try:
             actor = actor_from_header(
                 request.headers.get("authorization"), services.settings.jwt_secret, now=services.clock()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Operation names come from clients: only this many distinct ones get a label of their own, the rest
@@ -51,6 +51,29 @@ class Metrics:
             "twofold_http_requests",
             "HTTP requests answered, by route and status code.",
             ["route", "status"],
+            registry=self.registry,
+        )
+        self.ws_connections = Gauge(
+            "twofold_ws_connections", "Open WebSocket connections (graphql-transport-ws).", registry=self.registry
+        )
+        self.ws_subscriptions = Gauge(
+            "twofold_ws_subscriptions", "Running subscriptions, by field.", ["field"], registry=self.registry
+        )
+        self.ws_messages = Counter(
+            "twofold_ws_messages_sent",
+            "Messages sent over WebSocket connections, by message type (next, error, complete, ...).",
+            ["type"],
+            registry=self.registry,
+        )
+        self.ws_closes = Counter(
+            "twofold_ws_closes",
+            "WebSocket connections closed by the server, by close code.",
+            ["code"],
+            registry=self.registry,
+        )
+        self.live_reads = Counter(
+            "twofold_live_reads",
+            "Requests to Elasticsearch made for subscriptions: the watcher's polls and event reads, document reads.",
             registry=self.registry,
         )
         self._names: set[str] = set()

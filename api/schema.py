@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import strawberry
 from graphql import GraphQLError
@@ -11,6 +11,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from api import subscriptions
 from api.limits import limit_extensions
 from api.metrics import Metrics
 from api.mutations import customers as customer_mutations
@@ -35,6 +36,7 @@ from api.types.errors import (
     ValidationFailed,
     VersionConflict,
 )
+from api.types.events import EventRecord
 from api.types.orders import Order
 from api.types.products import Product
 from api.types.scalars import SCALARS
@@ -86,6 +88,23 @@ class Mutation:
     refund_order = strawberry.mutation(resolver=order_mutations.refund_order)
 
 
+@strawberry.type
+class Subscription:
+    order_updated: AsyncIterator[Order] = strawberry.subscription(
+        resolver=subscriptions.order_updated,
+        description="Each change of the order, once the read model shows it: the order as queries now see it.",
+    )
+    product_updated: AsyncIterator[Product] = strawberry.subscription(
+        resolver=subscriptions.product_updated,
+        description="Each change of these products (at most 100), once the read model shows it.",
+    )
+    events: AsyncIterator[EventRecord] = strawberry.subscription(
+        resolver=subscriptions.events,
+        description="Every event after `after` (an EventRecord.position, an event cursor or a consistencyToken;"
+        " none: from now on), in commit order, each once the read model shows it.",
+    )
+
+
 # graphql-core's "Did you mean 'salesReport'?" and the like, which name what the schema holds.
 _SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
@@ -127,6 +146,7 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
     schema = TwofoldSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Types reachable only through interfaces or unions must be named to appear in the schema.
         types=[
             Product,

@@ -17,7 +17,8 @@ from api.settings import Settings
 from read_model.ports import ReadModel
 from write_model.bus import CommandBus
 
-if TYPE_CHECKING:  # api.metrics reads its services from here
+if TYPE_CHECKING:  # api.metrics and api.live read their services from here
+    from api.live import LiveServices
     from api.metrics import Metrics
 
 
@@ -37,6 +38,8 @@ class ApiServices:
     head_revision: str
     # The threads commands run in, as many as the pool has connections; beyond them, commands wait here.
     write_threads: anyio.CapacityLimiter
+    # What the process's subscriptions share: its one watcher of the projections' progress.
+    live: LiveServices
 
 
 def services_of(connection: HTTPConnection) -> ApiServices:

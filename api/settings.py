@@ -62,6 +62,16 @@ class Settings:
     kafka_partitions: int = 3
     relay_batch_size: int = 2000
     event_source: str = "/twofold"
+    # Subscriptions (docs/subscriptions.md): the limits of one WebSocket connection and of one process.
+    ws_max_subscriptions: int = 10
+    ws_max_connections: int = 1000
+    ws_init_timeout_seconds: float = 10.0
+    ws_max_message_bytes: int = 64 * 1024
+    # Origins besides the API's own whose pages may open a WebSocket ("*": any); clients that send no
+    # Origin (not browsers) are always let in, since they carry no cookies to abuse.
+    ws_allowed_origins: tuple[str, ...] = ()
+    # How often the process's one watcher reads the projections' published positions.
+    live_poll_seconds: float = 0.05
 
     @property
     def production(self) -> bool:
@@ -118,6 +128,12 @@ class Settings:
                 EVENT_SOURCE,
                 "a URI reference of 1 to 500 characters, no spaces",
             ),
+            ws_max_subscriptions=int(_number(env, "TWOFOLD_WS_MAX_SUBSCRIPTIONS", 10, 1, 1000)),
+            ws_max_connections=int(_number(env, "TWOFOLD_WS_MAX_CONNECTIONS", 1000, 1, 100_000)),
+            ws_init_timeout_seconds=_number(env, "TWOFOLD_WS_INIT_TIMEOUT", 10.0, 0.1, 300.0),
+            ws_max_message_bytes=int(_number(env, "TWOFOLD_WS_MAX_MESSAGE_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)),
+            ws_allowed_origins=_origins(env, "TWOFOLD_WS_ALLOWED_ORIGINS"),
+            live_poll_seconds=_number(env, "TWOFOLD_LIVE_POLL_INTERVAL", 0.05, 0.01, 10.0),
         )
         if settings.default_page_size > settings.max_page_size:
             raise SettingsError("TWOFOLD_DEFAULT_PAGE_SIZE must not exceed TWOFOLD_MAX_PAGE_SIZE")
@@ -219,6 +235,19 @@ def _pattern(env: Mapping[str, str], name: str, default: str, pattern: re.Patter
     if not pattern.fullmatch(raw):
         raise SettingsError(f"{name} must be {what}, not {raw!r}")
     return raw
+
+
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of origins (`scheme://host[:port]`, lowercase), or `*` for any."""
+    raw = env.get(name, "")
+    origins = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not ORIGIN.fullmatch(origin):
+            raise SettingsError(f"{name} must list origins such as https://shop.example:8443, or *, not {origin!r}")
+    return origins
 
 
 def _duration(env: Mapping[str, str], name: str, default: float, minimum: float, maximum: float) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import time
+from collections.abc import Sequence
 
 from read_model.checkpoint import Checkpoint
 from read_model.errors import ConsistencyTimeout
@@ -18,11 +19,20 @@ class AbstractPublishedProgress(abc.ABC):
     async def applied(self, projection: str) -> Checkpoint:
         """The position up to which `projection` is searchable, as its projector last published it."""
 
+    @abc.abstractmethod
+    async def published(self, projections: Sequence[str]) -> dict[str, Checkpoint]:
+        """`applied` of each of `projections`, read together in one request."""
+
 
 class ConsistencyWaiter:
     def __init__(self, progress: AbstractPublishedProgress, timeout_seconds: float) -> None:
         self._progress = progress
         self.timeout_seconds = timeout_seconds
+
+    @property
+    def progress(self) -> AbstractPublishedProgress:
+        """Where the projections stand, as this waiter reads it."""
+        return self._progress
 
     async def wait(self, projection: str, target: Checkpoint) -> None:
         """Return once `projection` has reached `target`; raise `ConsistencyTimeout` after the timeout."""

@@ -25,7 +25,8 @@ from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, Out
 from read_model.projections import Document
 from read_model.relay import AbstractEventBus, Message, Refused, Sending
 from read_model.search.customers import AbstractCustomerLookup
-from read_model.views import CustomerView
+from read_model.search.events import AbstractEventSearch, EventPage
+from read_model.views import CustomerView, EventView
 from write_model.bus import CommandBus
 from write_model.domain.aggregate import Aggregate
 from write_model.domain.customers import Customer
@@ -447,9 +448,47 @@ class FakePublishedProgress(AbstractPublishedProgress):
 
     def __init__(self) -> None:
         self.positions: dict[str, Checkpoint] = {}
+        self.reads = 0
 
     async def applied(self, projection: str) -> Checkpoint:
         return self.positions.get(projection, ORIGIN)
+
+    async def published(self, projections: Sequence[str]) -> dict[str, Checkpoint]:
+        self.reads += 1
+        return {name: self.positions.get(name, ORIGIN) for name in projections}
+
+
+class FakeEventSearch(AbstractEventSearch):
+    """The audit trail's events as the test put them in `events` (any order); `searches` counts reads."""
+
+    def __init__(self) -> None:
+        self.events: list[EventView] = []
+        self.searches = 0
+
+    async def after(
+        self,
+        start: Checkpoint,
+        end: Checkpoint,
+        *,
+        size: int,
+        aggregate_id: str | None = None,
+        types: tuple[str, ...] = (),
+    ) -> list[EventView]:
+        self.searches += 1
+        chosen = [
+            event
+            for event in self.events
+            if start < Checkpoint(event.transaction_id, event.position) <= end
+            and (aggregate_id is None or str(event.aggregate_id) == aggregate_id)
+            and (not types or event.type in types)
+        ]
+        chosen.sort(key=lambda event: (event.transaction_id, event.position))
+        return chosen[: max(size, 0)]
+
+    async def search(
+        self, *, aggregate_id: str | None, types: tuple[str, ...], size: int, search_after: list[Any] | None
+    ) -> EventPage:
+        raise NotImplementedError("the audit trail's pages are tested against Elasticsearch")
 
 
 def _refused_by_mapping(definition: IndexDefinition, source: Document) -> str | None:

@@ -27,6 +27,42 @@ async def events(
     after: str | None = None,
     consistent_with: str | None = None,
 ) -> EventConnection:
+    aggregate, chosen = await event_filters(info, aggregate_id, types, consistent_with)
+    settings = info.context.settings
+    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+    read = info.context.read
+    cursors, scope = info.context.cursors, event_scope(aggregate, chosen)
+    await wait_for_token(read, "events", consistent_with)
+    page = await read_model_call(
+        info.context,
+        read.events.search(
+            aggregate_id=aggregate,
+            types=chosen,
+            size=size,
+            search_after=None if after is None else cursors.decode(scope, after)[0],
+        ),
+    )
+    edges = [EventEdge(cursor=cursors.encode(scope, sort), node=event_record(doc)) for doc, sort in page.hits]
+    return EventConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_more,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=page.total,
+    )
+
+
+async def event_filters(
+    info: strawberry.Info[Context, None],
+    aggregate_id: strawberry.ID | None,
+    types: list[str] | None,
+    consistent_with: str | None,
+) -> tuple[str | None, tuple[str, ...]]:
+    """The aggregate (its raw id) and the event types the caller asks for and may read: an admin any, a
+    customer those of their own customer record or one of their orders, named by `aggregateId`."""
     actor = permissions.signed_in(info)
     aggregate = None
     if aggregate_id is not None:
@@ -46,31 +82,12 @@ async def events(
         raise bad_input(f"types takes at most {MAX_TYPES} event type names of 1 to {MAX_TYPE_LENGTH} characters")
     for name in chosen:
         check_readable("types", name)
-    settings = info.context.settings
-    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    read = info.context.read
-    cursors, scope = info.context.cursors, f"events:{aggregate}:{chosen!r}"
-    await wait_for_token(read, "events", consistent_with)
-    page = await read_model_call(
-        info.context,
-        read.events.search(
-            aggregate_id=aggregate,
-            types=chosen,
-            size=size,
-            search_after=None if after is None else cursors.decode(scope, after)[0],
-        ),
-    )
-    edges = [EventEdge(cursor=cursors.encode(scope, sort), node=_record(doc)) for doc, sort in page.hits]
-    return EventConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_more,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=page.total,
-    )
+    return aggregate, chosen
+
+
+def event_scope(aggregate: str | None, types: tuple[str, ...]) -> str:
+    """What the audit trail's cursors are signed for: the search and its filters."""
+    return f"events:{aggregate}:{types!r}"
 
 
 async def _check_own_aggregate(
@@ -91,7 +108,7 @@ async def _check_own_aggregate(
     raise permissions.forbidden("A customer reads the events of their own customer record or orders only.")
 
 
-def _record(view: EventView) -> EventRecord:
+def event_record(view: EventView) -> EventRecord:
     return EventRecord(
         position=f"{view.transaction_id}:{view.position}",
         aggregate_type=view.aggregate_type,

@@ -7,6 +7,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch
 
 from read_model.adapters._lookup import get_view
+from read_model.adapters._search_errors import search_failures
 from read_model.adapters._snapshots import Snapshots
 from read_model.adapters._sorting import unique_sort
 from read_model.indexes import ORDERS, IndexNames
@@ -26,6 +27,13 @@ class ElasticsearchOrderSearch(AbstractOrderSearch):
 
     async def get(self, order_id: str) -> OrderView | None:
         return await get_view(self._client, self._alias, order_id, OrderView.of)
+
+    async def many(self, order_ids: list[str]) -> dict[str, OrderView]:
+        if not order_ids:
+            return {}
+        with search_failures(f"lookup in {self._alias} failed"):
+            response = await self._client.mget(index=self._alias, ids=order_ids)
+        return {doc["_id"]: OrderView.of(doc["_source"]) for doc in response["docs"] if doc.get("found")}
 
     async def search(
         self,

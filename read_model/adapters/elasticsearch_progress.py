@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
 from read_model.adapters._search_errors import search_failures
@@ -25,3 +27,14 @@ class ElasticsearchPublishedProgress(AbstractPublishedProgress):
                 return ORIGIN
         source = response["_source"]
         return Checkpoint(source["transaction_id"], source["position"])
+
+    async def published(self, projections: Sequence[str]) -> dict[str, Checkpoint]:
+        ids = [f"{self._names.prefix}{name}" for name in projections]
+        with search_failures("cannot read projection status"):
+            # By id, which reads in real time: what the projector published a moment ago is there.
+            response = await self._client.mget(index=self._status_alias, ids=ids)
+        found = {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
+        return {
+            name: Checkpoint(source["transaction_id"], source["position"]) if source else ORIGIN
+            for name, source in ((name, found.get(f"{self._names.prefix}{name}")) for name in projections)
+        }

@@ -6,6 +6,7 @@ import abc
 from dataclasses import dataclass
 from typing import Any
 
+from read_model.checkpoint import Checkpoint
 from read_model.views import EventView
 
 
@@ -23,3 +24,16 @@ class AbstractEventSearch(abc.ABC):
     ) -> EventPage:
         """One page of events, newest first: of one aggregate or all, of some types or all; `search_after`
         is the position the previous page ended at."""
+
+    @abc.abstractmethod
+    async def after(
+        self,
+        start: Checkpoint,
+        end: Checkpoint,
+        *,
+        size: int,
+        aggregate_id: str | None = None,
+        types: tuple[str, ...] = (),
+    ) -> list[EventView]:
+        """At most `size` events after `start` and up to `end`, in commit order: of one aggregate or all, of
+        some types or all. Complete up to `end` when the events projection has published `end`."""

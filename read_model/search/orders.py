@@ -41,6 +41,10 @@ class AbstractOrderSearch(abc.ABC):
         """The order with this id, read in real time; `None` when the index does not hold it."""
 
     @abc.abstractmethod
+    async def many(self, order_ids: list[str]) -> dict[str, OrderView]:
+        """The orders with these ids, read in real time in one request; the ids the index lacks are left out."""
+
+    @abc.abstractmethod
     async def search(
         self,
         criteria: OrderCriteria,
