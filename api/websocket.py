@@ -23,7 +23,7 @@ from collections.abc import AsyncGenerator
 from contextlib import suppress
 from datetime import datetime, timedelta
 
-from graphql import GraphQLError, GraphQLSyntaxError, OperationType, parse
+from graphql import GraphQLError, OperationType, parse
 from graphql.language import FieldNode, OperationDefinitionNode
 from graphql.utilities import get_operation_ast
 from starlette.websockets import WebSocketDisconnect, WebSocketState
@@ -160,7 +160,12 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         """Runs one subscription with a budget and a log line of its own; refuses anything else."""
         settings = self.context.settings
         services = services_of(self.context.request)
-        field = _subscription_field(operation.query, operation.operation_name, settings.max_tokens)
+        try:
+            field = _subscription_field(operation.query, operation.operation_name, settings.max_tokens)
+        except GraphQLError as error:  # the protocol's answer to a document that does not parse
+            self.operations.pop(operation.id, None)
+            await self.close(4400, error.message)
+            return
         if field is None:
             message = "Only subscriptions run over WebSocket: send queries and mutations as HTTP POST to /graphql."
             error = GraphQLError(message, extensions={"code": "BAD_REQUEST"})
@@ -227,10 +232,6 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.operations.pop(operation.id, None)
             await self.close(4401, "Unauthorized: this subscription needs a bearer token in connection_init")
             return
-        if errors and isinstance(errors[0], GraphQLSyntaxError):
-            self.operations.pop(operation.id, None)
-            await self.close(4400, errors[0].message)
-            return
         await operation.send_initial_errors(errors)
 
     async def send_message(self, message: Message) -> None:
@@ -287,12 +288,9 @@ def _malformed(message: object) -> str | None:
 
 def _subscription_field(query: str, operation_name: str | None, max_tokens: int) -> str | None:
     """The root field of the subscription `query` asks for (a label for the metrics: one of ours, or
-    `other`), or `None` when it asks for a query or a mutation. A document that does not parse is left to
-    the schema, which answers for it."""
-    try:
-        document = parse(query, max_tokens=max_tokens)
-    except GraphQLError:
-        return "other"
+    `other`), or `None` when it asks for a query or a mutation; raises the `GraphQLError` of a document that
+    does not parse (or has over `max_tokens` tokens)."""
+    document = parse(query, max_tokens=max_tokens)
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return "other"

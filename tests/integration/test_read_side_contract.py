@@ -20,6 +20,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 from api import bootstrap
 from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
 from read_model.adapters.elasticsearch_documents import ElasticsearchDocumentStore
+from read_model.adapters.elasticsearch_events import ElasticsearchEventSearch
 from read_model.adapters.elasticsearch_progress import ElasticsearchPublishedProgress
 from read_model.adapters.postgres_checkpoints import PostgresCheckpointStore
 from read_model.adapters.postgres_dead_letters import PostgresDeadLetters
@@ -29,16 +30,17 @@ from read_model.checkpoint import ORIGIN, Checkpoint, ProjectionState
 from read_model.dead_letters import AbstractDeadLetters, LetterStatus, OpenLetters
 from read_model.document_store import AbstractDocumentStore, VersionedDocument
 from read_model.errors import DocumentsRejected, OutboxUnavailable
-from read_model.indexes import CUSTOMERS, ORDERS, PROJECTION_STATUS, IndexNames
+from read_model.indexes import CUSTOMERS, EVENTS, ORDERS, PROJECTION_STATUS, IndexNames
 from read_model.lease import AbstractLease
 from read_model.outbox import AbstractCheckpointStore, AbstractOutboxReader, OutboxRecord
-from read_model.views import CustomerView
+from read_model.views import CustomerView, EventView
 from tests.conftest import own_database
 from tests.fakes import (
     FakeCheckpointStore,
     FakeCustomerLookup,
     FakeDeadLetters,
     FakeDocumentStore,
+    FakeEventSearch,
     FakeLease,
     FakeLeaseHolder,
     FakeOutboxReader,
@@ -403,6 +405,81 @@ def test_published_progress_is_the_last_position_published_and_the_origin_before
     publish("products", Checkpoint(41, 2))
     assert asyncio.run(applied("products")) == Checkpoint(41, 2)
     assert asyncio.run(applied("orders")) == ORIGIN
+
+
+def test_published_progress_reads_several_projections_at_once(
+    published: tuple[Opened, Callable[[str, Checkpoint], None]],
+) -> None:
+    opened, publish = published
+    publish("events", Checkpoint(50, 9))
+    publish("orders", Checkpoint(49, 3))
+
+    async def read() -> dict[str, Checkpoint]:
+        async with opened() as progress:
+            found: dict[str, Checkpoint] = await progress.published(["events", "orders", "products"])
+            return found
+
+    assert asyncio.run(read()) == {"events": Checkpoint(50, 9), "orders": Checkpoint(49, 3), "products": ORIGIN}
+
+
+def _event_document(transaction_id: int, position: int, aggregate: int, kind: str) -> dict[str, Any]:
+    return {
+        "transaction_id": transaction_id,
+        "position": position,
+        "aggregate_type": "Product",
+        "aggregate_id": str(uuid.UUID(int=aggregate)),
+        "version": position,
+        "type": kind,
+        "occurred_at": "2026-01-01T00:00:00+00:00",
+        "payload": {"n": position},
+        "metadata": {},
+    }
+
+
+# Commit order is by transaction, then position: transaction 12 committed its position 3 after 11's 4.
+AUDIT_TRAIL = [
+    _event_document(10, 1, 1, "ProductCreated"),
+    _event_document(10, 2, 2, "ProductCreated"),
+    _event_document(11, 4, 1, "ProductRestocked"),
+    _event_document(12, 3, 2, "ProductRestocked"),
+    _event_document(12, 5, 1, "ProductRestocked"),
+    _event_document(13, 6, 2, "ProductDiscontinued"),
+]
+
+
+@pytest.fixture(params=["fake", "elasticsearch"])
+def audit_trail(request: pytest.FixtureRequest) -> Opened:
+    """An event search over AUDIT_TRAIL, put there as each side holds events."""
+    if request.param == "fake":
+        fake = FakeEventSearch()
+        fake.events = [EventView.of(doc) for doc in reversed(AUDIT_TRAIL)]
+        return opened_as_it_is(fake)
+    es: Elasticsearch = request.getfixturevalue("es")
+    names = IndexNames(request.getfixturevalue("index_prefix"))
+    store = ElasticsearchDocumentStore(es, names)
+    store.ensure_index(EVENTS)
+    store.write_many(
+        EVENTS, [VersionedDocument(f"{doc['aggregate_id']}:{doc['version']}", 1, doc) for doc in AUDIT_TRAIL]
+    )
+    store.make_searchable([EVENTS])
+    return opened_on_elasticsearch(request, lambda client: ElasticsearchEventSearch(client, names))
+
+
+def test_events_after_a_position_come_in_commit_order_up_to_the_end_given(audit_trail: Opened) -> None:
+    async def after(start: Checkpoint, end: Checkpoint, **filters: Any) -> list[tuple[int, int]]:
+        async with audit_trail() as search:
+            found = await search.after(start, end, **filters)
+            return [(each.transaction_id, each.position) for each in found]
+
+    everything = Checkpoint(99, 99)
+    assert asyncio.run(after(ORIGIN, everything, size=10)) == [(10, 1), (10, 2), (11, 4), (12, 3), (12, 5), (13, 6)]
+    assert asyncio.run(after(Checkpoint(10, 2), Checkpoint(12, 3), size=10)) == [(11, 4), (12, 3)]
+    assert asyncio.run(after(Checkpoint(11, 4), everything, size=2)) == [(12, 3), (12, 5)]
+    assert asyncio.run(after(Checkpoint(12, 5), Checkpoint(12, 5), size=10)) == []
+    one = str(uuid.UUID(int=1))
+    assert asyncio.run(after(ORIGIN, everything, size=10, aggregate_id=one)) == [(10, 1), (11, 4), (12, 5)]
+    restocked = ("ProductRestocked", "ProductDiscontinued")
+    assert asyncio.run(after(Checkpoint(11, 4), everything, size=10, types=restocked)) == [(12, 3), (12, 5), (13, 6)]
 
 
 @pytest.fixture(params=["fake", "elasticsearch"])
