@@ -162,14 +162,13 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         services = services_of(self.context.request)
         try:
             field = _subscription_field(operation.query, operation.operation_name, settings.max_tokens)
-        except GraphQLError as error:  # the protocol's answer to a document that does not parse
+        except GraphQLError as unparsed:  # the protocol's answer to a document that does not parse
             self.operations.pop(operation.id, None)
-            await self.close(4400, error.message)
+            await self.close(4400, unparsed.message)
             return
         if field is None:
             message = "Only subscriptions run over WebSocket: send queries and mutations as HTTP POST to /graphql."
-            error = GraphQLError(message, extensions={"code": "BAD_REQUEST"})
-            await operation.send_initial_errors([error])
+            await operation.send_initial_errors([GraphQLError(message, extensions={"code": "BAD_REQUEST"})])
             return
         context = dataclasses.replace(
             self.context,

@@ -135,6 +135,8 @@ run_static_checks() {
     "$bin/python" "$SHARED/tools/check_contract.py" --part customers api/schema.graphql
     say "contract part: journey"
     "$bin/python" "$SHARED/tools/check_contract.py" --part journey api/schema.graphql
+    say "contract part: live"
+    "$bin/python" "$SHARED/tools/check_contract.py" --part live api/schema.graphql
   elif [ -n "${CI:-}" ]; then
     die "$SHARED/tools/check_contract.py not found: CI must check the public contract"
   else
