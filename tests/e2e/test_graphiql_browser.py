@@ -6,13 +6,16 @@ import json
 import urllib.parse
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, Response, Route, sync_playwright
 
 from tests.e2e.conftest import OUTPUT, GraphQLClient, admin_token
 from tests.e2e.test_products_http import CREATE, product_input
+from tests.integration._waiting import until
 
 CHROMIUM = Path("/usr/bin/chromium")
+RESTOCK = "mutation($input: RestockProductInput!) { restockProduct(input: $input) { __typename } }"
 SCREENSHOTS = OUTPUT / "graphiql"
 
 
@@ -82,6 +85,17 @@ def test_graphiql_runs_a_query_offline_and_shows_the_result(server: str) -> None
             shown = run_in_graphiql(page, server, "{ orders { totalCount } }", "totalCount", token)
             page.screenshot(path=str(SCREENSHOTS / "graphiql-with-token.png"))
             assert isinstance(json.loads(shown)["data"]["orders"]["totalCount"], int)
+
+            # A subscription runs over the page's WebSocket; a write over HTTP shows up in the result pane.
+            product = created["productId"]
+            subscription = f'subscription Stock {{ productUpdated(ids: ["{product}"]) {{ name stock }} }}'
+            page.goto(f"{server}/graphql?{urllib.parse.urlencode({'query': subscription})}")
+            page.locator(".graphiql-execute-button").click()
+            until(lambda: 'twofold_ws_subscriptions{field="productUpdated"} 1.0' in httpx.get(f"{server}/metrics").text)
+            admin(RESTOCK, input={"id": product, "quantity": 7})
+            result = page.locator(".result-window")
+            result.get_by_text('"stock": 14').first.wait_for(timeout=20_000)
+            page.screenshot(path=str(SCREENSHOTS / "graphiql-subscription.png"))
         finally:
             browser.close()
     assert outside == []
