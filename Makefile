@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search bench-rename bench-relay chaos
+.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search bench-rename bench-relay bench-subscriptions chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector, the payment-expiry saga and the relay
 	scripts/dev.sh run
@@ -54,6 +54,9 @@ bench-customer-search:  ## customers search latency through GraphQL vs the direc
 
 bench-relay:  ## the relay vs a plain confluent-kafka producer, and commit-to-consumed latency at 200 writes/s (test-output/bench/)
 	scripts/dev.sh bench-relay
+
+bench-subscriptions:  ## 1,000 subscriptions on one API process at 100 writes/s: delivery latency, memory, ES requests per delivery
+	scripts/dev.sh bench-subscriptions
 
 bench-rename:  ## a name change of a customer with 1,000 orders until the last order shows it (test-output/bench/)
 	scripts/dev.sh bench-rename

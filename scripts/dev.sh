@@ -10,7 +10,8 @@
 #   scripts/dev.sh setup  only the set-up: Python environment and local services
 #   scripts/dev.sh bench  every benchmark, then the report: docs/benchmarks.{md,json}, docs/benchmarks/*.png
 #   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|
-#                  bench-fairness|bench-round-trips|bench-customer-search|bench-rename|bench-relay
+#                  bench-fairness|bench-round-trips|bench-customer-search|bench-rename|bench-relay|
+#                  bench-subscriptions
 #                         one benchmark (scripts/bench/*.py)
 #   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), 10 of the relay with a Kafka
 #                         restart (TWOFOLD_CHAOS_RELAY_KILLS), delayed commits, a poison event, real restarts of
@@ -220,6 +221,7 @@ case "${1:-}" in
   bench-place-order) shift; cmd_bench place_order "$@" ;;
   bench-projector) shift; cmd_bench projector "$@" ;;
   bench-relay) shift; cmd_bench relay "$@" ;;
+  bench-subscriptions) shift; cmd_bench subscriptions "$@" ;;
   bench-lag) shift; cmd_bench lag "$@" ;;
   bench-search) shift; cmd_bench search "$@" ;;
   bench-trivial) shift; cmd_bench trivial "$@" ;;
@@ -230,5 +232,5 @@ case "${1:-}" in
   bench-rename) shift; cmd_bench rename "$@" ;;
   bench) shift; cmd_bench suite "$@" ;;
   chaos) shift; cmd_chaos "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness|bench-round-trips|bench-customer-search|bench-rename|bench-relay [options: --help]" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness|bench-round-trips|bench-customer-search|bench-rename|bench-relay|bench-subscriptions [options: --help]" >&2; exit 2 ;;
 esac

@@ -195,6 +195,18 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         f" | p50 {relay['latency']['latency_ms']['p50']:,.1f} ms, p99 {relay['latency']['latency_ms']['p99']:,.1f} ms"
         " | — | — | — | — |"
     )
+    live = r.get("subscriptions")
+    if live is not None:
+        met = live["latency_ms"]["p50"] <= 250 and live["latency_ms"]["p99"] <= 750 and live["never_delivered"] == 0
+        lines.append(
+            f"| commit-to-delivered, {live['subscriptions']:,} subscriptions at {live['target_rate']:g} writes/s"
+            f" | p50 {live['latency_ms']['p50']:,.0f} ms, p99 {live['latency_ms']['p99']:,.0f} ms;"
+            f" {live['memory_kib_per_subscription']:,.1f} KiB and"
+            f" {live['elasticsearch_requests_per_delivery']:.2f} ES requests per delivery"
+            f" | commit-to-published p50 {live['baseline_commit_to_published_ms']['p50']:,.0f} ms,"
+            f" p99 {live['baseline_commit_to_published_ms']['p99']:,.0f} ms | — | p50 ≤ 250 ms, p99 ≤ 750 ms"
+            f" | {_met(met)} |"
+        )
     lines += [
         f"| commit-to-searchable lag at {lag['target_rate']:g}/s | p50 {lag['lag_ms']['p50']:,.0f} ms, p99"
         f" {lag['lag_ms']['p99']:,.0f} ms | — | — | p50 ≤ 700 ms, p99 ≤ 1,500 ms"

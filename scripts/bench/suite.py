@@ -20,7 +20,10 @@ the same run:
 9. `rename.py` — a name change of a customer with 1,000 orders until the last order shows it, vs a
    customer with one order and vs the same rewrite done directly;
 10. `relay.py` — the relay's throughput vs a plain confluent-kafka producer sending the same records, and
-   commit-to-consumed latency at 200 writes/s.
+   commit-to-consumed latency at 200 writes/s;
+11. `subscriptions.py` — 1,000 `productUpdated` subscriptions on one API process while 100 writes/s
+   commit: commit-to-delivered latency vs commit-to-published, memory per subscription, Elasticsearch
+   requests per delivery.
 
 The full run writes `docs/benchmarks.json`, `docs/benchmarks.md` and `docs/benchmarks/*.png`. `--smoke`
 runs every step with tiny sizes, two at a time (each step's output in `test-output/bench-smoke/NAME.log`),
@@ -57,6 +60,7 @@ FULL = {
     "customer_search": ["--customers", "100000", "--rate", "20", "--seconds", "30", "--rounds", "2"],
     "rename": ["--orders", "1000", "--rounds", "5"],
     "relay": ["--events", "20000", "--rounds", "2", "--rate", "200", "--seconds", "20"],
+    "subscriptions": ["--subscriptions", "1000", "--rate", "100", "--seconds", "30"],
 }
 # Longest first (search loads a data set through the real handlers and starts a server; place_order seeds
 # 700 commands): run two at a time, the two lanes then end together.
@@ -73,6 +77,7 @@ SMOKE = {
     "customer_search": ["--customers", "300", "--rate", "10", "--seconds", "1", "--rounds", "1"],
     "rename": ["--orders", "20", "--rounds", "1"],
     "relay": ["--events", "300", "--rounds", "1", "--rate", "20", "--seconds", "1"],
+    "subscriptions": ["--subscriptions", "20", "--rate", "20", "--seconds", "1"],
 }
 SCRIPTS = {name: name.split("_1")[0] for name in FULL}  # projector_10k -> projector.py, search_100k -> search.py
 
