@@ -237,14 +237,7 @@ class OperationObserver(SchemaExtension):
             return error
         if error.path is None:
             # Not raised while resolving a field: the request itself is at fault, and the message says how.
-            code = (
-                "GRAPHQL_PARSE_FAILED"
-                if error.message.startswith("Syntax Error")
-                else "BAD_USER_INPUT"
-                if _is_bad_variable(error.message)
-                else "GRAPHQL_VALIDATION_FAILED"
-            )
-            error.extensions = {**(error.extensions or {}), "code": code}
+            error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}
             return error
         if not self.mask_internal_errors:
             error.extensions = {**(error.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
@@ -259,7 +252,15 @@ class OperationObserver(SchemaExtension):
         )
 
 
-def _is_bad_variable(message: str) -> bool:
+def request_error_code(error: GraphQLError) -> str:
+    """The code of an error in the request itself (raised outside any field): the document does not parse,
+    a variable does not fit its type, or the document does not validate."""
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    return "BAD_USER_INPUT" if is_bad_variable(error.message) else "GRAPHQL_VALIDATION_FAILED"
+
+
+def is_bad_variable(message: str) -> bool:
     """A variable's value that does not fit its type (the document itself is fine)."""
     return message.startswith("Variable '$") and any(
         phrase in message for phrase in ("has invalid value", "got invalid value", "was not provided")

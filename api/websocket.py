@@ -37,7 +37,7 @@ from strawberry.utils.aio import aclosing
 from api.auth import LEEWAY_SECONDS, InvalidBearerToken, actor_from_header
 from api.context import Context
 from api.cost import RequestBudget
-from api.observation import Observation
+from api.observation import Observation, request_error_code
 from api.services import services_of
 
 logger = logging.getLogger("twofold.requests")
@@ -189,8 +189,8 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             async with aclosing(stream):
                 async for result in stream:
                     if isinstance(result, PreExecutionError):
-                        outcome = _code_of(result.errors)
                         await self._refuse(operation, result.errors or [])
+                        outcome = _code_of(result.errors)
                         return
                     if not isinstance(result, ExecutionResult):  # @defer and @stream have no place here
                         await operation.send_initial_errors([GraphQLError("Incremental delivery is not served")])
@@ -227,6 +227,10 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
 
     async def _refuse(self, operation: Operation[Context, None], errors: list[GraphQLError]) -> None:
+        for error in errors:  # refused before it ran: the operation's own observer has not coded these yet
+            if not (error.extensions and "code" in error.extensions):
+                code = request_error_code(error) if error.path is None else "INTERNAL_SERVER_ERROR"
+                error.extensions = {**(error.extensions or {}), "code": code}
         if _code_of(errors) == "UNAUTHENTICATED":
             self.operations.pop(operation.id, None)
             await self.close(4401, "Unauthorized: this subscription needs a bearer token in connection_init")

@@ -149,6 +149,34 @@ def test_a_duplicate_id_closes_with_4409_and_an_11th_subscription_gets_an_error(
         assert live.closed()[0] == 4409
 
 
+# The subscriptions' arguments, decoded at the edge: each refusal an `error` message with its code.
+BAD_ARGUMENTS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "101 product ids": (PRODUCT_UPDATED, {"ids": [f"id{n}" for n in range(101)]}, "BAD_USER_INPUT"),
+    "no product ids": (PRODUCT_UPDATED, {"ids": []}, "BAD_USER_INPUT"),
+    "an order's id for a product": (PRODUCT_UPDATED, {"ids": ["T3JkZXI6MA"]}, "BAD_USER_INPUT"),
+    "a malformed order id": (ORDER_UPDATED, {"id": "%%%"}, "BAD_USER_INPUT"),
+    "an after that is nothing of ours": (EVENTS, {"after": "not-a-cursor"}, "BAD_CURSOR"),
+    "a forged consistency token": (EVENTS, {"after": "djE6LTE6MQ"}, "BAD_CURSOR"),
+    "21 event types": (
+        "subscription($t: [String!]) { events(types: $t) { type } }",
+        {"t": [f"T{n}" for n in range(21)]},
+        "BAD_USER_INPUT",
+    ),
+    "a variable of the wrong type": (ORDER_UPDATED, {"id": 5}, "BAD_USER_INPUT"),
+    "a field the type lacks": ('subscription { orderUpdated(id: "x") { nope } }', {}, "GRAPHQL_VALIDATION_FAILED"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_ARGUMENTS))
+def test_bad_arguments_get_an_error_message_with_their_code(server: str, name: str) -> None:
+    query, variables, code = BAD_ARGUMENTS[name]
+    with LiveClient(server, admin_token()) as live:
+        live.subscribe("x", query, **variables)
+        answer = live.receive()
+        assert (answer["id"], answer["type"]) == ("x", "error"), answer
+        assert answer["payload"][0]["extensions"]["code"] == code, answer
+
+
 def test_queries_and_mutations_are_refused_over_websocket(server: str) -> None:
     with LiveClient(server, admin_token()) as live:
         live.subscribe("q", "{ projections { name } }")
