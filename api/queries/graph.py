@@ -48,5 +48,6 @@ def _records(info: strawberry.Info[Context, None]) -> DataLoader[RecordKey, Prod
                 for kind, doc_id in keys
             ]
 
-        context.records = DataLoader(load_fn=load)
+        # A request reads each record once; a subscription lives on, and reads them anew for each delivery.
+        context.records = DataLoader(load_fn=load, cache=context.live is None)
     return context.records

@@ -26,6 +26,7 @@ STEPS = (
     "customer_search",
     "rename",
     "relay",
+    "subscriptions",
 )
 
 
@@ -67,6 +68,8 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     assert results["rename"]["direct_ms"] > 0
     assert results["relay"]["relay_events_per_second"] > 0
     assert results["relay"]["latency"]["never_consumed"] == 0
+    assert results["subscriptions"]["never_delivered"] == 0
+    assert results["subscriptions"]["delivered"] == results["subscriptions"]["writes"] > 0
     markdown = (REPORT / "benchmarks.md").read_text()
     assert "**Projector round trips**" in markdown
     assert "**Name change**" in markdown

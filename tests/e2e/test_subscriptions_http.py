@@ -62,6 +62,25 @@ def test_an_order_paid_over_http_reaches_its_customers_subscription(server: str,
     assert (update["id"], update["status"], update["amountPaid"]) == (order, "PAID", "12.50")
 
 
+def test_a_customers_new_name_reaches_the_subscribers_of_their_orders(server: str, admin: GraphQLClient) -> None:
+    customer = register(admin)
+    order = shown_order(admin, customer)
+    query = "subscription($id: ID!) { orderUpdated(id: $id) { status customer { name } buyer { name } } }"
+    with LiveClient(server, customer_token(customer)) as live:
+        live.subscribe("o", query, id=order)
+        act(admin, "payOrder", id=order)
+        paid = live.next_data("o")["orderUpdated"]
+        assert paid == {"status": "PAID", "customer": {"name": "Ada Lovelace"}, "buyer": {"name": "Ada Lovelace"}}
+        renamed = admin(
+            "mutation($i: UpdateCustomerInput!) { updateCustomer(input: $i) { __typename } }",
+            i={"id": customer, "name": "Ada King"},
+        )
+        assert renamed["data"]["updateCustomer"]["__typename"] == "CustomerChanged"
+        update = live.next_data("o")["orderUpdated"]
+    # The order carries its customer's name: the rename is a change of the order, read anew, buyer included.
+    assert update == {"status": "PAID", "customer": {"name": "Ada King"}, "buyer": {"name": "Ada King"}}
+
+
 def test_a_customer_following_someone_elses_order_gets_an_error_not_the_order(
     server: str, admin: GraphQLClient
 ) -> None:
