@@ -17,6 +17,7 @@ from elasticsearch import AsyncElasticsearch, Elasticsearch
 
 from api.saga import PaymentExpirySaga, SagaOptions
 from api.settings import Settings, SettingsError
+from read_model.adapters._snapshots import OpenSearches
 from read_model.adapters.elasticsearch_customer_report import ElasticsearchCustomerReports
 from read_model.adapters.elasticsearch_customer_search import ElasticsearchCustomerSearch
 from read_model.adapters.elasticsearch_customers import ElasticsearchCustomerLookup
@@ -123,11 +124,13 @@ def all_projections() -> list[Projection]:
 
 def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadModel:
     names = IndexNames(settings.index_prefix)
+    # The points in time the process holds open, bounded across its searches of every index.
+    open_searches = OpenSearches(settings.max_open_searches)
     return ReadModel(
-        products=ElasticsearchProductSearch(client, names),
-        orders=ElasticsearchOrderSearch(client, names),
+        products=ElasticsearchProductSearch(client, names, open_searches),
+        orders=ElasticsearchOrderSearch(client, names, open_searches),
         customers=ElasticsearchCustomerLookup(client, names),
-        customer_search=ElasticsearchCustomerSearch(client, names),
+        customer_search=ElasticsearchCustomerSearch(client, names, open_searches),
         customer_reports=ElasticsearchCustomerReports(client, names),
         records=ElasticsearchRecordLookup(client, names),
         events=ElasticsearchEventSearch(client, names),

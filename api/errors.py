@@ -21,8 +21,10 @@ def bad_input(message: str) -> GraphQLError:
     return graphql_error("BAD_USER_INPUT", message)
 
 
-def bad_cursor() -> GraphQLError:
-    return graphql_error("BAD_CURSOR", "The cursor is malformed, expired or belongs to another search.")
+def bad_cursor(detail: str | None = None) -> GraphQLError:
+    if detail is None:
+        return graphql_error("BAD_CURSOR", "The cursor is malformed, expired or belongs to another search.")
+    return graphql_error("BAD_CURSOR", f"The cursor cannot be followed: {detail}. Search again from the first page.")
 
 
 def consistency_timeout(message: str) -> GraphQLError:

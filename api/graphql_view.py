@@ -69,29 +69,18 @@ class TwofoldGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         services = services_of(request)
+        observation = observation_of(request)
         if isinstance(request, WebSocket):
             # The connection's: the actor is set by its connection_init, each subscription gets its own budget.
-            return Context(
-                settings=services.settings,
-                read=services.read_model,
-                command_bus=services.command_bus,
-                request=request,
-                actor=ANONYMOUS,
-                request_id=observation_of(request).request_id,
-                cursors=services.cursors,
-                budget=RequestBudget(services.settings.max_cost),
-                searches=asyncio.Semaphore(services.settings.max_request_searches),
-                write_threads=services.write_threads,
-                live=services.live,
-            )
-        try:
-            actor = actor_from_header(
-                request.headers.get("authorization"), services.settings.jwt_secret, now=services.clock()
-            )
-        except InvalidBearerToken as exc:
-            raise HTTPException(401, f"The bearer token was refused: {exc}.") from None
-        observation = observation_of(request)
-        observation.actor = actor.label
+            actor, live = ANONYMOUS, services.live
+        else:
+            try:
+                actor = actor_from_header(
+                    request.headers.get("authorization"), services.settings.jwt_secret, now=services.clock()
+                )
+            except InvalidBearerToken as exc:
+                raise HTTPException(401, f"The bearer token was refused: {exc}.") from None
+            observation.actor, live = actor.label, None
         return Context(
             settings=services.settings,
             read=services.read_model,
@@ -103,6 +92,7 @@ class TwofoldGraphQL(GraphQL[Context, None]):
             budget=RequestBudget(services.settings.max_cost),
             searches=asyncio.Semaphore(services.settings.max_request_searches),
             write_threads=services.write_threads,
+            live=live,
         )
 
     async def execute_operation(

@@ -51,6 +51,8 @@ class Settings:
     max_fields: int = 2000
     max_cost: int = 2000
     max_request_searches: int = 4
+    # Points in time (searches a client may page on) one API process holds open at most.
+    max_open_searches: int = 500
     # How long a client may take to send a request's headers, and each chunk of its body.
     read_timeout_seconds: float = 10.0
     # How long an order may wait for its payment before the expiry saga cancels it.
@@ -108,6 +110,7 @@ class Settings:
             max_fields=int(_number(env, "TWOFOLD_MAX_FIELDS", 2000, 100, 100_000)),
             max_cost=int(_number(env, "TWOFOLD_MAX_COST", 2000, 10, 1_000_000)),
             max_request_searches=int(_number(env, "TWOFOLD_MAX_REQUEST_SEARCHES", 4, 1, 100)),
+            max_open_searches=int(_number(env, "TWOFOLD_MAX_OPEN_SEARCHES", 500, 1, 100_000)),
             read_timeout_seconds=_number(env, "TWOFOLD_READ_TIMEOUT", 10.0, 0.1, 300.0),
             payment_timeout_seconds=_duration(env, "TWOFOLD_PAYMENT_TIMEOUT", 30 * 60.0, 1.0, 7 * 24 * 3600.0),
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal as PyDecimal
@@ -62,8 +62,8 @@ async def _translated(call: Awaitable[T]) -> T:
         return await call
     except ConsistencyTimeout as exc:
         raise consistency_timeout(str(exc)) from None
-    except InvalidSearchPosition:
-        raise bad_cursor() from None
+    except InvalidSearchPosition as exc:
+        raise bad_cursor(str(exc)) from None
     except SearchUnavailable:
         raise search_unavailable() from None
 
@@ -71,15 +71,31 @@ async def _translated(call: Awaitable[T]) -> T:
 def selects(info: strawberry.Info[Context, None], name: str) -> bool:
     """Whether the query asks for the field `name` directly under the current one (fragments included):
     some fields cost a search their own, made only when asked for."""
-    pending = list(info.selected_fields)
-    while pending:
-        node = pending.pop()
-        for child in getattr(node, "selections", []):
-            if getattr(child, "name", None) == name:
+    return any(child.name == name for node in info.selected_fields for child in _fields_under(node))
+
+
+def can_page_on(info: strawberry.Info[Context, None]) -> bool:
+    """Whether the client can ask for another page of the connection it asks for: it selects the page info
+    or an edge's cursor. Only then is a search worth a point in time."""
+    for node in info.selected_fields:
+        for child in _fields_under(node):
+            if child.name == "pageInfo":
                 return True
-            if not hasattr(child, "name") or child.__class__.__name__ in ("FragmentSpread", "InlineFragment"):
-                pending.append(child)
+            if child.name == "edges" and any(edge.name == "cursor" for edge in _fields_under(child)):
+                return True
     return False
+
+
+def _fields_under(node: Any) -> Iterator[Any]:
+    """The fields selected directly under `node`, through fragments and inline fragments."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        for child in getattr(current, "selections", []):
+            if child.__class__.__name__ in ("FragmentSpread", "InlineFragment") or not hasattr(child, "name"):
+                pending.append(child)
+            else:
+                yield child
 
 
 def search_text(query: str | None) -> str | None:
@@ -176,7 +192,15 @@ class PagedSearch(Protocol[P]):
     """A read-model port's `search`: one page of the hits of `criteria`."""
 
     def __call__(
-        self, criteria: Any, /, *, size: int, search_after: list[Any] | None, backward: bool, snapshot: str | None
+        self,
+        criteria: Any,
+        /,
+        *,
+        size: int,
+        search_after: list[Any] | None,
+        backward: bool,
+        snapshot: str | None,
+        pageable: bool,
     ) -> Awaitable[P]: ...
 
 
@@ -198,7 +222,14 @@ async def search_page(
     await wait_for_token(info.context.read, projection, consistent_with)
     page = await read_model_call(
         info.context,
-        search(criteria, size=page_of.size, search_after=search_after, backward=page_of.backward, snapshot=snapshot),
+        search(
+            criteria,
+            size=page_of.size,
+            search_after=search_after,
+            backward=page_of.backward,
+            snapshot=snapshot,
+            pageable=can_page_on(info),
+        ),
     )
     return page, scope
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from read_model.adapters._snapshots import Snapshots
+from read_model.adapters._snapshots import OpenSearches, Snapshots
 from read_model.adapters._sorting import unique_sort
 from read_model.indexes import CUSTOMERS, IndexNames
 from read_model.search.customers import AbstractCustomerSearch, CustomerCriteria, CustomerHit, CustomerPage
@@ -33,8 +33,10 @@ MIN_EMAIL_PREFIX = 2
 
 
 class ElasticsearchCustomerSearch(AbstractCustomerSearch):
-    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
-        self._snapshots = Snapshots(client, names.alias(CUSTOMERS))
+    def __init__(
+        self, client: AsyncElasticsearch, names: IndexNames, open_searches: OpenSearches | None = None
+    ) -> None:
+        self._snapshots = Snapshots(client, names.alias(CUSTOMERS), open_searches)
 
     async def search(
         self,
@@ -44,6 +46,7 @@ class ElasticsearchCustomerSearch(AbstractCustomerSearch):
         search_after: list[Any] | None = None,
         backward: bool = False,
         snapshot: str | None = None,
+        pageable: bool = True,
     ) -> CustomerPage:
         page = await self._snapshots.page(
             search_body(criteria, backward=backward),
@@ -52,6 +55,7 @@ class ElasticsearchCustomerSearch(AbstractCustomerSearch):
             backward=backward,
             snapshot=snapshot,
             what="customer search",
+            pageable=pageable,
         )
         hits = [
             CustomerHit(CustomerView.of(hit["_source"]), hit["sort"], hit.get("highlight", {})) for hit in page.hits

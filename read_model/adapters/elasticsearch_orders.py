@@ -8,7 +8,7 @@ from elasticsearch import AsyncElasticsearch
 
 from read_model.adapters._lookup import get_view
 from read_model.adapters._search_errors import search_failures
-from read_model.adapters._snapshots import Snapshots
+from read_model.adapters._snapshots import OpenSearches, Snapshots
 from read_model.adapters._sorting import unique_sort
 from read_model.indexes import ORDERS, IndexNames
 from read_model.search.orders import AbstractOrderSearch, OrderCriteria, OrderPage
@@ -20,10 +20,12 @@ TEXT_FIELDS = ["customer.name^2", "customer.email.text", "product_names"]
 
 
 class ElasticsearchOrderSearch(AbstractOrderSearch):
-    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
+    def __init__(
+        self, client: AsyncElasticsearch, names: IndexNames, open_searches: OpenSearches | None = None
+    ) -> None:
         self._client = client
         self._alias = names.alias(ORDERS)
-        self._snapshots = Snapshots(client, self._alias)
+        self._snapshots = Snapshots(client, self._alias, open_searches)
 
     async def get(self, order_id: str) -> OrderView | None:
         return await get_view(self._client, self._alias, order_id, OrderView.of)
@@ -43,6 +45,7 @@ class ElasticsearchOrderSearch(AbstractOrderSearch):
         search_after: list[Any] | None = None,
         backward: bool = False,
         snapshot: str | None = None,
+        pageable: bool = True,
     ) -> OrderPage:
         body: dict[str, Any] = {
             "query": {"bool": {"must": [_text_query(criteria.text)], "filter": _filters(criteria)}},
@@ -52,7 +55,13 @@ class ElasticsearchOrderSearch(AbstractOrderSearch):
             "aggs": {"statuses": {"terms": {"field": "status", "size": 10}}},
         }
         page = await self._snapshots.page(
-            body, size=size, search_after=search_after, backward=backward, snapshot=snapshot, what="order search"
+            body,
+            size=size,
+            search_after=search_after,
+            backward=backward,
+            snapshot=snapshot,
+            what="order search",
+            pageable=pageable,
         )
         hits = [(OrderView.of(hit["_source"]), hit["sort"]) for hit in page.hits]
         counts = {b["key"]: b["doc_count"] for b in page.response["aggregations"]["statuses"]["buckets"]}

@@ -14,7 +14,7 @@ from read_model.adapters._product_query import (
     sort_clauses,
 )
 from read_model.adapters._search_errors import search_failures
-from read_model.adapters._snapshots import Snapshots
+from read_model.adapters._snapshots import OpenSearches, Snapshots
 from read_model.indexes import PRODUCTS, IndexNames
 from read_model.projections import Document
 from read_model.search.products import (
@@ -45,10 +45,12 @@ FEW_RESULTS = 10
 
 
 class ElasticsearchProductSearch(AbstractProductSearch):
-    def __init__(self, client: AsyncElasticsearch, names: IndexNames) -> None:
+    def __init__(
+        self, client: AsyncElasticsearch, names: IndexNames, open_searches: OpenSearches | None = None
+    ) -> None:
         self._client = client
         self._alias = names.alias(PRODUCTS)
-        self._snapshots = Snapshots(client, self._alias)
+        self._snapshots = Snapshots(client, self._alias, open_searches)
 
     async def get(self, product_id: str) -> ProductView | None:
         return await get_view(self._client, self._alias, product_id, ProductView.of)
@@ -89,10 +91,17 @@ class ElasticsearchProductSearch(AbstractProductSearch):
         with_facets: bool = False,
         with_spelling: bool = False,
         snapshot: str | None = None,
+        pageable: bool = True,
     ) -> ProductPage:
         body = search_body(criteria, size=size, backward=backward, with_facets=with_facets, with_spelling=with_spelling)
         page = await self._snapshots.page(
-            body, size=size, search_after=search_after, backward=backward, snapshot=snapshot, what="product search"
+            body,
+            size=size,
+            search_after=search_after,
+            backward=backward,
+            snapshot=snapshot,
+            what="product search",
+            pageable=pageable,
         )
         hits = [ProductHit(ProductView.of(hit["_source"]), hit["sort"], hit.get("highlight", {})) for hit in page.hits]
         facets = _facet_counts(criteria, page.response["aggregations"]) if with_facets else None

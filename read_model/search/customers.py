@@ -57,6 +57,7 @@ class AbstractCustomerSearch(abc.ABC):
         search_after: list[Any] | None = None,
         backward: bool = False,
         snapshot: str | None = None,
+        pageable: bool = True,
     ) -> CustomerPage:
         """One page of the customers matching `criteria`: the best match first when there is text (a name
         within typos, an exact email, the start of the part before the @), else the newest registration

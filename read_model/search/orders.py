@@ -53,6 +53,7 @@ class AbstractOrderSearch(abc.ABC):
         search_after: list[Any] | None = None,
         backward: bool = False,
         snapshot: str | None = None,
+        pageable: bool = True,
     ) -> OrderPage:
         """One page of the orders matching `criteria` (newest first by default), with the count of each status
         under every criterion but the statuses (so that each status shows what choosing it would give). The

@@ -94,6 +94,7 @@ class AbstractProductSearch(abc.ABC):
         with_facets: bool = False,
         with_spelling: bool = False,
         snapshot: str | None = None,
+        pageable: bool = True,
     ) -> ProductPage:
         """One page of the products matching `criteria`, in its sort (best match first by default).
 
@@ -103,5 +104,6 @@ class AbstractProductSearch(abc.ABC):
 
         Every page of one search reads the same point in time (`snapshot`, opened for its first page), so
         paging neither repeats nor skips a product however the index changes meanwhile. An expired or unknown
-        snapshot is `InvalidSearchPosition`.
+        snapshot is `InvalidSearchPosition`. A first page the caller cannot page on (`pageable` false: it asked
+        for no cursor) is read without a point in time, in one request; its `snapshot` is then `None`.
         """

@@ -214,6 +214,8 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
     ]
     for search in (s10, s100):
         lines.append(_search_row(f"`products` search, {search['products']:,} products", search))
+        for other in search.get("at_other_rates", []):
+            lines.append(_search_row(f"`products` search, {search['products']:,} products", other))
     lines.append(_search_row(f"`customers` search, {people['customers']:,} customers", people))
     lines.append(
         f"| a customer's name change until the last of their {rename['orders']:,} orders shows it"

@@ -1,19 +1,19 @@
 """Benchmark: `products` search latency through GraphQL over HTTP against the same Elasticsearch request
 sent directly with the Python client, in the same run, at a fixed rate.
 
-    scripts/dev.sh bench-search [--products 10000] [--rate 50] [--seconds 20] [--rounds 2]
+    scripts/dev.sh bench-search [--products 10000] [--rate 50] [--also-rate 10 …] [--seconds 20] [--rounds 2]
 
 A fresh database holds the benchmarks' data set (scripts/bench/dataset.py: `--products` products and as many
 orders), indexed by the projector. Each request searches a word of the catalog with one brand filter and
 asks for the facets (20 products per page):
 
-- `graphql`: `POST /graphql` to one `twofold serve` process; it opens a point in time for the search (so
-  that the client could page through it consistently), runs the search, and closes the point in time in the
-  background when everything fitted on one page;
+- `graphql`: `POST /graphql` to one `twofold serve` process; the query selects no cursor and no page
+  info, so nobody can page on: the search is one request, with no point in time;
 - `direct`: the same search request body, sent with `AsyncElasticsearch.search` to the alias.
 
 Open loop: requests start on a fixed schedule (`--rate` per second) whether or not earlier ones finished, and
-a request's latency runs from its scheduled start, so queueing counts. Rounds alternate. Figures go to
+a request's latency runs from its scheduled start, so queueing counts. Rounds alternate. `--also-rate`
+measures again at another rate on the same data set (`at_other_rates`). Figures go to
 `test-output/bench/search.json`.
 """
 
@@ -142,6 +142,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--also-rate", type=float, action="append", default=[], help="another rate, same data set")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--name", default="search", help="result file name under test-output/bench/")
@@ -151,6 +152,10 @@ def main() -> None:
         try:
             loaded = load(url, prefix, args.products, args.products)
             result = measure(url, prefix, rate=args.rate, seconds=args.seconds, rounds=args.rounds, name=args.name)
+            result["at_other_rates"] = [
+                measure(url, prefix, rate=rate, seconds=args.seconds, rounds=args.rounds, name=f"{args.name}_{rate:g}")
+                for rate in args.also_rate
+            ]
         finally:
             drop_indexes(prefix)
     result["products"] = loaded.products

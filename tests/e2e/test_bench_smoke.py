@@ -57,6 +57,7 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     for size in ("search_10k", "search_100k"):
         assert results[size]["dataset"]["products"] > 0
         assert results[size]["graphql_p50_ms"] > 0
+    assert results["search_100k"]["at_other_rates"][0]["rate_per_second"] == 20
     trips = results["round_trips"]["cases"]
     assert trips["steady"]["records_per_round"] > 0
     assert trips["steady"]["postgres_per_round"] > 0

@@ -9,6 +9,8 @@ import threading
 from decimal import Decimal
 from typing import Any
 
+from elasticsearch import Elasticsearch
+
 from tests.conftest import own_database
 from tests.e2e.conftest import GraphQLClient
 from tests.e2e.test_products_http import CREATE, error_codes, product_input
@@ -243,3 +245,24 @@ def test_a_forged_edited_or_foreign_cursor_is_a_bad_cursor(gql: GraphQLClient) -
     assert error_codes(gql(SEARCH, first=2, after=cursor, sort=[{"field": "PRICE"}])) == ["BAD_CURSOR"]
     assert error_codes(gql("query($a: String) { orders(after: $a) { totalCount } }", a=cursor)) == ["BAD_CURSOR"]
     assert search(gql, first=2, after=cursor)["edges"], "the genuine cursor still works"
+
+
+def open_searches(es: Elasticsearch) -> int:
+    """Search contexts open on the node: each point in time holds one per shard it reads."""
+    stats = es.nodes.stats(metric="indices", index_metric="search")
+    return sum(node["indices"]["search"]["open_contexts"] for node in stats["nodes"].values())
+
+
+def test_a_search_that_asks_for_no_cursor_leaves_no_point_in_time_open(gql: GraphQLClient, es: Elasticsearch) -> None:
+    token = load_catalog(gql)
+    before = open_searches(es)
+    for _ in range(10):
+        page = gql(
+            "query($t: String) { products(first: 1, consistentWith: $t) { totalCount edges { node { name } } } }",
+            t=token,
+        )
+        assert page["data"]["products"]["totalCount"] > 1  # more than one page: a pager would have kept one open
+    assert open_searches(es) == before
+    paged = gql("{ products(first: 1) { pageInfo { hasNextPage endCursor } } }")
+    assert paged["data"]["products"]["pageInfo"]["hasNextPage"]
+    assert open_searches(es) > before  # this one can page on: its point in time stays for the next page

@@ -13,7 +13,9 @@ import pytest
 from elasticsearch import AsyncElasticsearch
 
 from api import bootstrap
+from read_model.adapters._snapshots import OpenSearches
 from read_model.adapters.elasticsearch_customer_search import ElasticsearchCustomerSearch
+from read_model.errors import InvalidSearchPosition
 from read_model.indexes import IndexNames
 from read_model.search.customers import CustomerCriteria, CustomerPage
 from tests.conftest import own_database
@@ -163,3 +165,33 @@ def test_each_sort_and_paging_both_ways_without_repeats(shop: Shop) -> None:
                 break
             cursor, snapshot = page.hits[0].sort, page.snapshot
         assert backward == whole, sort
+
+
+def test_a_search_nobody_can_page_on_opens_no_point_in_time(shop: Shop) -> None:
+    page = shop(CustomerCriteria(), size=1, pageable=False)
+    assert page.has_more
+    assert page.snapshot is None  # one request: nothing to close, nothing left open
+    assert len(page.hits) == 1
+
+
+def test_beyond_the_bound_the_least_recently_used_search_is_closed_and_its_cursor_refused(shop: Shop) -> None:
+    async def scenario() -> None:
+        open_searches = OpenSearches(bound=1)
+        async with AsyncElasticsearch(shop.elasticsearch_url) as client:
+            search = ElasticsearchCustomerSearch(client, shop.names, open_searches)
+            first = await search.search(CustomerCriteria(), size=1)
+            second = await search.search(CustomerCriteria(), size=1)
+            assert first.snapshot is not None
+            assert second.snapshot is not None
+            await asyncio.gather(*(task for task in asyncio.all_tasks() if task is not asyncio.current_task()))
+            assert len(open_searches) == 1
+            following = await search.search(
+                CustomerCriteria(), size=1, search_after=second.hits[-1].sort, snapshot=second.snapshot
+            )
+            assert following.hits
+            with pytest.raises(InvalidSearchPosition, match="closed to make room"):
+                await search.search(
+                    CustomerCriteria(), size=1, search_after=first.hits[-1].sort, snapshot=first.snapshot
+                )
+
+    asyncio.run(scenario())
