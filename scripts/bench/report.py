@@ -279,6 +279,16 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " latency: a `twofold relay` process, an open-loop writer creating products through the write model,"
         " and a consumer (fetch.wait.max.ms 10) timing each record from its commit to its arrival.",
         "",
+        "**Subscriptions** (`subscriptions.py`): a `twofold project` and one `twofold serve` on a fresh database;"
+        " as many products as subscriptions, created and projected first. Then one `productUpdated`"
+        " subscription per product, ten to a WebSocket connection, all in the load generator's event loop, and"
+        " one open-loop writer restocking the products in turn through the write model; a delivery's latency"
+        " runs from the commit of its write to the arrival of the `next` message showing its version. The"
+        " baseline is what the projector allows at best: a poller of the products projection's published"
+        " position every 10 ms. Memory is the server's resident set after opening the subscriptions, less"
+        " before, idle; Elasticsearch requests are the API's `twofold_live_reads` counter (the watcher's polls"
+        " and event reads, the multi-gets of documents) over the writing phase.",
+        "",
         "**Customer search** (`customer_search.py`): the data set with its customers at the size above (a product"
         " for every hundred, an order for every ten); each request searches a customer's name with one letter"
         " of the last name changed, as an admin, for a page of 20 with highlights and statistics; the baseline"
