@@ -44,7 +44,7 @@ async def order_updated(info: strawberry.Info[Context, None], id: strawberry.ID)
     order_id = str(parse_id(id, "Order"))
     actor = permissions.signed_in(info)
     live = _live(info)
-    await live.feed.start()
+    await read_model_call(info.context, live.feed.start())
     current = await read_model_call(info.context, info.context.read.orders.get(order_id))
     if current is None and not actor.is_admin:
         # An order the read model does not show yet is nobody's as far as this caller can prove.
@@ -74,7 +74,7 @@ async def product_updated(info: strawberry.Info[Context, None], ids: list[strawb
         raise bad_input(f"ids takes 1 to {MAX_PRODUCTS} product ids")
     chosen = list(dict.fromkeys(str(parse_id(each, "Product")) for each in ids))
     live = _live(info)
-    await live.feed.start()
+    await read_model_call(info.context, live.feed.start())
     current = await read_model_call(info.context, live.products.load_many(chosen))
     return _product_changes(live, dict(zip(chosen, current, strict=True)))
 
@@ -99,7 +99,7 @@ async def events(
     `consistencyToken`; none: from now on."""
     aggregate, chosen = await event_filters(info, aggregate_id, types, None)
     live = _live(info)
-    await live.feed.start()
+    await read_model_call(info.context, live.feed.start())
     start = live.feed.position() if after is None else _resume_point(info, after, event_scope(aggregate, chosen))
     stream = follow_events(live.feed, info.context.read.events, start, aggregate_id=aggregate, types=chosen)
     return _records(stream)

@@ -32,6 +32,8 @@ PAGE_EVENTS = 1000
 WINDOW_EVENTS = 20_000
 # Pages read per poll while the events projection is far ahead of the window, so one poll stays short.
 PAGES_PER_POLL = 5
+# How long a first subscription waits for the watcher's first reading before it is refused.
+START_SECONDS = 5.0
 
 
 def checkpoint_of(event: EventView) -> Checkpoint:
@@ -51,6 +53,7 @@ class LiveFeed:
         page_events: int = PAGE_EVENTS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         on_request: Callable[[], None] = lambda: None,
+        start_seconds: float = START_SECONDS,
     ) -> None:
         self._progress = progress
         self._events = events
@@ -68,12 +71,17 @@ class LiveFeed:
         self._started = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._on_request = on_request  # told of each request to the read model, for the metrics
+        self._start_seconds = start_seconds
 
     async def start(self) -> None:
-        """Starts the watcher unless it runs, and returns once it has read the published positions."""
+        """Starts the watcher unless it runs, and returns once it has read the published positions;
+        `SearchUnavailable` when it could not within `start_seconds`."""
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="live-feed")
-        await self._started.wait()
+        try:
+            await asyncio.wait_for(self._started.wait(), self._start_seconds)
+        except TimeoutError:
+            raise SearchUnavailable("the projections' published positions could not be read") from None
 
     async def close(self) -> None:
         if self._task is not None:
@@ -83,7 +91,12 @@ class LiveFeed:
 
     async def _run(self) -> None:
         while True:
-            behind = await self.poll()
+            try:
+                behind = await self.poll()
+            except Exception:
+                # Every subscription of the process waits on this loop: a fault is logged, never fatal.
+                logger.exception("the live-updates watcher failed; it tries again")
+                behind = False
             if not behind:
                 await self._sleep(self._poll_seconds)
 

@@ -449,12 +449,16 @@ class FakePublishedProgress(AbstractPublishedProgress):
     def __init__(self) -> None:
         self.positions: dict[str, Checkpoint] = {}
         self.reads = 0
+        # Raised by the next reads of `published`, one each, for tests of outages and faults.
+        self.failures: list[Exception] = []
 
     async def applied(self, projection: str) -> Checkpoint:
         return self.positions.get(projection, ORIGIN)
 
     async def published(self, projections: Sequence[str]) -> dict[str, Checkpoint]:
         self.reads += 1
+        if self.failures:
+            raise self.failures.pop(0)
         return {name: self.positions.get(name, ORIGIN) for name in projections}
 
 

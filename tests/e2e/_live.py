@@ -14,13 +14,22 @@ PROTOCOL = "graphql-transport-ws"
 
 
 class LiveClient:
-    def __init__(self, base: str, token: str | None = None, *, init: bool = True, subprotocol: str = PROTOCOL) -> None:
+    def __init__(
+        self,
+        base: str,
+        token: str | None = None,
+        *,
+        init: bool = True,
+        subprotocol: str = PROTOCOL,
+        request_id: str | None = None,
+    ) -> None:
         self.ws: ClientConnection = connect(
             base.replace("http://", "ws://") + "/graphql",
             subprotocols=[subprotocol],  # type: ignore[list-item]
             open_timeout=10,
             # A subscriber that leaves mid-stream finds its close behind what the server sent meanwhile.
             close_timeout=1,
+            additional_headers=None if request_id is None else {"X-Request-ID": request_id},
             legacy=True,  # the tests open and close connections by hand, not as context managers
         )
         if init:

@@ -27,6 +27,8 @@ from tests.e2e.conftest import (
     running_service,
 )
 from tests.e2e.test_mutations_http import act, create_product, place, register
+from tests.e2e.test_projections_http import scrape
+from tests.integration._waiting import until
 from write_model import commands
 from write_model.outbox import CommandContext
 
@@ -194,6 +196,47 @@ def test_bad_arguments_get_an_error_message_with_their_code(server: str, name: s
         answer = live.receive()
         assert (answer["id"], answer["type"]) == ("x", "error"), answer
         assert answer["payload"][0]["extensions"]["code"] == code, answer
+
+
+def test_each_connection_and_subscription_shows_in_the_request_log_and_the_metrics(
+    server: str, admin: GraphQLClient
+) -> None:
+    product = create_product(admin, initialStock=5, price="3.00")["productId"]
+    before = scrape(server)
+    with LiveClient(server, request_id="live-log-1") as live:
+        live.subscribe("p", PRODUCT_UPDATED, ids=[product])
+        until(lambda: scrape(server)['twofold_ws_subscriptions{field="productUpdated"}'] >= 1)
+        assert scrape(server)["twofold_ws_connections"] >= 1
+        admin(
+            "mutation($i: RestockProductInput!) { restockProduct(input: $i) { __typename } }",
+            i={"id": product, "quantity": 1},
+        )
+        live.next_data("p")
+        live.send({"id": "p", "type": "complete"})
+        live.send({"type": "ping"})
+        assert live.receive() == {"type": "pong"}
+    after = scrape(server)
+    assert after['twofold_ws_messages_sent_total{type="next"}'] > before.get(
+        'twofold_ws_messages_sent_total{type="next"}', 0
+    )
+    log = OUTPUT / "e2e" / "test_subscriptions_http" / "serve.log"
+
+    def lines() -> list[dict[str, Any]]:
+        found = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        return [line for line in found if str(line.get("request_id", "")).startswith("live-log-1")]
+
+    until(lambda: len(lines()) == 2)
+    subscription, connection = lines()
+    assert (subscription["message"], subscription["request_id"]) == (
+        "SUBSCRIPTION productUpdated completed by client",
+        "live-log-1/p",
+    )
+    assert (subscription["messages"], subscription["actor"]) == (1, "anonymous")
+    assert (connection["message"], connection["method"], connection["status"]) == (
+        "WEBSOCKET /graphql 1000",
+        "WEBSOCKET",
+        1000,
+    )
 
 
 def test_queries_and_mutations_are_refused_over_websocket(server: str) -> None:

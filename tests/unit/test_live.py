@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from uuid import UUID
 
+import pytest
+
 from read_model.checkpoint import Checkpoint
+from read_model.errors import SearchUnavailable
 from read_model.live import LiveFeed, checkpoint_of, follow_changes, follow_events
 from read_model.views import EventView
 from tests.fakes import FakeEventSearch, FakePublishedProgress
@@ -169,5 +172,21 @@ def test_a_change_is_told_once_the_documents_projection_shows_it() -> None:
         world.progress.positions["orders"] = Checkpoint(3, 3)
         await feed.poll()
         assert await first == [str(UUID(int=4))]
+
+    asyncio.run(scenario())
+
+
+def test_a_first_subscriber_is_refused_while_search_is_down_and_the_watcher_outlives_a_fault() -> None:
+    async def scenario() -> None:
+        world = World()
+        world.project(event(1, 1))
+        world.progress.failures = [SearchUnavailable("down")] * 10_000
+        feed = LiveFeed(world.progress, world.search, poll_seconds=0.001, start_seconds=0.05)
+        with pytest.raises(SearchUnavailable):
+            await feed.start()
+        world.progress.failures = [RuntimeError("a fault of the watcher's own")]
+        await feed.start()  # the loop went on after both
+        assert feed.position() == Checkpoint(1, 1)
+        await feed.close()
 
     asyncio.run(scenario())

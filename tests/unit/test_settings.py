@@ -60,11 +60,26 @@ def test_introspection_can_be_turned_on_in_production_and_off_in_development() -
         ),
         ({**BASE, "TWOFOLD_INTROSPECTION": "maybe"}, "must be on or off"),
         ({**BASE, "TWOFOLD_MAX_DEPTH": "1"}, "TWOFOLD_MAX_DEPTH must be between"),
+        ({**BASE, "TWOFOLD_WS_MAX_SUBSCRIPTIONS": "0"}, "TWOFOLD_WS_MAX_SUBSCRIPTIONS must be between"),
+        ({**BASE, "TWOFOLD_WS_MAX_CONNECTIONS": "many"}, "TWOFOLD_WS_MAX_CONNECTIONS must be a number"),
+        ({**BASE, "TWOFOLD_WS_INIT_TIMEOUT": "0"}, "TWOFOLD_WS_INIT_TIMEOUT must be between"),
+        ({**BASE, "TWOFOLD_WS_MAX_MESSAGE_BYTES": "100"}, "TWOFOLD_WS_MAX_MESSAGE_BYTES must be between"),
+        ({**BASE, "TWOFOLD_WS_ALLOWED_ORIGINS": "shop.example"}, "TWOFOLD_WS_ALLOWED_ORIGINS must list origins"),
+        ({**BASE, "TWOFOLD_WS_ALLOWED_ORIGINS": "https://a.example/path"}, "must list origins"),
+        ({**BASE, "TWOFOLD_LIVE_POLL_INTERVAL": "0.001"}, "TWOFOLD_LIVE_POLL_INTERVAL must be between"),
+        ({**BASE, "TWOFOLD_MAX_OPEN_SEARCHES": "0"}, "TWOFOLD_MAX_OPEN_SEARCHES must be between"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_websocket_origins_are_a_list_or_any() -> None:
+    listed = Settings.from_env({**BASE, "TWOFOLD_WS_ALLOWED_ORIGINS": " https://Shop.example:8443, http://a.example "})
+    assert listed.ws_allowed_origins == ("https://shop.example:8443", "http://a.example")
+    assert Settings.from_env({**BASE, "TWOFOLD_WS_ALLOWED_ORIGINS": "*"}).ws_allowed_origins == ("*",)
+    assert Settings.from_env(BASE).ws_allowed_origins == ()
 
 
 def test_sqlalchemy_url_uses_psycopg() -> None:
