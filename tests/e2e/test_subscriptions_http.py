@@ -252,6 +252,24 @@ def test_the_legacy_graphql_ws_protocol_is_not_served(server: str) -> None:
         assert live.closed() == (4406, "Subprotocol not acceptable")
 
 
+def test_events_after_a_consistency_token_or_an_event_cursor_start_right_after_it(
+    server: str, admin: GraphQLClient
+) -> None:
+    first = create_product(admin, initialStock=1, price="1.00")
+    mine = "subscription($after: String) { events(after: $after) { position type aggregateId } }"
+    trail = admin(
+        "query($t: String) { events(first: 1, consistentWith: $t) { edges { cursor node { position } } } }",
+        t=first["consistencyToken"],
+    )["data"]["events"]["edges"][0]
+    second = create_product(admin, initialStock=1, price="2.00")
+    for after in (first["consistencyToken"], trail["cursor"], trail["node"]["position"]):
+        with LiveClient(server, admin_token()) as live:
+            live.subscribe("e", mine, after=after)
+            event = live.next_data("e")["events"]
+        # "Everything after my write": the next product's creation, not the write itself.
+        assert (event["type"], event["aggregateId"]) == ("ProductCreated", second["productId"]), after
+
+
 # ---- events(after:) resumed while writers commit out of order, across a restart of the API
 
 
