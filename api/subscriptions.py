@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from uuid import UUID
 
 import strawberry
 
@@ -41,11 +42,11 @@ def _live(info: strawberry.Info[Context, None]) -> LiveServices:
 async def order_updated(info: strawberry.Info[Context, None], id: strawberry.ID) -> AsyncIterator[Order]:
     """Each change of the order (and of its customer's name or email, which it carries) once the read model
     shows it: the order as `order(id)` then returns it. A customer may follow only their own orders."""
-    order_id = str(parse_id(id, "Order"))
+    order_id = parse_id(id, "Order")
     actor = permissions.signed_in(info)
     live = _live(info)
     await read_model_call(info.context, live.feed.start())
-    current = await read_model_call(info.context, info.context.read.orders.get(order_id))
+    current = await read_model_call(info.context, info.context.read.orders.get(str(order_id)))
     if current is None and not actor.is_admin:
         # An order the read model does not show yet is nobody's as far as this caller can prove.
         raise permissions.forbidden(
@@ -57,12 +58,12 @@ async def order_updated(info: strawberry.Info[Context, None], id: strawberry.ID)
     return _order_changes(live, order_id, current)
 
 
-async def _order_changes(live: LiveServices, order_id: str, last: OrderView | None) -> AsyncIterator[Order]:
-    def watched() -> set[str]:
-        return {order_id} if last is None else {order_id, str(last.customer_id)}
+async def _order_changes(live: LiveServices, order_id: UUID, last: OrderView | None) -> AsyncIterator[Order]:
+    def watched() -> set[UUID]:
+        return {order_id} if last is None else {order_id, last.customer_id}
 
     async for _ in follow_changes(live.feed, "orders", watched):
-        document = await live.orders.load(order_id)
+        document = await live.orders.load(str(order_id))
         if document is not None and document != last:
             last = document
             yield Order.of(document)
@@ -80,7 +81,7 @@ async def product_updated(info: strawberry.Info[Context, None], ids: list[strawb
 
 
 async def _product_changes(live: LiveServices, last: dict[str, ProductView | None]) -> AsyncIterator[Product]:
-    watched = frozenset(last)
+    watched = frozenset(UUID(product_id) for product_id in last)
     async for changed in follow_changes(live.feed, "products", lambda: watched):
         for product_id, document in zip(changed, await live.products.load_many(list(changed)), strict=True):
             if document is not None and document != last[product_id]:

@@ -18,7 +18,6 @@ import asyncio
 import dataclasses
 import logging
 import time
-import uuid
 from collections.abc import AsyncGenerator
 from contextlib import suppress
 from datetime import datetime, timedelta
@@ -37,7 +36,7 @@ from strawberry.utils.aio import aclosing
 from api.auth import LEEWAY_SECONDS, InvalidBearerToken, actor_from_header
 from api.context import Context
 from api.cost import RequestBudget
-from api.observation import Observation, request_error_code
+from api.observation import Observation, observation_of, request_error_code
 from api.services import services_of
 
 logger = logging.getLogger("twofold.requests")
@@ -79,7 +78,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def handle(self) -> None:
         services = services_of(self.context.request)
-        observation = _observation(self.context)
+        observation = observation_of(self.context.request)
         live = self.context.live
         assert live is not None
         started = time.perf_counter()
@@ -144,7 +143,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.close(4403, f"Forbidden: {exc}")
             return
         self.context.actor = actor
-        _observation(self.context).actor = actor.label
+        observation_of(self.context.request).actor = actor.label
         if actor.expires_at is not None:
             self.expiry = asyncio.create_task(self._close_at(actor.expires_at + timedelta(seconds=LEEWAY_SECONDS)))
         await self.send_message({"type": "connection_ack"})
@@ -257,18 +256,10 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 "status": self.close_code if self.close_code is not None else 1000,
                 "actor": observation.actor,
                 "outcome": "ok" if self.close_code in (None, 1000) else "error",
-                "messages": getattr(self, "sent", 0),
+                "messages": self.sent,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
-
-
-def _observation(context: Context) -> Observation:
-    found = context.request.scope.setdefault("state", {}).get("observation")
-    if not isinstance(found, Observation):
-        found = Observation(str(uuid.uuid4()))
-        context.request.scope["state"]["observation"] = found
-    return found
 
 
 def _malformed(message: object) -> str | None:

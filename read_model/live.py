@@ -15,6 +15,7 @@ import asyncio
 import bisect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from uuid import UUID
 
 from read_model.checkpoint import ORIGIN, Checkpoint
 from read_model.consistency import AbstractPublishedProgress
@@ -178,6 +179,7 @@ async def follow_events(
     """Every event after `after`, in commit order, each once the events index shows it: first the backlog
     from the events index, then the window's, with no gap and no repeat at the seam. Never ends."""
     cursor = after
+    wanted = None if aggregate_id is None else UUID(aggregate_id)  # compared as UUIDs: no string per event
     while True:
         taken = await feed.events_after(cursor, limit=page)
         if taken is None:
@@ -189,12 +191,12 @@ async def follow_events(
             continue
         events, cursor = taken
         for event in events:
-            if (aggregate_id is None or str(event.aggregate_id) == aggregate_id) and (not types or event.type in types):
+            if (wanted is None or event.aggregate_id == wanted) and (not types or event.type in types):
                 yield event
 
 
 async def follow_changes(
-    feed: LiveFeed, projection: str, aggregate_ids: Callable[[], Collection[str]]
+    feed: LiveFeed, projection: str, aggregate_ids: Callable[[], Collection[UUID]]
 ) -> AsyncIterator[Sequence[str]]:
     """From now on, the ids among `aggregate_ids()` whose events `projection` has applied, a batch at a
     time, each batch once `projection` shows them. A subscriber slower than the window is given all of its
@@ -204,11 +206,11 @@ async def follow_changes(
         taken = await feed.events_after(cursor, limit=PAGE_EVENTS)
         if taken is None:
             cursor = feed.position()
-            yield list(aggregate_ids())
+            yield [str(each) for each in aggregate_ids()]
             continue
         events, cursor = taken
         wanted = aggregate_ids()
-        touched = [event for event in events if str(event.aggregate_id) in wanted]
+        touched = [event for event in events if event.aggregate_id in wanted]
         if touched:
             await feed.reached(projection, checkpoint_of(touched[-1]))
             yield list(dict.fromkeys(str(event.aggregate_id) for event in touched))

@@ -99,21 +99,20 @@ class Snapshots:
         if search_after is not None:
             body["search_after"] = search_after
         first_page = snapshot is None and search_after is None
+        response: dict[str, Any]
+        opened: str | None = None
         if first_page and not pageable:
             with search_failures(f"{what} failed"):
-                plain: dict[str, Any] = (await self._client.search(index=self._index, body=body)).body
-            raw_hits: list[dict[str, Any]] = plain["hits"]["hits"]
-            page_hits = raw_hits[:size]
-            if backward:
-                page_hits.reverse()
-            return RawPage(page_hits, len(raw_hits) > size, plain, None)
-        response, snapshot = await self.search(body, snapshot, what=what)
+                response = (await self._client.search(index=self._index, body=body)).body
+        else:
+            response, opened = await self.search(body, snapshot, what=what)
         raw: list[dict[str, Any]] = response["hits"]["hits"]
         hits = raw[:size]
         if backward:
             hits.reverse()
         has_more = len(raw) > size
-        return RawPage(hits, has_more, response, self.for_next_page(snapshot, first_page=first_page, has_more=has_more))
+        following = None if opened is None else self.for_next_page(opened, first_page=first_page, has_more=has_more)
+        return RawPage(hits, has_more, response, following)
 
     async def search(self, body: dict[str, Any], snapshot: str | None, *, what: str) -> tuple[dict[str, Any], str]:
         """The response to `body` read from `snapshot` (a new point in time when `None`), and the point in

@@ -34,7 +34,8 @@ class ElasticsearchPublishedProgress(AbstractPublishedProgress):
             # By id, which reads in real time: what the projector published a moment ago is there.
             response = await self._client.mget(index=self._status_alias, ids=ids)
         found = {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
-        return {
-            name: Checkpoint(source["transaction_id"], source["position"]) if source else ORIGIN
-            for name, source in ((name, found.get(f"{self._names.prefix}{name}")) for name in projections)
-        }
+        positions = {}
+        for name in projections:
+            source = found.get(f"{self._names.prefix}{name}")
+            positions[name] = ORIGIN if source is None else Checkpoint(source["transaction_id"], source["position"])
+        return positions

@@ -52,8 +52,6 @@ from write_model import commands
 from write_model.outbox import CommandContext
 
 PER_CONNECTION = 10
-# The products' global ids and their UUIDs, which commands take.
-RAW: dict[str, uuid.UUID] = {}
 SUBSCRIPTION = "subscription($ids: [ID!]!) { productUpdated(ids: $ids) { id version } }"
 CONTEXT = CommandContext(actor="bench", request_id="bench")
 
@@ -69,7 +67,9 @@ def scraped(base: str, name: str, labels: str = "") -> float:
     return sum(float(found) for found in pattern.findall(text))
 
 
-async def subscribe_all(base: str, products: list[str], arrived: dict[tuple[str, int], float]) -> list[Any]:
+async def subscribe_all(
+    base: str, products: list[str], arrived: dict[tuple[str, int], float]
+) -> tuple[list[Any], list[asyncio.Task[None]]]:
     connections = []
     url = base.replace("http://", "ws://") + "/graphql"
     for start in range(0, len(products), PER_CONNECTION):
@@ -94,32 +94,41 @@ async def subscribe_all(base: str, products: list[str], arrived: dict[tuple[str,
             elif message["type"] != "pong":
                 raise SystemExit(f"unexpected message: {message}")
 
-    return [connections, [asyncio.create_task(listen(ws)) for ws in connections]]
+    return connections, [asyncio.create_task(listen(ws)) for ws in connections]
 
 
 def write(
     bus: Any,
-    products: list[str],
+    products: dict[str, uuid.UUID],
     rate: float,
     seconds: float,
     committed: dict[tuple[str, int], tuple[float, Checkpoint]],
 ) -> None:
+    """Restocks `products` (global id → UUID) in turn at `rate` per second, recording each write's commit."""
+    order = list(products)
     started = time.monotonic()
     for number in range(int(rate * seconds)):
         due = started + number / rate
         time.sleep(max(0.0, due - time.monotonic()))
-        product = products[number % len(products)]
-        result = bus.handle(commands.RestockProduct(product_id=RAW[product], quantity=1), CONTEXT)
+        product = order[number % len(order)]
+        result = bus.handle(commands.RestockProduct(product_id=products[product], quantity=1), CONTEXT)
         position = Checkpoint(result.position.transaction_id, result.position.position)
         committed[(product, result.version)] = (time.monotonic(), position)
+
+
+def products_published(es: Elasticsearch, prefix: str) -> Checkpoint | None:
+    """Where the products projection stands, as its projector last published it (`None`: not yet)."""
+    doc = es.options(ignore_status=404).get(index=f"{prefix}projection_status", id=f"{prefix}products")
+    return Checkpoint(doc["_source"]["transaction_id"], doc["_source"]["position"]) if doc.get("found") else None
 
 
 def watch_published(
     es: Elasticsearch, prefix: str, stop: threading.Event, seen: list[tuple[float, Checkpoint]]
 ) -> None:
     while not stop.is_set():
-        doc = es.get(index=f"{prefix}projection_status", id=f"{prefix}products", realtime=True)["_source"]
-        seen.append((time.monotonic(), Checkpoint(doc["transaction_id"], doc["position"])))
+        position = products_published(es, prefix)
+        if position is not None:
+            seen.append((time.monotonic(), position))
         stop.wait(0.01)
 
 
@@ -149,7 +158,7 @@ def main() -> None:
         try:
             wait_until_up(f"{base}/readyz", server)
             bus = bootstrap.build_command_bus(engine)
-            products = []
+            products: dict[str, uuid.UUID] = {}  # global id → UUID, which commands take
             last = None
             for number in range(args.subscriptions):
                 result = bus.handle(
@@ -163,17 +172,14 @@ def main() -> None:
                     ),
                     CONTEXT,
                 )
-                product = to_global_id("Product", result.aggregate_id)
-                RAW[product] = result.aggregate_id
-                products.append(product)
+                products[to_global_id("Product", result.aggregate_id)] = result.aggregate_id
                 last = result.position
             assert last is not None
             deadline = time.monotonic() + 120
+            seeded = Checkpoint(last.transaction_id, last.position)
             while True:  # every product searchable before the measurement
-                doc = es.options(ignore_status=404).get(index=f"{prefix}projection_status", id=f"{prefix}products")
-                if doc.get("found") and Checkpoint(
-                    doc["_source"]["transaction_id"], doc["_source"]["position"]
-                ) >= Checkpoint(last.transaction_id, last.position):
+                position = products_published(es, prefix)
+                if position is not None and position >= seeded:
                     break
                 if time.monotonic() > deadline:
                     raise SystemExit("the projector did not catch up with the seed within 120 s")
@@ -193,11 +199,17 @@ def main() -> None:
 
 
 async def measure(
-    args: argparse.Namespace, base: str, pid: int, bus: Any, products: list[str], es: Elasticsearch, prefix: str
+    args: argparse.Namespace,
+    base: str,
+    pid: int,
+    bus: Any,
+    products: dict[str, uuid.UUID],
+    es: Elasticsearch,
+    prefix: str,
 ) -> dict[str, Any]:
     arrived: dict[tuple[str, int], float] = {}
     idle_before = resident_kib(pid)
-    connections, listeners = await subscribe_all(base, products, arrived)
+    connections, listeners = await subscribe_all(base, list(products), arrived)
     deadline = time.monotonic() + 60
     while scraped(base, "twofold_ws_subscriptions", '{field="productUpdated"}') < len(products):
         if time.monotonic() > deadline:
