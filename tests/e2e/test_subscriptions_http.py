@@ -8,7 +8,7 @@ import json
 import random
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
@@ -284,8 +284,9 @@ def _outbox_after(database_url: str, start: Checkpoint) -> list[str]:
 
 
 @pytest.fixture
-def writers(settings: Settings) -> Iterator[threading.Event]:
-    """Five threads restocking products of their own through the command bus until the event is set."""
+def writers(settings: Settings) -> Iterator[Callable[[], None]]:
+    """Five threads restocking products of their own through the command bus; calling what it yields stops
+    them and returns once every write they began has committed (or failed), so the outbox is final."""
     engine = bootstrap.create_engine(settings)
     bus = bootstrap.build_command_bus(engine)
     context = CommandContext(actor="writer", request_id="w")
@@ -311,16 +312,20 @@ def writers(settings: Settings) -> Iterator[threading.Event]:
     threads = [threading.Thread(target=write, args=(seed,)) for seed in range(5)]
     for thread in threads:
         thread.start()
-    yield stop
-    stop.set()
-    for thread in threads:
-        thread.join()
+
+    def stop_and_wait() -> None:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+    yield stop_and_wait
+    stop_and_wait()
     engine.dispose()
     assert not failures, failures
 
 
 def test_events_resumed_at_random_points_arrive_once_each_in_commit_order_across_an_api_restart(
-    settings: Settings, admin: GraphQLClient, writers: threading.Event
+    settings: Settings, admin: GraphQLClient, writers: Callable[[], None]
 ) -> None:
     rng = random.Random(18)
     start = Checkpoint(*(int(part) for part in _latest_position(admin).split(":")))
@@ -336,7 +341,7 @@ def test_events_resumed_at_random_points_arrive_once_each_in_commit_order_across
                         after = live.next_data("e")["events"]["position"]
                         seen.append(after)
             if life == 1:
-                writers.set()
+                writers()  # a write still in flight would commit after the outbox is read, out of its order
                 expected = _outbox_after(settings.database_url, start)
                 with LiveClient(base, admin_token()) as live:  # the rest, once the writers are done
                     live.subscribe("e", EVENTS, after=after)
