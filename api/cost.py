@@ -21,13 +21,12 @@ operation cost and what is left.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from graphql import (
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -45,7 +44,6 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
-from strawberry.extensions import SchemaExtension
 
 from api._prices import (
     BUCKET_LENGTH,
@@ -218,40 +216,6 @@ class RequestBudget:
             return False
         self.remaining -= cost
         return True
-
-
-class CostLimiter(SchemaExtension):
-    """Prices each operation before it runs, refuses it whole when the request's budget cannot pay for
-    it, and reports the price in `extensions.cost`."""
-
-    def __init__(self, *, paging: Paging) -> None:
-        super().__init__()
-        self.paging = paging
-        self.cost: int | None = None
-        self.budget: RequestBudget | None = None
-        self.remaining = 0  # what the budget held once this operation was paid for (or refused)
-
-    def on_execute(self) -> Iterator[None]:
-        execution = self.execution_context
-        budget = getattr(execution.context, "budget", None)
-        if isinstance(budget, RequestBudget) and execution.graphql_document is not None and execution.result is None:
-            self.budget = budget
-            self.cost = operation_cost(
-                execution.schema._schema,
-                execution.graphql_document,
-                execution.operation_name,
-                execution.variables,
-                self.paging,
-            )
-            if self.cost is not None and not budget.spend(self.cost):
-                execution.result = ExecutionResult(data=None, errors=[over_budget(self.cost, budget)])
-            self.remaining = budget.remaining
-        yield
-
-    def get_results(self) -> dict[str, Any]:
-        if self.cost is None or self.budget is None:
-            return {}
-        return {"cost": {"requested": self.cost, "budget": self.budget.budget, "remaining": self.remaining}}
 
 
 def over_budget(cost: int, budget: RequestBudget, *, what: str = "operation") -> GraphQLError:

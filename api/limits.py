@@ -2,27 +2,18 @@
 
 Tokens are counted while parsing; depth, aliases and the fields once fragments are expanded while
 validating; then, before anything runs, a mutation operation's permissions (api/permissions.py) and every
-operation's cost against the request's budget (api/cost.py). `max_operations` bounds a batch
-(api/schema.py), `max_body_bytes` and the read timeout the request (api/observation.py).
-docs/security.md has the defaults and the errors each limit answers with.
+operation's cost against the request's budget (api/cost.py); the operation pipeline (api/pipeline.py)
+applies them in that order. `max_operations` bounds a batch (api/schema.py), `max_body_bytes` and the
+read timeout the request (api/observation.py). docs/security.md has the defaults and the errors each
+limit answers with.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator
-
 from graphql import ASTValidationRule, DocumentNode, GraphQLSyntaxError, SelectionSetNode, Source, Visitor, visit
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import DisableIntrospection
 
 from api._document_limits import document_limits_rule
-from api.cost import CostLimiter, Paging
-from api.permissions import MutationPermissions
 from api.settings import Settings
 
 
@@ -36,25 +27,14 @@ class _EmptySelections(Visitor):
             self.found = node
 
 
-@functools.lru_cache(maxsize=1000)
-def _empty_selection_at(query: str, document: DocumentNode) -> int | None:
-    """Where the first empty selection set of `document` starts; cached, as the parser's own cache is."""
+def refuse_empty_selection_sets(query: str, document: DocumentNode) -> None:
+    """`{ }` selects nothing; the parser lets it through, and the depth limit would trip over it: a syntax
+    error at the first empty selection set."""
     visitor = _EmptySelections()
     visit(document, visitor)
-    return None if visitor.found is None or visitor.found.loc is None else visitor.found.loc.start
-
-
-class RejectEmptySelectionSets(SchemaExtension):
-    """`{ }` selects nothing; the parser lets it through, and the depth limit would trip over it."""
-
-    def on_parse(self) -> Iterator[None]:
-        yield
-        execution = self.execution_context
-        if execution.graphql_document is None or execution.query is None:
-            return
-        start = _empty_selection_at(execution.query, execution.graphql_document)
-        if start is not None:
-            raise GraphQLSyntaxError(Source(execution.query), start, "A selection set must select at least one field.")
+    if visitor.found is not None and visitor.found.loc is not None:
+        message = "A selection set must select at least one field."
+        raise GraphQLSyntaxError(Source(query), visitor.found.loc.start, message)
 
 
 def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
@@ -72,21 +52,3 @@ def validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     if not settings.introspection:
         rules += DisableIntrospection().validation_rules
     return rules
-
-
-def limit_extensions(settings: Settings) -> list[Callable[[], SchemaExtension] | type[SchemaExtension]]:
-    """The extensions that enforce `settings`' limits, as factories (one instance per operation).
-
-    A new validation rule class per request would defeat the validation cache (its key holds the rules) and
-    cost a full validation each time, as Strawberry's own depth and alias limiters do. So the rules are
-    built once here, and each operation gets an extension that merely adds them.
-    """
-    rules = validation_rules(settings)
-    paging = Paging(default=settings.default_page_size, maximum=settings.max_page_size)
-    return [
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        RejectEmptySelectionSets,
-        lambda: AddValidationRules(rules),
-        MutationPermissions,
-        lambda: CostLimiter(paging=paging),
-    ]

@@ -15,15 +15,12 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.exceptions import MissingQueryError
-from strawberry.extensions import SchemaExtension
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionContext
 
 from api.errors import error_body
 from api.metrics import Metrics
@@ -182,74 +179,43 @@ async def _send_json_error(send: Send, status: int, code: str, message: str) -> 
     await send({"type": "http.response.body", "body": body})
 
 
-class OperationObserver(SchemaExtension):
-    """Gives every error of an operation a code, hides internals when asked, and records the operation.
+def record_operation(metrics: Metrics, execution: ExecutionContext, seconds: float, errors: list[GraphQLError]) -> None:
+    """Counts the operation and its error codes in the metrics, and names both in its request's log line."""
+    codes = [str(error.extensions["code"]) for error in errors if error.extensions and "code" in error.extensions]
+    try:
+        name = execution.operation_name
+    except (AttributeError, RuntimeError, GraphQLError):  # the document did not parse
+        name = None
+    metrics.record_operation(name, seconds, codes)
+    request = getattr(execution.context, "request", None)
+    if request is not None:
+        observation = observation_of(request)
+        observation.operations.append(metrics.operation_label(name))
+        observation.error_codes.extend(codes)
 
-    Codes: the resolver's own (`FORBIDDEN`, `BAD_USER_INPUT`, ...); `GRAPHQL_PARSE_FAILED` and
-    `GRAPHQL_VALIDATION_FAILED` for a document that does not parse or validate (the limits on depth,
-    aliases and tokens among them); `INTERNAL_SERVER_ERROR` for anything unexpected, whose message is
-    replaced by a generic one when `mask_internal_errors` is on (production).
-    """
 
-    def __init__(self, *, metrics: Metrics, mask_internal_errors: bool) -> None:
-        self.metrics = metrics
-        self.mask_internal_errors = mask_internal_errors
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        except GraphQLError as error:
-            # A document that does not parse comes through here as an exception, and becomes the one error
-            # of the response as it is: code it in place.
-            self._record(started, [self._coded(error)])
-            raise
-        except (MissingQueryError, InvalidOperationTypeError, CannotGetOperationTypeError):
-            raise  # the HTTP view answers these with a 400 of its own
-        except Exception as exc:
-            # A fault before execution (a validation rule that crashed, say): a coded internal error, logged.
-            logger.exception("the operation failed before it ran", extra={"error_type": type(exc).__name__})
-            message = INTERNAL_ERROR_MESSAGE if self.mask_internal_errors else f"Internal server error: {exc}"
-            internal = GraphQLError(message, extensions={"code": "INTERNAL_SERVER_ERROR"})
-            self._record(started, [internal])
-            raise internal from exc
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            result.errors = [self._coded(error) for error in result.errors]
-        self._record(started, result.errors if result is not None and result.errors else [])
-
-    def _record(self, started: float, errors: list[GraphQLError]) -> None:
-        execution = self.execution_context
-        codes = [str(error.extensions["code"]) for error in errors if error.extensions and "code" in error.extensions]
-        try:
-            name = execution.operation_name
-        except (AttributeError, RuntimeError, GraphQLError):  # the document did not parse
-            name = None
-        self.metrics.record_operation(name, time.perf_counter() - started, codes)
-        request = getattr(execution.context, "request", None)
-        if request is not None:
-            observation = observation_of(request)
-            observation.operations.append(self.metrics.operation_label(name))
-            observation.error_codes.extend(codes)
-
-    def _coded(self, error: GraphQLError) -> GraphQLError:
-        if error.extensions and "code" in error.extensions:
-            return error
-        if error.path is None:
-            # Not raised while resolving a field: the request itself is at fault, and the message says how.
-            error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}
-            return error
-        if not self.mask_internal_errors:
-            error.extensions = {**(error.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
-            return error
-        return GraphQLError(
-            INTERNAL_ERROR_MESSAGE,
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR"},
-        )
+def coded(error: GraphQLError, *, mask_internal_errors: bool) -> GraphQLError:
+    """`error` with a code: its own (`FORBIDDEN`, `BAD_USER_INPUT`, ...); `GRAPHQL_PARSE_FAILED`,
+    `GRAPHQL_VALIDATION_FAILED` or `BAD_USER_INPUT` for a request at fault (`request_error_code`);
+    `INTERNAL_SERVER_ERROR` for anything unexpected, whose message is replaced by a generic one when
+    `mask_internal_errors` is on (production)."""
+    if error.extensions and "code" in error.extensions:
+        return error
+    if error.path is None:
+        # Not raised while resolving a field: the request itself is at fault, and the message says how.
+        error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}
+        return error
+    if not mask_internal_errors:
+        error.extensions = {**(error.extensions or {}), "code": "INTERNAL_SERVER_ERROR"}
+        return error
+    return GraphQLError(
+        INTERNAL_ERROR_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR"},
+    )
 
 
 def request_error_code(error: GraphQLError) -> str:

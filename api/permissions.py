@@ -4,7 +4,7 @@ Anonymous callers may read the catalog and register; a customer may act on and r
 customer record and orders; an admin may do everything. Asking for a protected field without a token is
 `UNAUTHENTICATED` (the response is then HTTP 401); asking with a token that does not allow it is `FORBIDDEN`.
 
-A mutation operation is checked whole before any of its fields runs (`MutationPermissions`): when the
+A mutation operation is checked whole before any of its fields runs (`mutation_refusal`): when the
 caller may not run one of them, or a customer places an order for or changes the record of someone else,
 none runs, so a refused request writes nothing. Whose order an action is on takes the write model's record,
 so that is checked as the action runs; the fields before it have run, and the answer lists what they wrote
@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import strawberry
 from graphql import (
     DocumentNode,
-    ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -32,7 +31,6 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
-from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from api.auth import Actor, Role
@@ -93,27 +91,23 @@ def refusal(actor: Actor, mutation: str) -> GraphQLError | None:
     return None
 
 
-class MutationPermissions(SchemaExtension):
-    """Refuses a mutation operation before any of its fields runs when the caller may not run one of them."""
-
-    def on_execute(self) -> Iterator[None]:
-        execution = self.execution_context
-        actor = getattr(execution.context, "actor", None)
-        document = execution.graphql_document
-        if isinstance(actor, Actor) and document is not None:
-            fields = mutation_fields(document, execution.operation_name)
-            # Only a customer can act for someone else: nobody else's arguments need reading.
-            acting_for = (
-                _customers_named(execution.schema._schema, document, execution, fields)
-                if actor.role is Role.CUSTOMER
-                else {}
-            )
-            for field in fields:
-                error = refusal(actor, field.name.value) or _someone_elses(actor, acting_for.get(id(field)))
-                if error is not None:
-                    execution.result = ExecutionResult(data=None, errors=[error])
-                    break
-        yield
+def mutation_refusal(execution: ExecutionContext) -> GraphQLError | None:
+    """Why a mutation operation is refused whole before any of its fields runs (the caller may not run one
+    of them, or a customer acts for someone else); `None` when it may run, and for any other operation."""
+    actor = getattr(execution.context, "actor", None)
+    document = execution.graphql_document
+    if not isinstance(actor, Actor) or document is None:
+        return None
+    fields = mutation_fields(document, execution.operation_name)
+    # Only a customer can act for someone else: nobody else's arguments need reading.
+    acting_for = (
+        _customers_named(execution.schema._schema, document, execution, fields) if actor.role is Role.CUSTOMER else {}
+    )
+    for field in fields:
+        error = refusal(actor, field.name.value) or _someone_elses(actor, acting_for.get(id(field)))
+        if error is not None:
+            return error
+    return None
 
 
 # The mutations a customer may run only for themself, and the argument naming the customer they act for.

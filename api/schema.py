@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api import subscriptions
-from api.limits import limit_extensions
 from api.metrics import Metrics
 from api.mutations import customers as customer_mutations
 from api.mutations import orders as order_mutations
 from api.mutations import products as product_mutations
-from api.mutations._dispatch import WritesReported
-from api.observation import OperationObserver
+from api.pipeline import OperationPipeline, Policy
 from api.queries import customers as customer_queries
 from api.queries import events as event_queries
 from api.queries import node as node_queries
@@ -133,16 +130,8 @@ class TwofoldSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None, metrics: Metrics | None = None) -> strawberry.Schema:
     """The served schema; with `settings`, with its limits, introspection switch and error policy."""
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = []
-    max_operations = 1
-    if settings is not None:
-        observed = metrics or Metrics()
-        max_operations = settings.max_operations
-        # Factories, not instances: Strawberry gives each operation its own extension objects.
-        extensions += limit_extensions(settings)
-        extensions.append(lambda: OperationObserver(metrics=observed, mask_internal_errors=settings.production))
-    # Bounded caches, shared across requests (keyed by maxsize inside Strawberry).
-    extensions += [WritesReported, lambda: ParserCache(maxsize=1000), lambda: ValidationCache(maxsize=1000)]
+    policy = Policy.of(settings, metrics)
+    max_operations = 1 if settings is None else settings.max_operations
     schema = TwofoldSchema(
         query=Query,
         mutation=Mutation,
@@ -161,7 +150,8 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
             ProductUnavailable,
             InvalidTransition,
         ],
-        extensions=extensions,
+        # A factory, not an instance: Strawberry gives each operation its own (api/pipeline.py).
+        extensions=[lambda: OperationPipeline(policy)],
         config=StrawberryConfig(scalar_map=SCALARS, batching_config={"max_operations": max_operations}),
     )
     schema.hide_suggestions = settings is not None and not settings.introspection

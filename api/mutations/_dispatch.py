@@ -3,22 +3,20 @@
 The write model's expected failures become the contract's error types here, one small function each, so a
 resolver lists exactly the errors its union allows. Unexpected failures become top-level errors with a code.
 
-What each command of a mutation operation wrote is recorded as it commits (`WritesReported`): a later
-field's top-level error nulls the whole `data` (root mutation fields are non-null), and the answer must
-still say what was written.
+What each command of a mutation operation wrote is recorded as it commits (`record_writes`; the operation
+pipeline, api/pipeline.py, reports it in `extensions.written`): a later field's top-level error nulls the
+whole `data` (root mutation fields are non-null), and the answer must still say what was written.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import anyio.to_thread
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from api.consistency import encode_token
 from api.context import Context
@@ -71,27 +69,14 @@ async def dispatch(
 _written: ContextVar[list[dict[str, Any]] | None] = ContextVar("written", default=None)
 
 
-class WritesReported(SchemaExtension):
-    """When a mutation operation's `data` is null, yet some of its fields wrote before another failed,
-    `extensions.written` lists what they wrote: `field` (its alias, if any), `id`, `version` and
-    `consistencyToken`. A response never reports less than what was written."""
+def record_writes(log: list[dict[str, Any]]) -> Token[list[dict[str, Any]] | None]:
+    """From now on in this task, the writes of its mutation fields go to `log`: `field` (its alias, if
+    any), `id`, `version` and `consistencyToken`. `stop_recording_writes(token)` ends it."""
+    return _written.set(log)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.log: list[dict[str, Any]] = []
 
-    def on_execute(self) -> Iterator[None]:
-        token = _written.set(self.log)
-        try:
-            yield
-        finally:
-            _written.reset(token)
-
-    def get_results(self) -> dict[str, Any]:
-        result = self.execution_context.result
-        if self.log and (result is None or result.data is None):
-            return {"written": self.log}
-        return {}
+def stop_recording_writes(token: Token[list[dict[str, Any]] | None]) -> None:
+    _written.reset(token)
 
 
 def _aggregate_type(command: Command) -> str:

@@ -8,7 +8,8 @@ from prometheus_client import generate_latest
 
 from api.errors import graphql_error
 from api.metrics import MAX_OPERATION_LABELS, Metrics
-from api.observation import INTERNAL_ERROR_MESSAGE, OperationObserver
+from api.observation import INTERNAL_ERROR_MESSAGE
+from api.pipeline import Documents, Observing, OperationPipeline, Policy
 
 
 @strawberry.type
@@ -32,9 +33,8 @@ class Query:
 
 def run(query: str, *, mask: bool, metrics: Metrics | None = None) -> list[tuple[str, str]]:
     observed = metrics or Metrics()
-    schema = strawberry.Schema(
-        Query, extensions=[lambda: OperationObserver(metrics=observed, mask_internal_errors=mask)]
-    )
+    policy = Policy(Documents(max_tokens=None), observing=Observing(observed, mask_internal_errors=mask))
+    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(policy)])
     result = asyncio.run(schema.execute(query))
     return [(error.message, (error.extensions or {}).get("code", "")) for error in result.errors or []]
 
@@ -82,3 +82,41 @@ def test_operation_names_cannot_grow_the_metrics_without_bound() -> None:
     assert len(labels) == MAX_OPERATION_LABELS + 1
     assert "other" in labels
     assert metrics.operation_label("not a name!") == "other"
+
+
+def test_a_document_is_parsed_and_validated_once_however_often_it_is_asked() -> None:
+    documents = Documents(max_tokens=None, maxsize=2)
+    policy = Policy(documents)
+    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(policy)])
+    for _ in range(3):
+        assert asyncio.run(schema.execute("{ fine }")).data == {"fine": 1}
+        [error] = asyncio.run(schema.execute("{ nothing }")).errors or []
+        assert "Cannot query field 'nothing'" in error.message
+    info = documents.get.cache_info()
+    assert (info.misses, info.hits, info.currsize) == (2, 4, 2)
+
+
+def test_the_document_cache_keeps_at_most_its_size_and_never_a_document_that_fails_to_parse() -> None:
+    documents = Documents(max_tokens=None, maxsize=2)
+    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(Policy(documents))])
+    for query in ("{ fine }", "{ a: fine }", "{ b: fine }", "{ fine ", "{ }"):
+        asyncio.run(schema.execute(query))
+    assert documents.get.cache_info().currsize == 2
+    assert asyncio.run(schema.execute("{ fine ")).errors  # still refused: a failure is not cached
+
+
+def test_an_empty_selection_set_and_a_document_over_the_token_limit_do_not_parse() -> None:
+    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(Policy(Documents(max_tokens=5)))])
+    [empty] = asyncio.run(schema.execute("{ }")).errors or []
+    assert "A selection set must select at least one field." in empty.message
+    [long] = asyncio.run(schema.execute("{ a: fine b: fine c: fine }")).errors or []
+    assert "Document contains more than 5 tokens" in long.message
+
+
+def test_one_request_cannot_change_the_validation_errors_the_next_one_gets() -> None:
+    documents = Documents(max_tokens=None)
+    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(Policy(documents))])
+    first = asyncio.run(schema.execute("{ nothing }"))
+    assert first.errors is not None
+    first.errors.append(first.errors[0])
+    assert len(asyncio.run(schema.execute("{ nothing }")).errors or []) == 1
