@@ -21,6 +21,7 @@ from api.metrics import Metrics
 from api.migrate import head_revision
 from api.observation import RequestObserver
 from api.pagination import Cursors
+from api.persisted_queries import PersistedQueries
 from api.schema import build_schema
 from api.services import ApiServices
 from api.settings import Settings
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             head_revision=head_revision(),
             write_threads=anyio.CapacityLimiter(bootstrap.WRITE_THREADS),
             live=live,
+            persisted_queries=PersistedQueries(settings.persisted_queries_max_bytes),
         )
         try:
             yield {}
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         build_schema(settings, app_metrics),
         # GraphiQL needs introspection: the two go on and off together (on in development, off in production).
         graphql_ide="graphiql" if settings.introspection else None,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,
         # Subscriptions: graphql-transport-ws only (the legacy graphql-ws lets a client skip connection_init).
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),

@@ -1,16 +1,24 @@
 """The `/graphql` endpoint: Strawberry's ASGI view, with our authentication, error bodies and GraphiQL page.
 
+Queries come as a JSON POST, or as a GET (`?query=`, `variables`, `operationName`, `extensions`) that a
+shared cache may keep when it is anonymous; either may name its query by hash (automatic persisted
+queries, api/persisted_queries.py). Answers are encoded with orjson.
+
 Every refusal is JSON in the GraphQL error shape, `{"errors": [{"message", "extensions": {"code"}}]}`:
-400 `BAD_REQUEST` (malformed JSON, no query, too many operations), 401 `UNAUTHENTICATED` (a bad token, or
-a field that needs one without it), 405 `METHOD_NOT_ALLOWED`, 415 `UNSUPPORTED_MEDIA_TYPE` (a POST that is
-not `application/json`). docs/security.md lists them with the limits.
+400 `BAD_REQUEST` (malformed JSON, no query, too many operations, a bad persisted query), 401
+`UNAUTHENTICATED` (a bad token, or a field that needs one without it), 405 `METHOD_NOT_ALLOWED` (a
+mutation over GET, a method other than GET and POST), 414 `URI_TOO_LONG`, 415 `UNSUPPORTED_MEDIA_TYPE` (a
+POST that is not `application/json`). docs/security.md lists them with the limits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from typing import Any
 
+import orjson
 import strawberry
 from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -19,6 +27,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.types import QueryParams
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from api import graphiql_page
@@ -27,6 +37,7 @@ from api.context import Context
 from api.cost import Paging, RequestBudget, batch_cost, over_budget
 from api.errors import error_body
 from api.observation import Observation, observation_of, request_id
+from api.persisted_queries import BadPersistedQuery, not_found, requested_hash, resolve
 from api.services import services_of
 from api.websocket import BoundedWebSocketAdapter, TransportHandler
 
@@ -35,9 +46,12 @@ _CODES = {
     401: "UNAUTHENTICATED",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
+    414: "URI_TOO_LONG",
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="twofold"'}
+# A GET's query string: more than proxies and CDNs pass on; a longer query goes by POST, or by its hash.
+MAX_QUERY_STRING_BYTES = 32 * 1024
 
 
 class TwofoldGraphQL(GraphQL[Context, None]):
@@ -57,6 +71,9 @@ class TwofoldGraphQL(GraphQL[Context, None]):
         try:
             if request.method == "POST" and not _is_json(request.headers.get("content-type", "")):
                 raise HTTPException(415, "Send the GraphQL request as JSON: Content-Type: application/json.")
+            if len(scope["query_string"]) > MAX_QUERY_STRING_BYTES:
+                limit = MAX_QUERY_STRING_BYTES
+                raise HTTPException(414, f"The URL's query is over {limit} bytes: send the request with POST.")
             response = await self.run(request)
         except ClientDisconnect:
             observation_of(request).error_codes.append("CLIENT_DISCONNECTED")
@@ -65,6 +82,8 @@ class TwofoldGraphQL(GraphQL[Context, None]):
             code = _CODES.get(exc.status_code, "BAD_REQUEST")
             observation_of(request).error_codes.append(code)
             response = error_response(exc.status_code, code, exc.reason)
+            if exc.status_code == 405:
+                response.headers["Allow"] = "GET, POST"
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
@@ -104,7 +123,21 @@ class TwofoldGraphQL(GraphQL[Context, None]):
         root_value: None,
         sub_response: Response,
     ) -> Any:
-        """A batch is priced whole before any of it runs: over the request's budget, none of it runs."""
+        """Persisted queries are resolved first; then a batch is priced whole before any of it runs: over the
+        request's budget, none of it runs. A GET's answer says how long a shared cache may keep it."""
+        store = services_of(request).persisted_queries
+        try:
+            if isinstance(request_data, list):
+                request_data = [_with_query(item, resolve(item.query, item.extensions, store)) for item in request_data]
+            else:
+                request_data = _with_query(request_data, resolve(request_data.query, request_data.extensions, store))
+        except BadPersistedQuery as exc:
+            raise HTTPException(400, str(exc)) from None
+        if request.method == "GET":
+            anonymous = "authorization" not in request.headers
+            max_age = context.settings.get_max_age_seconds
+            sub_response.headers["Cache-Control"] = f"public, max-age={max_age}" if anonymous else "private, no-store"
+            sub_response.headers["Vary"] = "Authorization, Accept"
         if isinstance(request_data, list) and isinstance(self.schema, strawberry.Schema):
             settings = context.settings
             total = batch_cost(
@@ -127,6 +160,53 @@ class TwofoldGraphQL(GraphQL[Context, None]):
             sub_response=sub_response,
         )
 
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: Any,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """`PersistedQueryNotFound` for a hash this process does not hold; 405 for a mutation over GET."""
+        if request_data.query is None and requested_hash(request_data.extensions) is not None:
+            error = not_found()
+            observation_of(request).error_codes.append(str((error.extensions or {})["code"]))
+            return ExecutionResult(data=None, errors=[error])
+        try:
+            return await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+        except HTTPException as exc:
+            if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, "Only queries may be sent with GET: send mutations with POST.") from None
+            raise
+
+    def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
+        """A GET's parameters; `variables` and `extensions`, when given, must be JSON objects."""
+        data: dict[str, Any] = dict(params)
+        for name in ("variables", "extensions"):
+            raw = data.pop(name, None)
+            if not raw:
+                continue
+            try:
+                value = json.loads(raw)
+            except (ValueError, RecursionError):
+                value = None
+            if not isinstance(value, dict):
+                raise HTTPException(400, f"The `{name}` parameter must be a JSON object.")
+            data[name] = value
+        return data
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
     def parse_json(self, data: str | bytes) -> Any:
         """The body, which must be one JSON object (an operation) or a non-empty array of them (a batch)."""
         try:
@@ -142,7 +222,7 @@ class TwofoldGraphQL(GraphQL[Context, None]):
         raise HTTPException(400, "The body must be a JSON object, or a non-empty array of them for a batch.")
 
     def should_render_graphql_ide(self, request: Any) -> bool:
-        # Queries over GET are off, so a browser's GET is always for the page, `?query=` included.
+        # A browser's GET is for the page, `?query=` included (GraphiQL reads it); clients ask for JSON.
         return bool(request.method == "GET" and "text/html" in request.headers.get("accept", ""))
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -152,6 +232,8 @@ class TwofoldGraphQL(GraphQL[Context, None]):
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         response = super().create_response(response_data, sub_response)
+        if "cache-control" in response.headers and _has_errors(response_data):
+            response.headers["Cache-Control"] = "no-store"  # an error, PersistedQueryNotFound among them, is not kept
         if _needs_token(response_data):
             # A field that needs a token was asked for without one: HTTP says so too, the body says which.
             response.status_code = 401
@@ -161,7 +243,7 @@ class TwofoldGraphQL(GraphQL[Context, None]):
 
 def error_response(status: int, code: str, message: str) -> Response:
     body = error_body(code, message)
-    headers = _CHALLENGE if status == 401 else None
+    headers = {"Cache-Control": "no-store", **(_CHALLENGE if status == 401 else {})}
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
@@ -179,6 +261,14 @@ def _media_type_in_lowercase(scope: Scope) -> Scope:
 
     headers = [(name, lowered(value) if name == b"content-type" else value) for name, value in scope["headers"]]
     return {**scope, "headers": headers}
+
+
+def _with_query(data: GraphQLRequestData, query: str | None) -> GraphQLRequestData:
+    return data if query is data.query else dataclasses.replace(data, query=query)
+
+
+def _has_errors(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:
+    return any(response.get("errors") for response in (data if isinstance(data, list) else [data]))
 
 
 def _needs_token(data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]) -> bool:

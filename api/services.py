@@ -13,6 +13,7 @@ from elasticsearch import AsyncElasticsearch
 from starlette.requests import HTTPConnection
 
 from api.pagination import Cursors
+from api.persisted_queries import PersistedQueries
 from api.settings import Settings
 from read_model.ports import ReadModel
 from write_model.bus import CommandBus
@@ -40,6 +41,8 @@ class ApiServices:
     write_threads: anyio.CapacityLimiter
     # What the process's subscriptions share: its one watcher of the projections' progress.
     live: LiveServices
+    # The query texts automatic persisted queries name by hash, this process's (api/persisted_queries.py).
+    persisted_queries: PersistedQueries
 
 
 def services_of(connection: HTTPConnection) -> ApiServices:

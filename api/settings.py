@@ -74,6 +74,10 @@ class Settings:
     ws_allowed_origins: tuple[str, ...] = ()
     # How often the process's one watcher reads the projections' published positions.
     live_poll_seconds: float = 0.05
+    # Automatic persisted queries (docs/persisted-queries.md): the query texts one process keeps by hash.
+    persisted_queries_max_bytes: int = 8 * 1024 * 1024
+    # How long a shared cache may serve an anonymous query sent with GET (0: revalidate every time).
+    get_max_age_seconds: int = 5
 
     @property
     def production(self) -> bool:
@@ -137,6 +141,10 @@ class Settings:
             ws_max_message_bytes=int(_number(env, "TWOFOLD_WS_MAX_MESSAGE_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024)),
             ws_allowed_origins=_origins(env, "TWOFOLD_WS_ALLOWED_ORIGINS"),
             live_poll_seconds=_number(env, "TWOFOLD_LIVE_POLL_INTERVAL", 0.05, 0.01, 10.0),
+            persisted_queries_max_bytes=int(
+                _number(env, "TWOFOLD_PERSISTED_QUERIES_MAX_BYTES", 8 * 1024 * 1024, 0, 1024 * 1024 * 1024)
+            ),
+            get_max_age_seconds=int(_number(env, "TWOFOLD_GET_MAX_AGE", 5, 0, 86_400)),
         )
         if settings.default_page_size > settings.max_page_size:
             raise SettingsError("TWOFOLD_DEFAULT_PAGE_SIZE must not exceed TWOFOLD_MAX_PAGE_SIZE")

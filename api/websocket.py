@@ -18,7 +18,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import suppress
 from datetime import datetime, timedelta
 
@@ -27,7 +27,7 @@ from graphql.language import FieldNode, OperationDefinitionNode
 from graphql.utilities import get_operation_ast
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
-from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived, WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage, Message
 from strawberry.types.execution import ExecutionResult, PreExecutionError
@@ -54,7 +54,14 @@ class MessageTooBig(Exception):
 
 
 class BoundedWebSocketAdapter(ASGIWebSocketAdapter):
-    """Reads each message as text, refusing one longer than the connection's limit before decoding it."""
+    """Reads each message as text, refusing one longer than the connection's limit before decoding it, and
+    sends each as text: graphql-transport-ws messages are text frames, whatever bytes the encoder makes."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
     async def iter_json(self, *, ignore_parsing_errors: bool = False) -> AsyncGenerator[object, None]:
         limit = services_of(self.ws).settings.ws_max_message_bytes

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import jwt
@@ -58,6 +59,7 @@ class Case:
     method: str = "POST"
     message: str = ""
     chunked: bool = False  # sent without Content-Length, so only counting the body as it streams can stop it
+    params: str = ""  # the URL's query string, for GET
 
     @classmethod
     def query(cls, name: str, query: str, status: int, code: str, message: str = "", **variables: object) -> Case:
@@ -119,7 +121,74 @@ CASES = [
     Case("wrong content type", 415, "UNSUPPORTED_MEDIA_TYPE", PRODUCTS.encode(), {"content-type": "text/plain"}),
     Case("form post", 415, "UNSUPPORTED_MEDIA_TYPE", b"query=x", {"content-type": "application/x-www-form-urlencoded"}),
     Case("PUT", 405, "METHOD_NOT_ALLOWED", b"{}", method="PUT"),
-    Case("a query over GET", 400, "BAD_REQUEST", method="GET", headers={"accept": "application/json"}),
+    Case("a GET with no query", 400, "BAD_REQUEST", method="GET", headers={"accept": "application/json"}),
+    Case(
+        "a mutation over GET",
+        405,
+        "METHOD_NOT_ALLOWED",
+        method="GET",
+        headers={"accept": "application/json"},
+        params=urlencode(
+            {"query": 'mutation { registerCustomer(input: {email: "g@x.io", name: "G"}) { __typename } }'}
+        ),
+        message="send mutations with POST",
+    ),
+    Case(
+        "GET variables that are not an object",
+        400,
+        "BAD_REQUEST",
+        method="GET",
+        headers={"accept": "application/json"},
+        params=urlencode({"query": PRODUCTS, "variables": "[1]"}),
+        message="`variables` parameter must be a JSON object",
+    ),
+    Case(
+        "GET extensions that are not JSON",
+        400,
+        "BAD_REQUEST",
+        method="GET",
+        headers={"accept": "application/json"},
+        params=urlencode({"query": PRODUCTS, "extensions": "{persistedQuery"}),
+        message="`extensions` parameter must be a JSON object",
+    ),
+    Case(
+        "a 40 kB URL",
+        414,
+        "URI_TOO_LONG",
+        method="GET",
+        headers={"accept": "application/json"},
+        params=urlencode({"query": "{" + "a" * 40_000 + "}"}),
+    ),
+    Case(
+        "a persisted query of version 2",
+        400,
+        "BAD_REQUEST",
+        json.dumps({"extensions": {"persistedQuery": {"version": 2, "sha256Hash": "0" * 64}}}).encode(),
+        message="Unsupported persisted query version",
+    ),
+    Case(
+        "a persisted query whose hash is not hexadecimal",
+        400,
+        "BAD_REQUEST",
+        json.dumps({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "Z" * 64}}}).encode(),
+        message="64 lowercase hexadecimal digits",
+    ),
+    Case(
+        "a persisted query whose hash is not its query's",
+        400,
+        "BAD_REQUEST",
+        json.dumps(
+            {"query": PRODUCTS, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}}
+        ).encode(),
+        message="does not match the query",
+    ),
+    Case(
+        "persistedQuery that is not an object",
+        400,
+        "BAD_REQUEST",
+        json.dumps({"query": PRODUCTS, "extensions": {"persistedQuery": "yes"}}).encode(),
+        message="must be an object",
+    ),
     Case("1 MB query", 413, "PAYLOAD_TOO_LARGE", json.dumps({"query": "{" + " " * 1_000_000 + "}"}).encode()),
     Case(
         "1 MB query, chunked",
@@ -389,7 +458,8 @@ def send(server: str, case: Case) -> httpx.Response:
     content: bytes | Iterator[bytes] = case.body
     if case.chunked:
         content = iter([case.body[start : start + 16_384] for start in range(0, len(case.body), 16_384)])
-    return httpx.request(case.method, f"{server}/graphql", content=content, headers=case.headers, timeout=30)
+    url = f"{server}/graphql" + (f"?{case.params}" if case.params else "")
+    return httpx.request(case.method, url, content=content, headers=case.headers, timeout=30)
 
 
 def codes_of(response: httpx.Response) -> list[str]:

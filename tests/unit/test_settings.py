@@ -67,6 +67,9 @@ def test_introspection_can_be_turned_on_in_production_and_off_in_development() -
         ({**BASE, "TWOFOLD_WS_ALLOWED_ORIGINS": "shop.example"}, "TWOFOLD_WS_ALLOWED_ORIGINS must list origins"),
         ({**BASE, "TWOFOLD_WS_ALLOWED_ORIGINS": "https://a.example/path"}, "must list origins"),
         ({**BASE, "TWOFOLD_LIVE_POLL_INTERVAL": "0.001"}, "TWOFOLD_LIVE_POLL_INTERVAL must be between"),
+        ({**BASE, "TWOFOLD_PERSISTED_QUERIES_MAX_BYTES": "-1"}, "TWOFOLD_PERSISTED_QUERIES_MAX_BYTES must be between"),
+        ({**BASE, "TWOFOLD_PERSISTED_QUERIES_MAX_BYTES": "lots"}, "TWOFOLD_PERSISTED_QUERIES_MAX_BYTES must be"),
+        ({**BASE, "TWOFOLD_GET_MAX_AGE": "86401"}, "TWOFOLD_GET_MAX_AGE must be between"),
         ({**BASE, "TWOFOLD_MAX_OPEN_SEARCHES": "0"}, "TWOFOLD_MAX_OPEN_SEARCHES must be between"),
     ],
 )
