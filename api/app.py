@@ -17,7 +17,7 @@ from api import bootstrap, graphiql_page
 from api.graphql_view import TwofoldGraphQL
 from api.health import healthz, metrics, readyz
 from api.live import build_live_services
-from api.metrics import Metrics
+from api.metrics import Metrics, worker_stopped
 from api.migrate import head_revision
 from api.observation import RequestObserver
 from api.pagination import Cursors
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             await search_client.close()
             engine.dispose()
             health_engine.dispose()
+            worker_stopped()
 
     graphql = TwofoldGraphQL(
         build_schema(settings, app_metrics),

@@ -11,10 +11,13 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from api import _projector_commands, _saga_commands, logs
+from api.metrics import MULTIPROCESS_DIRECTORY
 from api.settings import Environment, Settings, SettingsError, jwt_secret
 
 logger = logging.getLogger("twofold")
@@ -27,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the GraphQL API (GraphiQL at /graphql in development)")
     serve.add_argument("--host", help="address to bind (default: TWOFOLD_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (default: TWOFOLD_PORT or 8000)")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="API processes sharing the port (default 1; metrics are summed across them)",
+    )
 
     commands.add_parser("project", help="run the projector: tail the outbox into Elasticsearch until stopped")
     saga = commands.add_parser(
@@ -104,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"twofold: {exc}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return _serve(settings, args.host, args.port)
+        return _serve(settings, args.host, args.port, args.workers)
     if args.command == "project":
         return _projector_commands.project(settings)
     if args.command == "migrate":
@@ -129,29 +138,49 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1) -> int:
     import uvicorn
-
-    from api._http_protocol import protocol_with_header_timeout
-    from api.app import create_app
 
     bind_host, bind_port = host or settings.host, port or settings.port
     if settings.introspection:
         print(f"GraphiQL: http://{bind_host}:{bind_port}/graphql", flush=True)
     # Our own request log (api/observation.py) replaces uvicorn's access log; its other lines stay, as JSON.
-    uvicorn.run(
-        create_app(settings),
-        host=bind_host,
-        port=bind_port,
-        log_config=None,
-        access_log=False,
-        http=protocol_with_header_timeout(settings.read_timeout_seconds),
+    options: dict[str, Any] = {
+        "host": bind_host,
+        "port": bind_port,
+        "log_config": None,
+        "access_log": False,
         # The WebSocket transport refuses a longer frame itself (close 1009) before buffering it whole.
-        ws_max_size=settings.ws_max_message_bytes * 4,
-        ws_ping_interval=20.0,
-        ws_ping_timeout=20.0,
-    )
+        "ws_max_size": settings.ws_max_message_bytes * 4,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+    }
+    if workers == 1:
+        from api._http_protocol import protocol_with_header_timeout
+        from api.app import create_app
+
+        http = protocol_with_header_timeout(settings.read_timeout_seconds)
+        uvicorn.run(create_app(settings), http=http, **options)
+        return 0
+    # Several processes: uvicorn spawns them and they load the app by name (api/_worker.py). Their metrics
+    # go to files in one directory, which /metrics sums (api/metrics.py); it starts empty each time.
+    with tempfile.TemporaryDirectory(prefix="twofold-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIRECTORY] = directory
+        uvicorn.run(
+            "api._worker:application",
+            factory=True,
+            workers=workers,
+            http="api._worker:HeaderTimeoutProtocol",
+            **options,
+        )
     return 0
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return value
 
 
 def _count(text: str) -> int:

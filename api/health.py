@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.metrics import CONTENT_TYPE
+from api.metrics import CONTENT_TYPE, exposition
 from api.services import services_of
 from read_model.adapters.readiness import check_search
 from read_model.checkpoint import ProjectionState
@@ -110,5 +110,5 @@ async def metrics(request: Request) -> Response:
         states = consumers = None
     projector = CollectorRegistry(auto_describe=True)
     projector.register(_ProjectionFigures(states, consumers))
-    body = generate_latest(app_metrics.registry) + generate_latest(projector)
+    body = exposition(app_metrics) + generate_latest(projector)
     return Response(body, media_type=CONTENT_TYPE)

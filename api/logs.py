@@ -1,6 +1,7 @@
 """Logs as JSON lines, one object per record: what operators' log pipelines parse without guessing.
 
-Every line has `time` (UTC, ISO 8601), `level`, `logger` and `message`; a record's `extra` fields (the
+Every line has `time` (UTC, ISO 8601), `level`, `logger`, `message` and `pid` (which process wrote it:
+with `twofold serve --workers N`, which worker); a record's `extra` fields (the
 request log's `request_id`, `operation`, `duration_ms`, `actor`, `outcome`, `status`) become keys of their
 own, and an exception its `exception` text.
 """
@@ -29,6 +30,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):

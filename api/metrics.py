@@ -1,19 +1,25 @@
 """Prometheus metrics: GraphQL requests, latency and errors by operation and code.
 
 Request metrics live in a registry of the application's own (not the process-wide default), so two apps in
-one process, as in tests, never share counts. The `/metrics` endpoint (api/health.py) adds the projector's
+one process, as in tests, never share counts. Under `twofold serve --workers N` each worker writes its
+figures to files in `PROMETHEUS_MULTIPROC_DIR` (Prometheus' multi-process mode), and `/metrics`, whichever
+worker answers it, sums them: counters and histograms over every worker that ran, gauges over the live
+ones. The `/metrics` endpoint (api/health.py) adds the projector's
 figures, read at scrape time from the projection status the projector publishes to Elasticsearch, so it
 shows the projector of this deployment whichever process runs it.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# Set by `twofold serve --workers N` for its workers: where each writes its figures.
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 # Operation names come from clients: only this many distinct ones get a label of their own, the rest
 # share "other", so a hostile client cannot grow the metrics without bound.
 MAX_OPERATION_LABELS = 200
@@ -54,10 +60,17 @@ class Metrics:
             registry=self.registry,
         )
         self.ws_connections = Gauge(
-            "twofold_ws_connections", "Open WebSocket connections (graphql-transport-ws).", registry=self.registry
+            "twofold_ws_connections",
+            "Open WebSocket connections (graphql-transport-ws).",
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.ws_subscriptions = Gauge(
-            "twofold_ws_subscriptions", "Running subscriptions, by field.", ["field"], registry=self.registry
+            "twofold_ws_subscriptions",
+            "Running subscriptions, by field.",
+            ["field"],
+            registry=self.registry,
+            multiprocess_mode="livesum",
         )
         self.ws_messages = Counter(
             "twofold_ws_messages_sent",
@@ -96,3 +109,19 @@ class Metrics:
         self.latency.labels(label).observe(seconds)
         for code in codes:
             self.errors.labels(code).inc()
+
+
+def exposition(metrics: Metrics) -> bytes:
+    """The request metrics in Prometheus' text format: this process's, or, with several workers, all of
+    theirs summed."""
+    if not os.environ.get(MULTIPROCESS_DIRECTORY):
+        return generate_latest(metrics.registry)
+    summed = CollectorRegistry()
+    multiprocess.MultiProcessCollector(summed)  # type: ignore[no-untyped-call]
+    return generate_latest(summed)
+
+
+def worker_stopped() -> None:
+    """Drops a stopping worker's live gauges from the sums (its counters stay: they happened)."""
+    if os.environ.get(MULTIPROCESS_DIRECTORY):
+        multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

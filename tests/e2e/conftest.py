@@ -96,10 +96,12 @@ def _projector_prepared(settings: Settings) -> bool:
 
 
 @contextlib.contextmanager
-def running_service(settings: Settings, logs: Path, **extra_env: str) -> Iterator[str]:
-    """Starts `twofold project` and `twofold serve` on `settings`; yields the API's base URL once the API is
-    ready and the projector has created its indexes (both start within milliseconds of each other, so a
-    first query could otherwise come before the projector's first round)."""
+def running_service(
+    settings: Settings, logs: Path, *, serve_args: tuple[str, ...] = (), **extra_env: str
+) -> Iterator[str]:
+    """Starts `twofold project` and `twofold serve [serve_args]` on `settings`; yields the API's base URL
+    once the API is ready and the projector has created its indexes (both start within milliseconds of each
+    other, so a first query could otherwise come before the projector's first round)."""
     port = free_port()
     env = {
         **os.environ,
@@ -111,7 +113,7 @@ def running_service(settings: Settings, logs: Path, **extra_env: str) -> Iterato
         "TWOFOLD_JWT_SECRET": SECRET,
         **extra_env,
     }
-    processes = [start(["project"], env, logs / "project.log"), start(["serve"], env, logs / "serve.log")]
+    processes = [start(["project"], env, logs / "project.log"), start(["serve", *serve_args], env, logs / "serve.log")]
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -132,12 +134,14 @@ def running_service(settings: Settings, logs: Path, **extra_env: str) -> Iterato
         stop_all(processes)
 
 
-def module_service(*, own_database: bool = False, **extra_env: str) -> tuple[Any, Any]:
+def module_service(
+    *, own_database: bool = False, serve_args: tuple[str, ...] = (), **extra_env: str
+) -> tuple[Any, Any]:
     """`settings` and `server` fixtures shared by every test of a module, for modules whose tests read only
     what they wrote (unique SKUs, names and ids) or write nothing. Use as
     `settings, server = module_service()`, with a comment saying why. `own_database`: the module's own
     database rather than the session's, for tests that expect an empty store; `extra_env`, variables for
-    the module's processes."""
+    the module's processes; `serve_args`, arguments of its `twofold serve`."""
 
     @pytest.fixture(scope="module")
     def settings(server_database_url: str, database_url: str, elasticsearch_url: str) -> Iterator[Settings]:
@@ -151,7 +155,7 @@ def module_service(*, own_database: bool = False, **extra_env: str) -> tuple[Any
     @pytest.fixture(scope="module")
     def server(settings: Settings, request: pytest.FixtureRequest) -> Iterator[str]:
         logs = OUTPUT / "e2e" / request.module.__name__.rsplit(".", 1)[-1]
-        with running_service(settings, logs, **extra_env) as base:
+        with running_service(settings, logs, serve_args=serve_args, **extra_env) as base:
             yield base
 
     return settings, server
