@@ -22,15 +22,18 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema, parse
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 from api.cost import Paging, RequestBudget, operation_cost, over_budget
 from api.limits import refuse_empty_selection_sets, validation_rules
@@ -125,7 +128,7 @@ class OperationPipeline(SchemaExtension):
         self.remaining = 0  # what the budget held once this operation was paid for (or refused)
         self.written: list[dict[str, Any]] = []
 
-    def on_operation(self) -> Iterator[None]:
+    def on_operation(self) -> Generator[None, None, None]:
         execution = self.execution_context
         limits, observing = self.policy.limits, self.policy.observing
         if limits is not None:
@@ -158,20 +161,20 @@ class OperationPipeline(SchemaExtension):
             ]
         self._record(observing, started, errors)
 
-    def on_parse(self) -> Iterator[None]:
+    def on_parse(self) -> Generator[None, None, None]:
         execution = self.execution_context
         if execution.graphql_document is None and execution.query is not None:
             self.prepared = self.policy.documents.get(execution.query)
             execution.graphql_document = self.prepared.document
         yield
 
-    def on_validate(self) -> Iterator[None]:
+    def on_validate(self) -> Generator[None, None, None]:
         execution = self.execution_context
         if self.prepared is not None and execution.pre_execution_errors is None:
             execution.pre_execution_errors = self.prepared.errors(execution.schema._schema, execution.validation_rules)
         yield
 
-    def on_execute(self) -> Iterator[None]:
+    def on_execute(self) -> Generator[None, None, None]:
         execution = self.execution_context
         limits = self.policy.limits
         if limits is not None and execution.result is None:
@@ -211,3 +214,67 @@ class OperationPipeline(SchemaExtension):
 
     def _record(self, observing: Observing, started: float, errors: list[GraphQLError]) -> None:
         record_operation(observing.metrics, self.execution_context, time.perf_counter() - started, errors)
+
+
+class PipelineRunner(SchemaExtensionsRunner):
+    """Strawberry's extensions runner for a schema whose one extension is an `OperationPipeline`: each step
+    enters the pipeline's hook directly, without the hook lookups, wrappers and exit stacks Strawberry
+    builds for every step of every operation to serve any number of extensions."""
+
+    def __init__(self, execution_context: ExecutionContext, pipeline: OperationPipeline) -> None:
+        super().__init__(execution_context, [pipeline])
+        self.pipeline = pipeline
+
+    def operation(self) -> Any:
+        return _Step(self.pipeline.on_operation)
+
+    def parsing(self) -> Any:
+        return _Step(self.pipeline.on_parse)
+
+    def validation(self) -> Any:
+        return _Step(self.pipeline.on_validate)
+
+    def executing(self) -> Any:
+        return _Step(self.pipeline.on_execute)
+
+
+class _Step:
+    """A hook (a generator that yields once) as a context manager, sync or async, with the semantics of
+    `contextlib.contextmanager`: an exception raised inside is thrown into the hook at its `yield`."""
+
+    __slots__ = ("_generator", "_hook")
+
+    def __init__(self, hook: Callable[[], Generator[None, None, None]]) -> None:
+        self._hook = hook
+
+    def __enter__(self) -> None:
+        self._generator = self._hook()
+        next(self._generator)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> bool:
+        if kind is None:
+            try:
+                next(self._generator)
+            except StopIteration:
+                return False
+            raise RuntimeError(f"{self._hook.__qualname__} yielded more than once")
+        thrown = error if error is not None else kind()
+        try:
+            self._generator.throw(thrown)
+        except StopIteration as stop:
+            return stop is not thrown  # the hook swallowed the error
+        except BaseException as raised:
+            if raised is thrown:
+                return False  # the hook let it through: it propagates as it was
+            raise
+        raise RuntimeError(f"{self._hook.__qualname__} yielded again after an error")
+
+    async def __aenter__(self) -> None:
+        self.__enter__()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> bool:
+        return self.__exit__(kind, error, traceback)

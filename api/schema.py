@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -15,7 +17,7 @@ from api.metrics import Metrics
 from api.mutations import customers as customer_mutations
 from api.mutations import orders as order_mutations
 from api.mutations import products as product_mutations
-from api.pipeline import OperationPipeline, Policy
+from api.pipeline import OperationPipeline, PipelineRunner, Policy
 from api.queries import customers as customer_queries
 from api.queries import events as event_queries
 from api.queries import node as node_queries
@@ -108,6 +110,14 @@ _SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
 class TwofoldSchema(strawberry.Schema):
     hide_suggestions = False
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """The pipeline's own runner when it is the one extension (it always is here, api/pipeline.py)."""
+        if len(extensions) == 1 and isinstance(extensions[0], OperationPipeline):
+            return PipelineRunner(execution_context, extensions[0])
+        return super().create_extensions_runner(execution_context, extensions)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Logs only the unexpected errors: a coded error or a bad document is the client's, not a fault.

@@ -5,9 +5,11 @@
 - `graphql`: `{ __typename }` posted to `twofold serve`: the whole request path (request id, token check,
   limits, parse and validate caches, execution, error policy, metrics, the request's log line);
 - `plain`: `scripts/bench/plain_app.py`, a Starlette route that parses the JSON body and returns
-  `{"data": {"__typename": "Query"}, "extensions": {"cost": ...}}`, the same bytes.
+  `{"data": {"__typename": "Query"}, "extensions": {"cost": ...}}`, the same bytes;
+- `graphql_2_workers`: `twofold serve --workers 2`, to measure what a second worker buys on two cores
+  that the load generator shares.
 
-One uvicorn worker each (httptools, uvloop, no access log), one at a time, closed loop: `--concurrency`
+One uvicorn worker each but the last (httptools, uvloop, no access log), one at a time, closed loop: `--concurrency`
 keep-alive connections send as fast as answers come. Rounds alternate. Figures go to
 `test-output/bench/trivial.json`.
 """
@@ -52,8 +54,9 @@ async def closed_loop(port: int, concurrency: int, seconds: float) -> list[float
 
 
 def start(side: str, port: int, log_name: str) -> subprocess.Popen[bytes]:
-    if side == "graphql":
-        command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port)]
+    if side.startswith("graphql"):
+        workers = ["--workers", "2"] if side == "graphql_2_workers" else []
+        command = [sys.executable, "-m", "api.cli", "serve", "--port", str(port), *workers]
     else:
         command = [sys.executable, "-m", "uvicorn", "plain_app:app", "--app-dir", str(ROOT / "scripts" / "bench"),
                    "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
@@ -64,7 +67,7 @@ def start(side: str, port: int, log_name: str) -> subprocess.Popen[bytes]:
 def run(*, seconds: float, rounds: int, concurrency: int) -> dict[str, Any]:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    pooled: dict[str, list[float]] = {"plain": [], "graphql": []}
+    pooled: dict[str, list[float]] = {"plain": [], "graphql": [], "graphql_2_workers": []}
     servers = {side: (free_port(), side) for side in pooled}
     processes = {side: start(side, port, f"trivial_{side}.log") for side, (port, _) in servers.items()}
     try:
@@ -85,6 +88,7 @@ def run(*, seconds: float, rounds: int, concurrency: int) -> dict[str, Any]:
             process.wait(timeout=30)
     plain = median([row["per_second"] for row in rows if row["side"] == "plain"])
     graphql = median([row["per_second"] for row in rows if row["side"] == "graphql"])
+    two = median([row["per_second"] for row in rows if row["side"] == "graphql_2_workers"])
     return {
         "benchmark": "trivial GraphQL query ({ __typename }) vs a plain Starlette JSON route, one worker each",
         "measured_at": datetime.now(UTC).isoformat(),
@@ -94,6 +98,8 @@ def run(*, seconds: float, rounds: int, concurrency: int) -> dict[str, Any]:
         "plain_per_second": plain,
         "graphql_per_second": graphql,
         "ratio": round(graphql / plain, 3),
+        "graphql_2_workers_per_second": two,
+        "scaling_2_workers": round(two / graphql, 3),
         "distribution_ms": {side: distribution(values) for side, values in pooled.items()},
         "goal": 0.35,
     }
@@ -109,7 +115,8 @@ def main() -> None:
     path = write_result("trivial", result)
     print(
         f"\nmedian: graphql {result['graphql_per_second']:,.0f}/s, plain {result['plain_per_second']:,.0f}/s,"
-        f" ratio {result['ratio']:.0%} (goal ≥ 35%)"
+        f" ratio {result['ratio']:.0%} (goal ≥ 35%); 2 workers {result['graphql_2_workers_per_second']:,.0f}/s,"
+        f" ×{result['scaling_2_workers']:.2f} of one"
     )
     print(f"written to {path}")
 

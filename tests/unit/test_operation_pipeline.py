@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Generator
 
 import pytest
 import strawberry
@@ -9,7 +10,8 @@ from prometheus_client import generate_latest
 from api.errors import graphql_error
 from api.metrics import MAX_OPERATION_LABELS, Metrics
 from api.observation import INTERNAL_ERROR_MESSAGE
-from api.pipeline import Documents, Observing, OperationPipeline, Policy
+from api.pipeline import Documents, Observing, OperationPipeline, PipelineRunner, Policy, _Step
+from api.schema import TwofoldSchema
 
 
 @strawberry.type
@@ -34,7 +36,7 @@ class Query:
 def run(query: str, *, mask: bool, metrics: Metrics | None = None) -> list[tuple[str, str]]:
     observed = metrics or Metrics()
     policy = Policy(Documents(max_tokens=None), observing=Observing(observed, mask_internal_errors=mask))
-    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(policy)])
+    schema = TwofoldSchema(Query, extensions=[lambda: OperationPipeline(policy)])
     result = asyncio.run(schema.execute(query))
     return [(error.message, (error.extensions or {}).get("code", "")) for error in result.errors or []]
 
@@ -87,7 +89,7 @@ def test_operation_names_cannot_grow_the_metrics_without_bound() -> None:
 def test_a_document_is_parsed_and_validated_once_however_often_it_is_asked() -> None:
     documents = Documents(max_tokens=None, maxsize=2)
     policy = Policy(documents)
-    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(policy)])
+    schema = TwofoldSchema(Query, extensions=[lambda: OperationPipeline(policy)])
     for _ in range(3):
         assert asyncio.run(schema.execute("{ fine }")).data == {"fine": 1}
         [error] = asyncio.run(schema.execute("{ nothing }")).errors or []
@@ -98,7 +100,7 @@ def test_a_document_is_parsed_and_validated_once_however_often_it_is_asked() -> 
 
 def test_the_document_cache_keeps_at_most_its_size_and_never_a_document_that_fails_to_parse() -> None:
     documents = Documents(max_tokens=None, maxsize=2)
-    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(Policy(documents))])
+    schema = TwofoldSchema(Query, extensions=[lambda: OperationPipeline(Policy(documents))])
     for query in ("{ fine }", "{ a: fine }", "{ b: fine }", "{ fine ", "{ }"):
         asyncio.run(schema.execute(query))
     assert documents.get.cache_info().currsize == 2
@@ -106,7 +108,7 @@ def test_the_document_cache_keeps_at_most_its_size_and_never_a_document_that_fai
 
 
 def test_an_empty_selection_set_and_a_document_over_the_token_limit_do_not_parse() -> None:
-    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(Policy(Documents(max_tokens=5)))])
+    schema = TwofoldSchema(Query, extensions=[lambda: OperationPipeline(Policy(Documents(max_tokens=5)))])
     [empty] = asyncio.run(schema.execute("{ }")).errors or []
     assert "A selection set must select at least one field." in empty.message
     [long] = asyncio.run(schema.execute("{ a: fine b: fine c: fine }")).errors or []
@@ -115,8 +117,56 @@ def test_an_empty_selection_set_and_a_document_over_the_token_limit_do_not_parse
 
 def test_one_request_cannot_change_the_validation_errors_the_next_one_gets() -> None:
     documents = Documents(max_tokens=None)
-    schema = strawberry.Schema(Query, extensions=[lambda: OperationPipeline(Policy(documents))])
+    schema = TwofoldSchema(Query, extensions=[lambda: OperationPipeline(Policy(documents))])
     first = asyncio.run(schema.execute("{ nothing }"))
     assert first.errors is not None
     first.errors.append(first.errors[0])
     assert len(asyncio.run(schema.execute("{ nothing }")).errors or []) == 1
+
+
+def test_the_served_schema_runs_its_pipeline_with_the_pipelines_own_runner() -> None:
+    schema = TwofoldSchema(Query, extensions=[lambda: OperationPipeline(Policy(Documents(max_tokens=None)))])
+    [pipeline] = schema.get_extensions()
+    assert isinstance(schema.create_extensions_runner(None, [pipeline]), PipelineRunner)  # type: ignore[arg-type]
+
+
+def test_a_step_throws_an_error_into_its_hook_and_propagates_what_the_hook_raises() -> None:
+    seen: list[str] = []
+
+    def passes() -> Generator[None, None, None]:
+        try:
+            yield
+        except KeyError:
+            seen.append("passes")
+            raise
+
+    def converts() -> Generator[None, None, None]:
+        try:
+            yield
+        except KeyError as error:
+            raise ValueError("converted") from error
+
+    def swallows() -> Generator[None, None, None]:
+        try:
+            yield
+        except KeyError:
+            seen.append("swallows")
+
+    with pytest.raises(KeyError), _Step(passes):
+        raise KeyError("x")
+    with pytest.raises(ValueError, match="converted"), _Step(converts):
+        raise KeyError("x")
+    with _Step(swallows):
+        raise KeyError("x")
+    with _Step(passes):
+        seen.append("body")
+    assert seen == ["passes", "swallows", "body"]
+
+
+def test_a_step_refuses_a_hook_that_yields_twice() -> None:
+    def twice() -> Generator[None, None, None]:
+        yield
+        yield
+
+    with pytest.raises(RuntimeError, match="yielded more than once"), _Step(twice):
+        pass
