@@ -1,5 +1,5 @@
 # The two commands of the README, and a few helpers. Everything real lives in scripts/.
-.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search bench-rename bench-relay bench-subscriptions chaos
+.PHONY: run test check setup services-up services-down schema bench bench-place-order bench-projector bench-lag bench-search bench-trivial bench-dataset bench-fairness bench-round-trips bench-customer-search bench-rename bench-relay bench-subscriptions bench-sustained chaos
 
 run:  ## set up everything, then serve the API (GraphiQL) and run the projector, the payment-expiry saga and the relay
 	scripts/dev.sh run
@@ -57,6 +57,9 @@ bench-relay:  ## the relay vs a plain confluent-kafka producer, and commit-to-co
 
 bench-subscriptions:  ## 1,000 subscriptions on one API process at 100 writes/s: delivery latency, memory, ES requests per delivery
 	scripts/dev.sh bench-subscriptions
+
+bench-sustained:  ## ten minutes of searches and writes at 80% of the search capacity: memory, open search contexts
+	scripts/dev.sh bench-sustained
 
 bench-rename:  ## a name change of a customer with 1,000 orders until the last order shows it (test-output/bench/)
 	scripts/dev.sh bench-rename

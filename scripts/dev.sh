@@ -11,7 +11,7 @@
 #   scripts/dev.sh bench  every benchmark, then the report: docs/benchmarks.{md,json}, docs/benchmarks/*.png
 #   scripts/dev.sh bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|
 #                  bench-fairness|bench-round-trips|bench-customer-search|bench-rename|bench-relay|
-#                  bench-subscriptions
+#                  bench-subscriptions|bench-sustained
 #                         one benchmark (scripts/bench/*.py)
 #   scripts/dev.sh chaos  20 kill -9 of the projector (TWOFOLD_CHAOS_KILLS), 10 of the relay with a Kafka
 #                         restart (TWOFOLD_CHAOS_RELAY_KILLS), delayed commits, a poison event, real restarts of
@@ -230,7 +230,8 @@ case "${1:-}" in
   bench-round-trips) shift; cmd_bench round_trips "$@" ;;
   bench-customer-search) shift; cmd_bench customer_search "$@" ;;
   bench-rename) shift; cmd_bench rename "$@" ;;
+  bench-sustained) shift; cmd_bench sustained "$@" ;;
   bench) shift; cmd_bench suite "$@" ;;
   chaos) shift; cmd_chaos "$@" ;;
-  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness|bench-round-trips|bench-customer-search|bench-rename|bench-relay|bench-subscriptions [options: --help]" >&2; exit 2 ;;
+  *) echo "usage: $0 setup|run|test [pytest args]|check [pytest args]|chaos|bench|bench-place-order|bench-projector|bench-lag|bench-search|bench-trivial|bench-dataset|bench-fairness|bench-round-trips|bench-customer-search|bench-rename|bench-relay|bench-subscriptions|bench-sustained [options: --help]" >&2; exit 2 ;;
 esac

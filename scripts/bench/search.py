@@ -13,8 +13,10 @@ asks for the facets (20 products per page):
 
 Open loop: requests start on a fixed schedule (`--rate` per second) whether or not earlier ones finished, and
 a request's latency runs from its scheduled start, so queueing counts. Rounds alternate. `--also-rate`
-measures again at another rate on the same data set (`at_other_rates`). Figures go to
-`test-output/bench/search.json`.
+measures again at another rate on the same data set (`at_other_rates`). `--capacity-step-seconds S` then
+finds each side's capacity, the highest rate of `CAPACITY_RATES` at which its p99 stays under 100 ms,
+stepping the rate up (S seconds a step, the sides alternating at each step) until the p99 is over it
+(`capacity`). Figures go to `test-output/bench/search.json`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from _common import (
     alternate,
     free_port,
     fresh_database,
+    percentile,
     start_serve,
     wait_until_up,
     write_result,
@@ -138,6 +141,56 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, 
     }
 
 
+# The rates stepped through, per second, until a side's p99 is over `CAPACITY_P99_MS`.
+CAPACITY_RATES = (10, 20, 30, 40, 50, 60, 70, 80, 100, 120, 140, 170, 200, 240, 280, 330, 400, 500)
+CAPACITY_P99_MS = 100.0
+
+
+def capacity(url: str, prefix: str, *, seconds: float, name: str) -> dict[str, Any]:
+    """Each side's highest rate with p99 under `CAPACITY_P99_MS`, stepping up `CAPACITY_RATES`."""
+    es_url = os.environ["ELASTICSEARCH_URL"]
+    alias = f"{prefix}{PRODUCTS.name}"
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "TWOFOLD_INDEX_PREFIX": prefix, "TWOFOLD_PORT": str(port)}
+    server = start_serve(env, f"{name}_capacity_serve.log")
+    sides = {
+        "direct": lambda rate, work: asyncio.run(run_direct(es_url, alias, rate, work)),
+        "graphql": lambda rate, work: asyncio.run(run_graphql(port, rate, work)),
+    }
+    found: dict[str, float] = {}
+    steps: list[dict[str, Any]] = []
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", server)
+        for warm_up in sides.values():
+            warm_up(20, requests(100, 0))
+        for number, rate in enumerate(CAPACITY_RATES):
+            work = requests(int(rate * seconds), 1000 + number)
+            for side, run in sides.items():
+                if side in found:  # over the limit at an earlier step
+                    continue
+                p99 = round(percentile(run(rate, work), 0.99) * 1000, 2)
+                steps.append({"side": side, "rate_per_second": rate, "p99_ms": p99})
+                print(f"| capacity | {side} | {rate}/s | p99 {p99} ms |", flush=True)
+                if p99 >= CAPACITY_P99_MS:
+                    found[side] = float(CAPACITY_RATES[number - 1]) if number else 0.0
+            if len(found) == len(sides):
+                break
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    graphql = found.get("graphql", CAPACITY_RATES[-1])
+    direct = found.get("direct", CAPACITY_RATES[-1])
+    return {
+        "p99_under_ms": CAPACITY_P99_MS,
+        "seconds_per_step": seconds,
+        "steps": steps,
+        "graphql_per_second": graphql,
+        "direct_per_second": direct,
+        "ratio": round(graphql / direct, 3) if direct else 0.0,
+        "goal": 0.70,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=10_000)
@@ -146,6 +199,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--name", default="search", help="result file name under test-output/bench/")
+    parser.add_argument("--capacity-step-seconds", type=float, default=0.0, help="find each side's capacity")
     args = parser.parse_args()
     prefix = f"search{uuid.uuid4().hex[:8]}_"
     with fresh_database() as url:
@@ -156,6 +210,8 @@ def main() -> None:
                 measure(url, prefix, rate=rate, seconds=args.seconds, rounds=args.rounds, name=f"{args.name}_{rate:g}")
                 for rate in args.also_rate
             ]
+            if args.capacity_step_seconds > 0:
+                result["capacity"] = capacity(url, prefix, seconds=args.capacity_step_seconds, name=args.name)
         finally:
             drop_indexes(prefix)
     result["products"] = loaded.products

@@ -11,7 +11,10 @@ the same run:
 4. `projector.py` at 10k and 100k events — the projector vs a plain `streaming_bulk` loader;
 5. `search.py` at 10k and 100k products — the benchmarks' data set (`dataset.py`: as many orders as
    products, written through the real handlers and projected by all four projections), then `products`
-   search through GraphQL vs the direct Elasticsearch request, open loop at 10/s and at 50/s;
+   search through GraphQL vs the direct Elasticsearch request, open loop at 10/s and at 50/s; at 10k,
+   each side's capacity too (the highest rate with p99 under 100 ms, stepping the rate up);
+   then `sustained.py`: ten minutes of searches and writes at 80% of that capacity, memory and open
+   search contexts sampled;
 6. `fairness.py` — `{ __typename }` latency alone vs while another client loops the heaviest request the
    cost budget allows;
 7. `round_trips.py` — the PostgreSQL and Elasticsearch round trips of one projector round (a count, not
@@ -53,7 +56,10 @@ FULL = {
     "lag": ["--rate", "200", "--seconds", "30"],
     "projector_10k": ["--events", "10000", "--rounds", "2"],
     "projector_100k": ["--events", "100000", "--rounds", "1"],
-    "search_10k": ["--products", "10000", "--rate", "10", "--also-rate", "50", "--seconds", "30", "--rounds", "2"],
+    "search_10k": ["--products", "10000", "--rate", "10", "--also-rate", "50", "--seconds", "30", "--rounds", "2",
+                   "--capacity-step-seconds", "10"],
+    # After search_10k, whose capacity it runs at 80% of.
+    "sustained": ["--products", "10000", "--seconds", "600"],
     "search_100k": ["--products", "100000", "--rate", "10", "--also-rate", "50", "--seconds", "30", "--rounds", "2"],
     "fairness": ["--products", "2000", "--rate", "50", "--seconds", "20", "--rounds", "2"],
     "round_trips": ["--orders", "3", "--backlog", "2000"],
@@ -66,7 +72,10 @@ FULL = {
 # 700 commands): run two at a time, the two lanes then end together.
 SMOKE = {
     "search_100k": ["--products", "400", "--rate", "10", "--also-rate", "20", "--seconds", "1", "--rounds", "1"],
-    "search_10k": ["--products", "200", "--rate", "10", "--seconds", "1", "--rounds", "1"],
+    "search_10k": ["--products", "200", "--rate", "10", "--seconds", "1", "--rounds", "1",
+                   "--capacity-step-seconds", "0.3"],
+    "sustained": ["--products", "200", "--rate", "10", "--seconds", "3", "--sample-seconds", "0.5",
+                  "--warm-up-seconds", "0", "--linger", "1"],
     "fairness": ["--products", "200", "--rate", "20", "--seconds", "2", "--rounds", "1"],
     "place_order": ["--rounds", "1", "--seconds", "1"],
     "lag": ["--rate", "50", "--seconds", "2"],

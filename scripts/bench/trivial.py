@@ -116,7 +116,7 @@ def main() -> None:
     print(
         f"\nmedian: graphql {result['graphql_per_second']:,.0f}/s, plain {result['plain_per_second']:,.0f}/s,"
         f" ratio {result['ratio']:.0%} (goal ≥ 35%); 2 workers {result['graphql_2_workers_per_second']:,.0f}/s,"
-        f" ×{result['scaling_2_workers']:.2f} of one"
+        f" {result['scaling_2_workers']:.2f} times one"
     )
     print(f"written to {path}")
 

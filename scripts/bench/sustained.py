@@ -1,0 +1,222 @@
+"""Benchmark: a sustained mixed load, to see memory stay flat and search contexts close.
+
+    scripts/dev.sh bench-sustained [--products 10000] [--rate 40] [--seconds 600] [--linger 65]
+
+On the benchmarks' data set (`dataset.py`) one `twofold serve` and one `twofold project` take, open loop at
+`--rate` requests a second (80% of the search capacity that `make bench` measured, by default), for
+`--seconds`:
+
+- 80%: `products` searches as the search benchmark sends them; one in ten also selects `pageInfo`, so it
+  opens a point in time that the server must bound and Elasticsearch must expire;
+- 20%: `restockProduct` mutations, which the projector indexes as it goes.
+
+Every `--sample-seconds` it records the API process's resident memory, Elasticsearch's heap and the
+node's open search contexts. Once the load stops it waits `--linger` seconds (a point in time's keep-alive
+is a minute) and counts the open search contexts again. Memory is called flat when the last fifth of the
+run's samples are within 10% of the first fifth's (after a minute of warm-up); Elasticsearch's heap is
+compared by its floor (the least of each fifth), what is left after garbage collection. Figures go to
+`test-output/bench/sustained.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+from _common import OUTPUT, free_port, fresh_database, percentile, start_twofold, wait_until_up, write_result
+from dataset import drop_indexes, load
+from elasticsearch import Elasticsearch
+from search import QUERY, WORDS
+
+from api import bootstrap
+from api.auth import Role, mint_token
+from api.ids import to_global_id
+from api.seed import BRANDS
+
+SECRET = "sustained-bench-secret-0123456789abcdef"  # noqa: S105 (a throwaway server of its own)
+PAGED = QUERY.replace("totalCount", "totalCount pageInfo { hasNextPage endCursor }")
+RESTOCK = "mutation($i: RestockProductInput!) { restockProduct(input: $i) { __typename } }"
+FLAT = 1.10  # the last fifth's memory over the first fifth's
+
+
+def resident_bytes(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def elasticsearch_figures(es: Elasticsearch) -> tuple[int, int]:
+    """(heap used in bytes, open search contexts) summed over the nodes."""
+    stats = es.nodes.stats(metric="jvm,indices", index_metric="search")
+    heap = sum(node["jvm"]["mem"]["heap_used_in_bytes"] for node in stats["nodes"].values())
+    contexts = sum(node["indices"]["search"]["open_contexts"] for node in stats["nodes"].values())
+    return heap, contexts
+
+
+async def load_loop(port: int, rate: float, seconds: float, products: list[str], token: str) -> dict[str, Any]:
+    rng = random.Random(19)
+    latencies: dict[str, list[float]] = {"search": [], "paged_search": [], "restock": []}
+    failures: list[str] = []
+    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits) as client:
+        started = time.perf_counter()
+
+        async def one(index: int) -> None:
+            due = started + index / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            draw = rng.random()
+            if draw < 0.2:
+                kind, body = (
+                    "restock",
+                    {"query": RESTOCK, "variables": {"i": {"id": rng.choice(products), "quantity": 1}}},
+                )
+                headers = {"authorization": f"Bearer {token}"}
+            else:
+                kind = "paged_search" if draw < 0.28 else "search"
+                variables = {"q": rng.choice(WORDS), "filter": {"brands": [rng.choice(BRANDS)]}}
+                body, headers = {"query": PAGED if kind == "paged_search" else QUERY, "variables": variables}, {}
+            try:
+                response = await client.post("/graphql", json=body, headers=headers)
+                answer = response.json()
+                if response.status_code != 200 or "errors" in answer:
+                    failures.append(f"{kind}: {response.status_code} {json.dumps(answer)[:200]}")
+            except httpx.HTTPError as exc:
+                failures.append(f"{kind}: {type(exc).__name__}")
+            latencies[kind].append(time.perf_counter() - due)
+
+        await asyncio.gather(*(one(index) for index in range(int(rate * seconds))))
+    return {
+        "requests": {kind: len(values) for kind, values in latencies.items()},
+        "failures": len(failures),
+        "first_failures": failures[:5],
+        "p50_ms": {kind: round(percentile(values, 0.5) * 1000, 2) for kind, values in latencies.items()},
+        "p99_ms": {kind: round(percentile(values, 0.99) * 1000, 2) for kind, values in latencies.items()},
+    }
+
+
+def fifths(values: list[float]) -> tuple[list[float], list[float]]:
+    size = max(1, len(values) // 5)
+    return values[:size], values[-size:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=10_000)
+    parser.add_argument("--rate", type=float, default=0.0, help="requests a second (default: 80%% of capacity)")
+    parser.add_argument("--seconds", type=float, default=600.0)
+    parser.add_argument("--sample-seconds", type=float, default=10.0)
+    parser.add_argument("--warm-up-seconds", type=float, default=60.0, help="samples left out of the comparison")
+    parser.add_argument("--linger", type=float, default=65.0, help="seconds after the load to count contexts")
+    args = parser.parse_args()
+    rate = args.rate or capacity_rate()
+    es = Elasticsearch(os.environ["ELASTICSEARCH_URL"], request_timeout=30)
+    prefix = f"sustained{uuid.uuid4().hex[:8]}_"
+    token = mint_token(SECRET, role=Role.ADMIN, subject="bench", ttl=timedelta(hours=6), now=bootstrap.utc_now())
+    with fresh_database() as url:
+        try:
+            loaded = load(url, prefix, args.products, args.products)
+            with psycopg.connect(url) as connection:
+                rows = connection.execute("SELECT id FROM products ORDER BY id LIMIT 500").fetchall()
+            ids = [to_global_id("Product", row[0]) for row in rows]
+            port = free_port()
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "TWOFOLD_INDEX_PREFIX": prefix,
+                "TWOFOLD_PORT": str(port),
+                "TWOFOLD_JWT_SECRET": SECRET,
+            }
+            projector = start_twofold("project", env, "sustained_project.log")
+            server = start_twofold("serve", env, "sustained_serve.log")
+            samples: list[dict[str, Any]] = []
+            stop = threading.Event()
+            try:
+                wait_until_up(f"http://127.0.0.1:{port}/readyz", server)
+                _, contexts_before = elasticsearch_figures(es)
+                started = time.monotonic()
+
+                def sample() -> None:
+                    while not stop.wait(args.sample_seconds):
+                        heap, contexts = elasticsearch_figures(es)
+                        samples.append(
+                            {
+                                "second": round(time.monotonic() - started, 1),
+                                "api_rss_bytes": resident_bytes(server.pid),
+                                "es_heap_bytes": heap,
+                                "open_contexts": contexts,
+                            }
+                        )
+
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
+                figures = asyncio.run(load_loop(port, rate, args.seconds, ids, token))
+                stop.set()
+                sampler.join()
+                time.sleep(args.linger)
+                _, contexts_after = elasticsearch_figures(es)
+                api_rss_end = resident_bytes(server.pid)
+            finally:
+                for process in (server, projector):
+                    process.send_signal(signal.SIGTERM)
+                    process.wait(timeout=30)
+        finally:
+            drop_indexes(prefix)
+    steady = [row for row in samples if row["second"] >= args.warm_up_seconds] or samples
+    api_first, api_last = fifths([float(row["api_rss_bytes"]) for row in steady])
+    heap_first, heap_last = fifths([float(row["es_heap_bytes"]) for row in steady])
+    api_growth = (sum(api_last) / len(api_last)) / (sum(api_first) / len(api_first))
+    heap_growth = min(heap_last) / min(heap_first)
+    result = {
+        "benchmark": "a sustained mix of searches and writes: memory and search contexts",
+        "measured_at": datetime.now(UTC).isoformat(),
+        "products": loaded.products,
+        "rate_per_second": rate,
+        "seconds": args.seconds,
+        **figures,
+        "samples": samples,
+        "api_rss_growth": round(api_growth, 3),
+        "es_heap_floor_growth": round(heap_growth, 3),
+        "api_rss_end_mib": round(api_rss_end / 2**20, 1),
+        "open_contexts_before": contexts_before,
+        "open_contexts_peak": max((row["open_contexts"] for row in samples), default=0),
+        "open_contexts_after_linger": contexts_after,
+        "linger_seconds": args.linger,
+        "memory_flat": api_growth <= FLAT and heap_growth <= FLAT,
+        "contexts_closed": contexts_after <= contexts_before,
+    }
+    path = write_result("sustained", result)
+    print(
+        f"\n{figures['requests']} at {rate:g}/s for {args.seconds:g} s, {figures['failures']} failures;"
+        f" API memory {api_growth:.2f} times its first, Elasticsearch heap floor {heap_growth:.2f} times"
+        f" (flat: at most {FLAT});"
+        f" open search contexts {contexts_before} before, peak {result['open_contexts_peak']},"
+        f" {contexts_after} after {args.linger:g} s"
+    )
+    print(f"written to {path}")
+
+
+def capacity_rate() -> float:
+    """80% of the GraphQL search capacity the last `make bench` measured, else 40/s."""
+    path = OUTPUT / "search_10k.json"
+    if path.exists():
+        measured = json.loads(path.read_text()).get("capacity", {}).get("graphql_per_second")
+        if measured:
+            return round(0.8 * float(measured), 1)
+    return 40.0
+
+
+if __name__ == "__main__":
+    main()
