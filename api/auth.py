@@ -7,10 +7,13 @@ anonymous: the request is refused with 401 before anything runs (api/app.py).
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
 import jwt
 
@@ -19,6 +22,8 @@ from api.ids import InvalidId, from_global_id
 ALGORITHM = "HS256"
 # Tokens are checked with this much slack on `exp` and `iat`, for clocks a little apart.
 LEEWAY_SECONDS = 30
+# How many tokens a process remembers having verified the signature of (`_verified_claims`).
+VERIFIED_TOKENS_CACHED = 1024
 
 
 class Role(StrEnum):
@@ -73,8 +78,29 @@ def actor_from_header(authorization: str | None, secret: str, *, now: datetime) 
 
 def actor_from_token(token: str, secret: str, *, now: datetime) -> Actor:
     """The actor `token` stands for, if it is signed with `secret` and valid at `now`; else `InvalidBearerToken`."""
+    claims = _verified_claims(token, secret)
+    _check_times(claims, now)
+    role, subject = claims["role"], claims["sub"]
+    expires_at = datetime.fromtimestamp(_seconds(claims, "exp"), UTC)
+    if not isinstance(subject, str) or not subject:
+        raise InvalidBearerToken("the token's 'sub' claim must be a non-empty string")
+    if role == Role.ADMIN.value:
+        return Actor(Role.ADMIN, subject=subject, expires_at=expires_at)
+    if role == Role.CUSTOMER.value:
+        customer_id = customer_id_of(subject)
+        if customer_id is None:
+            raise InvalidBearerToken("a customer token's 'sub' must be the customer's id") from None
+        return Actor(Role.CUSTOMER, subject=subject, customer_id=customer_id, expires_at=expires_at)
+    raise InvalidBearerToken("the token's 'role' claim must be 'admin' or 'customer'")
+
+
+@functools.lru_cache(maxsize=VERIFIED_TOKENS_CACHED)
+def _verified_claims(token: str, secret: str) -> Mapping[str, object]:
+    """The claims of `token` once its signature is verified with `secret`: a client sends the same token
+    with every request, so each is verified once (the cache keeps the most recent; a token that fails is
+    never kept). Its times are checked on every request, against the caller's clock."""
     try:
-        # PyJWT checks times against its own wall clock; ours are checked below, against the caller's.
+        # PyJWT checks times against its own wall clock; ours are checked by the caller, against theirs.
         claims = jwt.decode(
             token,
             secret,
@@ -92,22 +118,10 @@ def actor_from_token(token: str, secret: str, *, now: datetime) -> Actor:
         raise InvalidBearerToken(f"the token lacks the {exc.claim!r} claim") from None
     except jwt.InvalidTokenError:
         raise InvalidBearerToken("the token is malformed or not an HS256 JWT") from None
-    _check_times(claims, now)
-    role, subject = claims["role"], claims["sub"]
-    expires_at = datetime.fromtimestamp(_seconds(claims, "exp"), UTC)
-    if not isinstance(subject, str) or not subject:
-        raise InvalidBearerToken("the token's 'sub' claim must be a non-empty string")
-    if role == Role.ADMIN.value:
-        return Actor(Role.ADMIN, subject=subject, expires_at=expires_at)
-    if role == Role.CUSTOMER.value:
-        customer_id = customer_id_of(subject)
-        if customer_id is None:
-            raise InvalidBearerToken("a customer token's 'sub' must be the customer's id") from None
-        return Actor(Role.CUSTOMER, subject=subject, customer_id=customer_id, expires_at=expires_at)
-    raise InvalidBearerToken("the token's 'role' claim must be 'admin' or 'customer'")
+    return MappingProxyType(claims)
 
 
-def _check_times(claims: dict[str, object], now: datetime) -> None:
+def _check_times(claims: Mapping[str, object], now: datetime) -> None:
     instant = now.timestamp()
     if _seconds(claims, "exp") <= instant - LEEWAY_SECONDS:
         raise InvalidBearerToken("the token has expired")
@@ -117,7 +131,7 @@ def _check_times(claims: dict[str, object], now: datetime) -> None:
         raise InvalidBearerToken("the token is not valid yet ('nbf')")
 
 
-def _seconds(claims: dict[str, object], name: str) -> float:
+def _seconds(claims: Mapping[str, object], name: str) -> float:
     value = claims[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidBearerToken(f"the token's {name!r} claim must be a number of seconds since the epoch")

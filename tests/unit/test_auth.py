@@ -12,6 +12,7 @@ from api.auth import (
     Actor,
     InvalidBearerToken,
     Role,
+    _verified_claims,
     actor_from_header,
     actor_from_token,
     mint_token,
@@ -100,3 +101,25 @@ def test_a_token_is_good_until_its_expiry_plus_the_leeway_by_the_clock_it_is_che
 def test_times_in_a_token_are_checked_against_the_given_clock(claims: dict[str, object], reason: str) -> None:
     with pytest.raises(InvalidBearerToken, match=reason):
         actor_from_token(_signed(claims), SECRET, now=NOW)
+
+
+def test_a_token_is_verified_once_and_its_times_are_still_checked_at_every_use() -> None:
+    token = mint_token(SECRET, role=Role.ADMIN, subject="cached", ttl=timedelta(minutes=5), now=NOW)
+    before = _verified_claims.cache_info()
+    for _ in range(3):
+        assert actor_from_header(f"Bearer {token}", SECRET, now=NOW).subject == "cached"
+    after = _verified_claims.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
+    with pytest.raises(InvalidBearerToken, match="expired"):  # remembered, yet expired by this clock
+        actor_from_header(f"Bearer {token}", SECRET, now=NOW + timedelta(hours=1))
+
+
+def test_a_token_that_fails_verification_is_not_remembered_and_another_secret_verifies_afresh() -> None:
+    token = mint_token(SECRET, role=Role.ADMIN, subject="other", ttl=timedelta(minutes=5), now=NOW)
+    other_secret = SECRET[::-1]
+    before = _verified_claims.cache_info()
+    for _ in range(2):
+        with pytest.raises(InvalidBearerToken, match="signature"):
+            actor_from_header(f"Bearer {token}", other_secret, now=NOW)
+    assert _verified_claims.cache_info().misses - before.misses == 2  # verified, and refused, each time
+    assert actor_from_header(f"Bearer {token}", SECRET, now=NOW).subject == "other"
