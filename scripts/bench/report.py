@@ -430,6 +430,11 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " that CPU. Elasticsearch's client and decoding its answer are about a tenth. At 50/s that is a third"
         " of a core beside Elasticsearch on the same two cores. Requests then queue behind one another, so the"
         " p99 grows far more than the median, and that CPU is what bounds the capacity measured above.",
+        "- **Fairness**: the heaviest request the budget allows is two searches of 100 products with every"
+        " field, highlights and facets: thousands of values, each completed by graphql-core at the per-value"
+        " cost the search profile shows. The resolvers' values are plain, so that completion runs without"
+        " yielding the event loop, and a `{ __typename }` that arrives meanwhile waits for it. That wait is"
+        " the loaded p99. A second worker (`--workers 2`) gives the small request another loop to land on.",
         "",
         "Two causes found by these benchmarks were fixed on the way (see the closing note of the issue):"
         " highlighting re-ran the search's two-edit fuzzy clauses over every field of every hit (400 to 800 ms"

@@ -39,6 +39,7 @@ from tests.e2e.conftest import (
 )
 
 JSON = {"content-type": "application/json"}
+ACCEPT_JSON = {"accept": "application/json"}
 SOMEONE = to_global_id("Customer", uuid.UUID(int=1))  # a customer no token here is
 PRODUCTS = "{ products(first: 1) { totalCount } }"
 
@@ -60,6 +61,11 @@ class Case:
     message: str = ""
     chunked: bool = False  # sent without Content-Length, so only counting the body as it streams can stop it
     params: str = ""  # the URL's query string, for GET
+
+    @classmethod
+    def get(cls, name: str, status: int, code: str, message: str = "", **params: str) -> Case:
+        """A GET of /graphql with `params` in its URL, from a client that asks for JSON."""
+        return cls(name, status, code, method="GET", headers=ACCEPT_JSON, params=urlencode(params), message=message)
 
     @classmethod
     def query(cls, name: str, query: str, status: int, code: str, message: str = "", **variables: object) -> Case:
@@ -121,44 +127,31 @@ CASES = [
     Case("wrong content type", 415, "UNSUPPORTED_MEDIA_TYPE", PRODUCTS.encode(), {"content-type": "text/plain"}),
     Case("form post", 415, "UNSUPPORTED_MEDIA_TYPE", b"query=x", {"content-type": "application/x-www-form-urlencoded"}),
     Case("PUT", 405, "METHOD_NOT_ALLOWED", b"{}", method="PUT"),
-    Case("a GET with no query", 400, "BAD_REQUEST", method="GET", headers={"accept": "application/json"}),
-    Case(
+    Case.get("a GET with no query", 400, "BAD_REQUEST"),
+    Case.get(
         "a mutation over GET",
         405,
         "METHOD_NOT_ALLOWED",
-        method="GET",
-        headers={"accept": "application/json"},
-        params=urlencode(
-            {"query": 'mutation { registerCustomer(input: {email: "g@x.io", name: "G"}) { __typename } }'}
-        ),
-        message="send mutations with POST",
+        "send mutations with POST",
+        query='mutation { registerCustomer(input: {email: "g@x.io", name: "G"}) { __typename } }',
     ),
-    Case(
+    Case.get(
         "GET variables that are not an object",
         400,
         "BAD_REQUEST",
-        method="GET",
-        headers={"accept": "application/json"},
-        params=urlencode({"query": PRODUCTS, "variables": "[1]"}),
-        message="`variables` parameter must be a JSON object",
+        "`variables` parameter must be a JSON object",
+        query=PRODUCTS,
+        variables="[1]",
     ),
-    Case(
+    Case.get(
         "GET extensions that are not JSON",
         400,
         "BAD_REQUEST",
-        method="GET",
-        headers={"accept": "application/json"},
-        params=urlencode({"query": PRODUCTS, "extensions": "{persistedQuery"}),
-        message="`extensions` parameter must be a JSON object",
+        "`extensions` parameter must be a JSON object",
+        query=PRODUCTS,
+        extensions="{persistedQuery",
     ),
-    Case(
-        "a 40 kB URL",
-        414,
-        "URI_TOO_LONG",
-        method="GET",
-        headers={"accept": "application/json"},
-        params=urlencode({"query": "{" + "a" * 40_000 + "}"}),
-    ),
+    Case.get("a 40 kB URL", 414, "URI_TOO_LONG", query="{" + "a" * 40_000 + "}"),
     Case(
         "a persisted query of version 2",
         400,
