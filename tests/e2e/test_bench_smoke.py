@@ -20,6 +20,7 @@ STEPS = (
     "projector_10k",
     "projector_100k",
     "search_10k",
+    "sustained",
     "search_100k",
     "fairness",
     "round_trips",
@@ -48,6 +49,7 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     assert results["place_order"]["psycopg_orders_per_second"] > 0
     assert all(row["failures"] == 0 for row in results["place_order"]["rounds"])
     assert results["trivial"]["graphql_per_second"] > 0
+    assert results["trivial"]["graphql_2_workers_per_second"] > 0
     assert results["lag"]["never_found"] == 0
     for size in ("projector_10k", "projector_100k"):
         assert results[size]["projector_events_per_second"] > 0
@@ -58,6 +60,14 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
         assert results[size]["dataset"]["products"] > 0
         assert results[size]["graphql_p50_ms"] > 0
     assert results["search_100k"]["at_other_rates"][0]["rate_per_second"] == 20
+    capacity = results["search_10k"]["capacity"]
+    assert {step["side"] for step in capacity["steps"]} == {"graphql", "direct"}
+    assert all(step["p99_ms"] > 0 for step in capacity["steps"])
+    sustained = results["sustained"]
+    assert sustained["failures"] == 0
+    assert sum(sustained["requests"].values()) > 0
+    assert sustained["samples"]
+    assert sustained["api_rss_growth"] > 0
     trips = results["round_trips"]["cases"]
     assert trips["steady"]["records_per_round"] > 0
     assert trips["steady"]["postgres_per_round"] > 0
@@ -74,6 +84,8 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     markdown = (REPORT / "benchmarks.md").read_text()
     assert "**Projector round trips**" in markdown
     assert "**Name change**" in markdown
+    assert "**Sustained**" in markdown
+    assert "search capacity" in markdown
     for chart in ("ratios", "latency", "lag", "scaling"):
         assert (REPORT / "benchmarks" / f"{chart}.png").stat().st_size > 10_000
         assert f"benchmarks/{chart}.png" in markdown
