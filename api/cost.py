@@ -21,12 +21,13 @@ operation cost and what is left.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -40,7 +41,6 @@ from graphql import (
     SelectionSetNode,
     get_named_type,
     is_composite_type,
-    parse,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from graphql.utilities import get_operation_ast
@@ -189,14 +189,15 @@ def batch_cost(
     schema: GraphQLSchema,
     operations: list[tuple[str | None, str | None, dict[str, Any] | None]],
     paging: Paging,
-    max_tokens: int,
+    parse_document: Callable[[str], DocumentNode],
 ) -> int:
-    """What the operations of a batch, each `(query, operation name, variables)`, cost together; one that
-    does not parse counts as nothing here (it is refused on its own as it runs)."""
+    """What the operations of a batch, each `(query, operation name, variables)`, cost together, each parsed
+    by `parse_document` (the schema's document cache, which each then runs from); one that does not parse
+    counts as nothing here (it is refused on its own as it runs)."""
     total = 0
     for query, operation_name, variables in operations:
         try:
-            document = parse(query or "", max_tokens=max_tokens)
+            document = parse_document(query or "")
         except GraphQLError:
             continue
         total += operation_cost(schema, document, operation_name, variables, paging) or 0

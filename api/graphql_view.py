@@ -19,7 +19,6 @@ import json
 from typing import Any
 
 import orjson
-import strawberry
 from cross_web import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -38,6 +37,7 @@ from api.cost import Paging, RequestBudget, batch_cost, over_budget
 from api.errors import error_body
 from api.observation import Observation, observation_of, request_id
 from api.persisted_queries import BadPersistedQuery, not_found, requested_hash, resolve
+from api.schema import TwofoldSchema
 from api.services import services_of
 from api.websocket import BoundedWebSocketAdapter, TransportHandler
 
@@ -138,13 +138,13 @@ class TwofoldGraphQL(GraphQL[Context, None]):
             max_age = context.settings.get_max_age_seconds
             sub_response.headers["Cache-Control"] = f"public, max-age={max_age}" if anonymous else "private, no-store"
             sub_response.headers["Vary"] = "Authorization, Accept"
-        if isinstance(request_data, list) and isinstance(self.schema, strawberry.Schema):
-            settings = context.settings
+        if isinstance(request_data, list) and isinstance(self.schema, TwofoldSchema):
+            settings, documents = context.settings, self.schema.policy.documents
             total = batch_cost(
                 self.schema._schema,
                 [(item.query, item.operation_name, item.variables) for item in request_data],
                 Paging(default=settings.default_page_size, maximum=settings.max_page_size),
-                settings.max_tokens,
+                lambda query: documents.get(query).document,
             )
             if total > context.budget.remaining:
                 observation_of(request).error_codes.append("COST_LIMIT_EXCEEDED")

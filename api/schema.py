@@ -110,6 +110,7 @@ _SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
 class TwofoldSchema(strawberry.Schema):
     hide_suggestions = False
+    policy: Policy  # what every operation shares: its document cache, limits and observation (api/pipeline.py)
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
@@ -165,4 +166,5 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
         config=StrawberryConfig(scalar_map=SCALARS, batching_config={"max_operations": max_operations}),
     )
     schema.hide_suggestions = settings is not None and not settings.introspection
+    schema.policy = policy
     return schema

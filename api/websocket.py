@@ -36,7 +36,7 @@ from strawberry.utils.aio import aclosing
 from api.auth import LEEWAY_SECONDS, InvalidBearerToken, actor_from_header
 from api.context import Context
 from api.cost import RequestBudget
-from api.observation import Observation, observation_of, request_error_code
+from api.observation import Observation, coded, observation_of
 from api.services import services_of
 
 logger = logging.getLogger("twofold.requests")
@@ -237,10 +237,9 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
 
     async def _refuse(self, operation: Operation[Context, None], errors: list[GraphQLError]) -> None:
-        for error in errors:  # refused before it ran: the operation's own observer has not coded these yet
-            if not (error.extensions and "code" in error.extensions):
-                code = request_error_code(error) if error.path is None else "INTERNAL_SERVER_ERROR"
-                error.extensions = {**(error.extensions or {}), "code": code}
+        # Refused before it ran: the pipeline codes errors as the stream ends, so these get theirs here.
+        mask = self.context.settings.production
+        errors = [coded(error, mask_internal_errors=mask) for error in errors]
         if _code_of(errors) == "UNAUTHENTICATED":
             self.operations.pop(operation.id, None)
             await self.close(4401, "Unauthorized: this subscription needs a bearer token in connection_init")
