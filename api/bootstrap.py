@@ -14,6 +14,7 @@ from functools import partial
 
 import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch, Elasticsearch
+from elasticsearch.serializer import OrjsonSerializer
 
 from api.saga import PaymentExpirySaga, SagaOptions
 from api.settings import Settings, SettingsError
@@ -146,7 +147,14 @@ def build_read_model(settings: Settings, client: AsyncElasticsearch) -> ReadMode
 
 
 def create_async_search_client(settings: Settings) -> AsyncElasticsearch:
-    return AsyncElasticsearch(settings.elasticsearch_url, request_timeout=10, retry_on_timeout=True, max_retries=2)
+    # orjson decodes a page of hits in a fraction of the standard library's time (docs/benchmarks.md).
+    return AsyncElasticsearch(
+        settings.elasticsearch_url,
+        request_timeout=10,
+        retry_on_timeout=True,
+        max_retries=2,
+        serializer=OrjsonSerializer(),
+    )
 
 
 @dataclass

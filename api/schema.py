@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from api import subscriptions
+from api.execution import TwofoldExecutionContext
 from api.metrics import Metrics
 from api.mutations import customers as customer_mutations
 from api.mutations import orders as order_mutations
@@ -164,6 +165,7 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
         # A factory, not an instance: Strawberry gives each operation its own (api/pipeline.py).
         extensions=[lambda: OperationPipeline(policy)],
         config=StrawberryConfig(scalar_map=SCALARS, batching_config={"max_operations": max_operations}),
+        execution_context_class=TwofoldExecutionContext,
     )
     schema.hide_suggestions = settings is not None and not settings.introspection
     schema.policy = policy
