@@ -188,6 +188,19 @@ class TwofoldGraphQL(GraphQL[Context, None]):
                 raise HTTPException(405, "Only queries may be sent with GET: send mutations with POST.") from None
             raise
 
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A POST's operation or batch. Its Content-Type was checked on the way in (`__call__`) and no
+        streamed transport is served, so Strawberry's parsing of the Content-Type and Accept headers (the
+        standard library's email parser, a twentieth of a small request) is skipped; its checks are kept."""
+        if request.method != "POST" or self._stream_transport_map:
+            return await super().parse_http_body(request)
+        data = self.parse_json(await request.get_body())
+        if isinstance(data, list):
+            batch = [_request_data(item) for item in data]
+            self._validate_batch_request(batch, protocol="http")
+            return batch
+        return _request_data(data, checked=True)
+
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
         """A GET's parameters; `variables` and `extensions`, when given, must be JSON objects."""
         data: dict[str, Any] = dict(params)
@@ -261,6 +274,26 @@ def _media_type_in_lowercase(scope: Scope) -> Scope:
 
     headers = [(name, lowered(value) if name == b"content-type" else value) for name, value in scope["headers"]]
     return {**scope, "headers": headers}
+
+
+def _request_data(data: dict[str, Any], *, checked: bool = False) -> GraphQLRequestData:
+    """The operation `data` holds; with `checked`, BAD_REQUEST when a member has the wrong JSON type (as
+    Strawberry checks a single operation; a batch's items go unchecked there too, and fail in execution)."""
+    if checked:
+        for name, kinds, what in (
+            ("query", (str, type(None)), "a string or null"),
+            ("variables", (dict, type(None)), "an object or null"),
+            ("extensions", (dict, type(None)), "an object or null"),
+        ):
+            if not isinstance(data.get(name), kinds):
+                raise HTTPException(400, f"The GraphQL operation's `{name}` must be {what}, if provided.")
+    return GraphQLRequestData(
+        query=data.get("query"),
+        variables=data.get("variables"),
+        operation_name=data.get("operationName"),
+        extensions=data.get("extensions"),
+        protocol="http",
+    )
 
 
 def _with_query(data: GraphQLRequestData, query: str | None) -> GraphQLRequestData:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 import time
 import uuid
@@ -49,8 +50,11 @@ def observation_of(connection: HTTPConnection) -> Observation:
 
 
 def request_id(header: str | None) -> str:
-    """The client's X-Request-ID when it is a sane token, else a fresh one."""
-    return header if header is not None and _REQUEST_ID.fullmatch(header) else str(uuid.uuid4())
+    """The client's X-Request-ID when it is a sane token, else a fresh random UUID. An identifier, not a
+    secret: drawn from `random` (seeded from the OS by each process), without uuid4's system call."""
+    if header is not None and _REQUEST_ID.fullmatch(header):
+        return header
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
 
 
 # Not a response but a record of one never sent: the client left first (nginx's convention).
