@@ -52,15 +52,12 @@ class _Plain:
     is_type_of: Callable[[Any, Any], Any] | None = None
 
 
-# Computed once per field of a schema: its plan, or None when it must go the usual way.
-_PLANS: dict[int, tuple[GraphQLSchema, dict[tuple[str, str], _Plain | None]]] = {}
-
-
 def _plans(schema: GraphQLSchema) -> dict[tuple[str, str], _Plain | None]:
-    known = _PLANS.get(id(schema))
-    if known is None or known[0] is not schema:
-        known = _PLANS[id(schema)] = (schema, {})
-    return known[1]
+    """Each field's plan (None when it must go the usual way), computed once and kept on the schema."""
+    plans: dict[tuple[str, str], _Plain | None] | None = getattr(schema, "_twofold_plans", None)
+    if plans is None:
+        plans = schema._twofold_plans = {}  # type: ignore[attr-defined]
+    return plans
 
 
 def _plan_of(schema: GraphQLSchema, field: GraphQLField) -> _Plain | None:
@@ -172,6 +169,21 @@ def _objects(plan: _Plain, source: Any, is_awaitable: Callable[[Any], bool]) -> 
     return value
 
 
+def _gathered(values: Any, waiting: list[Any]) -> Awaitable[Any]:
+    """`values` (a dict or a list) once the awaitables at the keys `waiting` are replaced by their results."""
+
+    async def gathered() -> Any:
+        if len(waiting) == 1:
+            values[waiting[0]] = await values[waiting[0]]
+        else:
+            awaited = await gather_with_cancel(*(values[key] for key in waiting))
+            for key, result in zip(waiting, awaited, strict=True):
+                values[key] = result
+        return values
+
+    return gathered()
+
+
 class TwofoldExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_fields(
         self,
@@ -221,23 +233,9 @@ class TwofoldExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     if is_awaitable(result):
                         awaitable_fields.append(response_name)
         except Exception:
-            if awaitable_fields:
-                self.settle_in_background([results[field] for field in awaitable_fields])
+            self.settle_in_background([results[field] for field in awaitable_fields])
             raise
-
-        if not awaitable_fields:
-            return results
-
-        async def get_results() -> dict[str, Any]:
-            if len(awaitable_fields) == 1:
-                field = awaitable_fields[0]
-                results[field] = await results[field]
-            else:
-                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
-                results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+        return _gathered(results, awaitable_fields) if awaitable_fields else results
 
     def _plain_objects(self, plan: _Plain, source: Any) -> Any:
         try:
@@ -298,19 +296,9 @@ class TwofoldExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 else:
                     completed.append(result)
         except Exception:
-            if waiting:
-                self.settle_in_background([completed[index] for index in waiting])
+            self.settle_in_background([completed[index] for index in waiting])
             raise
-        if not waiting:
-            return completed
-
-        async def gathered() -> list[Any]:
-            awaited = await gather_with_cancel(*(completed[index] for index in waiting))
-            for index, result in zip(waiting, awaited, strict=True):
-                completed[index] = result
-            return completed
-
-        return gathered()
+        return _gathered(completed, waiting) if waiting else completed
 
     async def _awaited(
         self,

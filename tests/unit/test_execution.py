@@ -134,7 +134,7 @@ def answer(execution_context_class: type, query: str) -> dict[str, Any]:
     schema = strawberry.Schema(query=Query, types=[Leaf], execution_context_class=execution_context_class)
     result = asyncio.run(schema.execute(query, variable_values={"s": True}))
     errors = sorted(
-        ((error.message, tuple(error.path or ()), tuple((l.line, l.column) for l in error.locations or ())))
+        ((error.message, tuple(error.path or ()), tuple((at.line, at.column) for at in error.locations or ())))
         for error in result.errors or ()
     )
     return {"data": result.data, "errors": errors}
