@@ -32,13 +32,19 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLSchema,
     InlineFragmentNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    TypeNode,
     get_named_type,
     is_composite_type,
 )
@@ -57,6 +63,10 @@ from api._prices import (
 )
 from api.errors import graphql_error
 from api.types.enums import Interval
+
+# The arguments a price depends on (`_extent`, `_count`); a field with none of them is priced without
+# coercing its arguments.
+PRICED = frozenset({"first", "last", "from", "to", "interval"})
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,10 @@ class _Pricing:
             return 0
         definition = fields[name]
         coordinate = f"{parent.name}.{name}"
-        arguments = get_argument_values(definition, node, self.variables)
+        # Only sizes and periods change a price: a mutation's input is not coerced here, only when it runs.
+        arguments = (
+            get_argument_values(definition, node, self.variables) if PRICED.intersection(definition.args) else {}
+        )
         named = get_named_type(definition.type)
         inner_extent = self._extent(coordinate, named, arguments, extent)
         children = 0 if node.selection_set is None else self.selections(node.selection_set, named, inner_extent)
@@ -171,7 +184,13 @@ def operation_cost(
     if not isinstance(operation, OperationDefinitionNode):
         return None
     root = schema.get_root_type(operation.operation)
-    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    # The arguments that change a price are scalars and enums: variables of input types are left to execution.
+    priced = [
+        definition
+        for definition in operation.variable_definitions or ()
+        if not isinstance(_named(definition.type, schema), GraphQLInputObjectType)
+    ]
+    coerced = get_variable_values(schema, priced, variables or {})
     if root is None or isinstance(coerced, list):
         return None
     fragments = {
@@ -183,6 +202,23 @@ def operation_cost(
         return _Pricing(schema, fragments, coerced, paging).selections(operation.selection_set, root, paging.default)
     except GraphQLError:
         return None  # an argument that does not coerce: execution reports it
+
+
+def _priced_arguments(definition: GraphQLField) -> GraphQLField:
+    """`definition` with only the arguments a price depends on: the others (a mutation's input, a search's
+    filter) are coerced once, when the operation runs, not here too. Made once, and kept on the field."""
+    priced: GraphQLField | None = getattr(definition, "_twofold_priced", None)
+    if priced is None:
+        args = {name: arg for name, arg in definition.args.items() if name in PRICED}
+        priced = GraphQLField(definition.type, args)
+        definition._twofold_priced = priced  # type: ignore[attr-defined]
+    return priced
+
+
+def _named(node: TypeNode, schema: GraphQLSchema) -> GraphQLNamedType | None:
+    while isinstance(node, NonNullTypeNode | ListTypeNode):
+        node = node.type
+    return schema.get_type(node.name.value) if isinstance(node, NamedTypeNode) else None
 
 
 def batch_cost(

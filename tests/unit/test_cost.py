@@ -95,6 +95,24 @@ def test_an_operation_that_cannot_run_is_not_priced() -> None:
     assert cost("query($n: Int) { products(first: $n) { totalCount } }", n="ten") is None
 
 
+def test_inputs_in_variables_are_priced_as_the_same_inputs_written_inline() -> None:
+    search = "query($f: ProductFilter, $n: Int) { products(filter: $f, first: $n) { edges { node { id } } } }"
+    assert cost(search, f={"brands": ["Acme"]}, n=5) == cost(
+        '{ products(filter: {brands: ["Acme"]}, first: 5) { edges { node { id } } } }'
+    )
+    register = (
+        "mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input)"
+        " { ... on CustomerChanged { customer { id } } } }"
+    )
+    assert cost(register, input={"name": "Ada", "email": "ada@example.com"}) == 10 + 1 + 2 + 1
+
+
+def test_a_price_does_not_depend_on_inputs_it_does_not_read() -> None:
+    # An input of the wrong shape is execution's to refuse (BAD_USER_INPUT); its price is the same.
+    register = "mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename } }"
+    assert cost(register, input={"name": "Ada", "email": "ada@example.com"}) == cost(register, input={"nope": 1})
+
+
 def test_fragments_are_priced_once_each_however_often_they_are_spread() -> None:
     levels = 60
     fragments = " ".join(f"fragment F{n} on Query {{ ...F{n + 1} ...F{n + 1} }}" for n in range(levels))
