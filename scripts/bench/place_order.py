@@ -9,7 +9,7 @@ of their own, in a closed loop of `concurrency` workers:
   keep-alive HTTP connections; the projector is not running, and neither side indexes.
 - `psycopg`: one transaction per order with the SQL the write model runs: read the customer, lock the
   products in id order, update their stock and version, insert the order row and one outbox row per
-  event (a reservation per line and the `OrderPlaced`), NOTIFY, commit.
+  event (a reservation per line and the `OrderPlaced`) with the NOTIFY in its RETURNING, commit.
 
 Rounds alternate (psycopg, http, psycopg, http, ...) so drift hits both. The figures go to
 `test-output/bench/place_order.json` and a markdown table on stdout.
@@ -295,14 +295,14 @@ def place_order_sql(connection: psycopg.Connection, customer_id: uuid.UUID, line
         with connection.cursor() as cursor:
             cursor.executemany(
                 "INSERT INTO outbox (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,"
-                " occurred_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING position, transaction_id::text",
+                " occurred_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING position, transaction_id::text, pg_notify(%s, '')",
                 [
-                    (kind, id, version, type_, json.dumps(payload), metadata, now)
+                    (kind, id, version, type_, json.dumps(payload), metadata, now, OUTBOX_CHANNEL)
                     for kind, id, version, type_, payload in events
                 ],
                 returning=True,
             )
-        connection.execute("SELECT pg_notify(%s, '')", (OUTBOX_CHANNEL,))
 
 
 # Every round's latencies by side, pooled for the report's distribution chart.

@@ -6,6 +6,7 @@ import threading
 import uuid
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -14,7 +15,7 @@ from write_model.bus import CommandBus
 from write_model.commands import CreateProduct
 from write_model.domain.errors import DuplicateSku, TransientConflict
 from write_model.domain.products import Product
-from write_model.outbox import CommandContext
+from write_model.outbox import OUTBOX_CHANNEL, CommandContext
 from write_model.results import Outcome
 
 CONTEXT = CommandContext(actor="tester", request_id="corr-42")
@@ -160,3 +161,21 @@ def test_concurrent_creates_of_one_sku_give_one_product_and_one_duplicate(engine
             connection.execute(sa.text("SELECT count(*) FROM outbox WHERE payload->>'sku' = :s"), {"s": sku}).scalar()
             == 1
         )
+
+
+def _notifications(listener: psycopg.Connection) -> list[str]:
+    """The notifications `listener` holds on the outbox channel, waiting a little for them to come."""
+    return [note.payload for note in listener.notifies(timeout=0.5) if note.channel == OUTBOX_CHANNEL]
+
+
+def test_a_commit_wakes_the_outbox_tailers_once(engine: sa.Engine) -> None:
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as listener:
+        listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        first, second = new_product(unique_sku()), new_product(unique_sku())
+        with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+            uow.products.add(first)
+            uow.products.add(second)
+            uow.commit(Outcome(first.id, first.version, None))
+        # Two events, one transaction: one notification (PostgreSQL folds identical ones).
+        assert _notifications(listener) == [""]
