@@ -30,6 +30,7 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
+from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -184,7 +185,18 @@ def _gathered(values: Any, waiting: list[Any]) -> Awaitable[Any]:
     return gathered()
 
 
-class TwofoldExecutionContext(StrawberryGraphQLCoreExecutionContext):
+class TwofoldExecutionContext(Executor[Any]):
+    """Strawberry's execution context (its resolve info, the operation's extensions) on graphql-core's plain
+    executor: the schema serves neither @defer nor @stream, so the incremental executor Strawberry builds on
+    only adds its bookkeeping to every operation."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        operation_extensions = kwargs.pop("operation_extensions", None)
+        super().__init__(*args, **kwargs)
+        self.operation_extensions = operation_extensions
+
+    build_resolve_info = StrawberryGraphQLCoreExecutionContext.build_resolve_info
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
