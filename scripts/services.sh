@@ -192,6 +192,8 @@ http.port: $ES_PORT
 transport.port: $((ES_PORT + 100))
 discovery.type: single-node
 cluster.routing.allocation.disk.threshold_enabled: false
+# Expired points in time are freed within seconds, not up to a minute later (docs/operations.md).
+search.keep_alive_interval: 5s
 # Loopback only, plain HTTP. Saying so explicitly also stops the launcher's first-start security
 # auto-configuration, which would otherwise switch on TLS and passwords.
 xpack.security.enabled: false

@@ -21,12 +21,14 @@ from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, Transport
 from read_model.adapters._search_errors import search_failures
 from read_model.errors import InvalidSearchPosition
 
-# How long a search's point in time lives after its last page was read.
-KEEP_ALIVE = "1m"
-KEEP_ALIVE_SECONDS = 60.0
+# How long a search's point in time lives after its last page was read: long enough for a client to ask for
+# the next page, short enough that Elasticsearch frees what clients leave (within a minute, with the node's
+# `search.keep_alive_interval` at a few seconds: docs/operations.md).
+KEEP_ALIVE = "30s"
+KEEP_ALIVE_SECONDS = 30.0
 # Points in time one API process holds open at most (each is a search context on every shard it reads).
 MAX_OPEN = 500
-EXPIRED = "the search this cursor belongs to has expired (a minute after its last page) or was closed to make room"
+EXPIRED = "the search this cursor belongs to has expired (30 seconds after its last page) or was closed to make room"
 
 
 class OpenSearches:

@@ -375,7 +375,8 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " first minute, memory is flat when the mean of the second half of the samples is within 10% of the"
         " first half's: Elasticsearch's heap saws between collections by more than it holds, so only a mean"
         " over minutes says whether it grows. The open search contexts are counted again 65 s after the load"
-        " stops, a point in time's keep-alive being a minute.",
+        " stops: a point in time's keep-alive is 30 seconds, and the local node frees expired ones every 5"
+        " seconds (`search.keep_alive_interval`).",
         "",
         f"**Trivial query** (`trivial.py`): `{{ __typename }}` posted to `twofold serve` against a Starlette route"
         " that parses the JSON body and returns the same bytes, one uvicorn worker each (httptools, uvloop, no"

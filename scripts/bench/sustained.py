@@ -12,11 +12,11 @@ On the benchmarks' data set (`dataset.py`) one `twofold serve` and one `twofold 
 
 Every `--sample-seconds` it records the API process's resident memory, Elasticsearch's heap and the
 node's open search contexts. Once the load stops it waits `--linger` seconds (a point in time's keep-alive
-is a minute) and counts the open search contexts again. Memory is called flat when, after a minute of
-warm-up, the mean of the second half of the samples is within 10% of the first half's. A mean over
-minutes of samples, not a least sample: Elasticsearch's heap saws between collections by more than it
-holds, and whether a sample happens to fall in a trough is luck. Figures go to
-`test-output/bench/sustained.json`.
+is 30 seconds, and the local node frees expired ones every 5) and counts the open search contexts again.
+Memory is called flat when, after a minute of warm-up, the mean of the second half of the samples is
+within 10% of the first half's. A mean over minutes of samples, not a least sample: Elasticsearch's heap
+saws between collections by more than it holds, and whether a sample happens to fall in a trough is
+luck. Figures go to `test-output/bench/sustained.json`.
 """
 
 from __future__ import annotations
