@@ -174,6 +174,7 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " it (rounds alternate where there are several). Raw figures: `benchmarks.json`; each step's own"
         " output: `test-output/bench/`. PostgreSQL, Elasticsearch, the API, the projector and the load"
         " generator all share the two cores, as they do on this machine kind.",
+        *[line for note in report.get("reruns", []) for line in ("", f"Run again on its own afterwards: {note}")],
         "",
         "## Summary",
         "",
