@@ -122,10 +122,7 @@ class _Pricing:
             return 0
         definition = fields[name]
         coordinate = f"{parent.name}.{name}"
-        # Only sizes and periods change a price: a mutation's input is not coerced here, only when it runs.
-        arguments = (
-            get_argument_values(definition, node, self.variables) if PRICED.intersection(definition.args) else {}
-        )
+        arguments = get_argument_values(_priced_arguments(definition), node, self.variables)
         named = get_named_type(definition.type)
         inner_extent = self._extent(coordinate, named, arguments, extent)
         children = 0 if node.selection_set is None else self.selections(node.selection_set, named, inner_extent)

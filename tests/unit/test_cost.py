@@ -111,6 +111,8 @@ def test_a_price_does_not_depend_on_inputs_it_does_not_read() -> None:
     # An input of the wrong shape is execution's to refuse (BAD_USER_INPUT); its price is the same.
     register = "mutation($input: RegisterCustomerInput!) { registerCustomer(input: $input) { __typename } }"
     assert cost(register, input={"name": "Ada", "email": "ada@example.com"}) == cost(register, input={"nope": 1})
+    search = "query($f: ProductFilter, $n: Int) { products(filter: $f, first: $n) { edges { node { id } } } }"
+    assert cost(search, f={"nope": 1}, n=5) == cost(search, f={"brands": ["Acme"]}, n=5) == 10 + 1 + 5 * 2
 
 
 def test_fragments_are_priced_once_each_however_often_they_are_spread() -> None:
