@@ -194,6 +194,9 @@ class TwofoldExecutionContext(Executor[Any]):
         operation_extensions = kwargs.pop("operation_extensions", None)
         super().__init__(*args, **kwargs)
         self.operation_extensions = operation_extensions
+        # The shortcut skips resolvers, so it is off when a middleware wraps them (none does today).
+        wrapped = self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
+        self._plans = None if wrapped else _plans(self.schema)
 
     build_resolve_info = StrawberryGraphQLCoreExecutionContext.build_resolve_info
 
@@ -206,9 +209,9 @@ class TwofoldExecutionContext(Executor[Any]):
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
         """graphql-core's `execute_fields`, with plain fields completed in place (see the module)."""
-        if self.middleware_manager is not None and self.middleware_manager.middlewares:
+        plans = self._plans
+        if plans is None:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
-        plans = _plans(self.schema)
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
