@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api import subscriptions
 from api.execution import TwofoldExecutionContext
@@ -18,7 +21,7 @@ from api.metrics import Metrics
 from api.mutations import customers as customer_mutations
 from api.mutations import orders as order_mutations
 from api.mutations import products as product_mutations
-from api.pipeline import OperationPipeline, PipelineRunner, Policy
+from api.pipeline import OperationPipeline, PipelineRunner, Policy, run_operation
 from api.queries import customers as customer_queries
 from api.queries import events as event_queries
 from api.queries import node as node_queries
@@ -120,6 +123,43 @@ class TwofoldSchema(strawberry.Schema):
         if len(extensions) == 1 and isinstance(extensions[0], OperationPipeline):
             return PipelineRunner(execution_context, extensions[0])
         return super().create_extensions_runner(execution_context, extensions)
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """The pipeline's straight-line version of Strawberry's `execute` when it is the one extension."""
+        extensions = self.get_extensions()
+        pipeline = extensions[0] if len(extensions) == 1 else None
+        if not isinstance(pipeline, OperationPipeline):
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed_operation_types,
+                operation_extensions,
+            )
+        execution = self._create_execution_context(
+            query=query,
+            allowed_operation_types=DEFAULT_ALLOWED_OPERATION_TYPES
+            if allowed_operation_types is None
+            else allowed_operation_types,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            operation_extensions=operation_extensions,
+        )
+        pipeline.execution_context = execution
+        return await run_operation(self, execution, pipeline)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """Logs only the unexpected errors: a coded error or a bad document is the client's, not a fault.

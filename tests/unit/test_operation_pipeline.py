@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
 
 import pytest
 import strawberry
 from prometheus_client import generate_latest
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
+from api.auth import ANONYMOUS, Actor, Role
+from api.cost import Paging, RequestBudget
 from api.errors import graphql_error
 from api.metrics import MAX_OPERATION_LABELS, Metrics
 from api.observation import INTERNAL_ERROR_MESSAGE
-from api.pipeline import Documents, Observing, OperationPipeline, PipelineRunner, Policy, _Step
+from api.pipeline import Documents, Limits, Observing, OperationPipeline, PipelineRunner, Policy, _Step
 from api.schema import TwofoldSchema
 
 
@@ -170,3 +175,94 @@ def test_a_step_refuses_a_hook_that_yields_twice() -> None:
 
     with pytest.raises(RuntimeError, match="yielded more than once"), _Step(twice):
         pass
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    def create_product(self) -> int:
+        return 7
+
+
+@dataclass
+class _Caller:
+    actor: Actor
+    budget: RequestBudget
+
+
+ADMIN = Actor(Role.ADMIN, subject="root")
+_QUERY_AND_MUTATION = {OperationType.QUERY, OperationType.MUTATION}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "name", "caller", "allowed"),
+    [
+        ("{ fine }", None, None, ANONYMOUS, None),
+        ("{ fine broken }", None, None, ANONYMOUS, None),
+        ("{ refused }", None, None, ANONYMOUS, None),
+        ("{ fine ", None, None, ANONYMOUS, None),
+        ("{ nothing }", None, None, ANONYMOUS, None),
+        ("query($n: Int!) { echo(n: $n) }", None, None, ANONYMOUS, None),
+        ("query($n: Int!) { echo(n: $n) }", {"n": "x"}, None, ANONYMOUS, None),
+        ("query($n: Int!) { echo(n: $n) }", {"n": 3}, None, ANONYMOUS, None),
+        ("query A { fine } query B { echo(n: 2) }", None, "B", ANONYMOUS, None),
+        ("query A { fine } query B { echo(n: 2) }", None, "C", ANONYMOUS, None),
+        ("query A { fine } query B { echo(n: 2) }", None, None, ANONYMOUS, None),
+        (None, None, None, ANONYMOUS, None),
+        ("", None, None, ANONYMOUS, None),
+        ("mutation { createProduct }", None, None, ANONYMOUS, None),
+        ("mutation { createProduct }", None, None, ADMIN, None),
+        ("mutation { createProduct }", None, None, ADMIN, {OperationType.QUERY}),
+        ("{ a: fine b: fine }", None, None, "broke", None),
+        ("{ fine }", None, None, None, _QUERY_AND_MUTATION),
+    ],
+)
+def test_the_straight_line_execution_answers_as_strawberrys_does_through_the_pipelines_hooks(
+    query: str | None,
+    variables: dict[str, object] | None,
+    name: str | None,
+    caller: Actor | str | None,
+    allowed: set[OperationType] | None,
+) -> None:
+    """`TwofoldSchema.execute` (api/pipeline.py's `run_operation`) against Strawberry's own `execute`, which
+    enters the same pipeline through its extensions runner: the same results, errors, extensions, metrics."""
+
+    def outcome(execute: Callable[..., Awaitable[ExecutionResult]]) -> tuple[object, str]:
+        metrics = Metrics()
+        policy = Policy(
+            Documents(max_tokens=None),
+            Limits((), Paging(default=10, maximum=50)),
+            Observing(metrics, mask_internal_errors=True),
+        )
+        schema = TwofoldSchema(Query, Mutation, extensions=[lambda: OperationPipeline(policy)])
+        context = (
+            None
+            if caller is None
+            else _Caller(ANONYMOUS, RequestBudget(0))
+            if caller == "broke"
+            else _Caller(caller, RequestBudget(100))  # type: ignore[arg-type]
+        )
+        try:
+            result = asyncio.run(
+                execute(
+                    schema,
+                    query,
+                    variable_values=variables,
+                    context_value=context,
+                    operation_name=name,
+                    allowed_operation_types=allowed,
+                )
+            )
+        except Exception as exc:  # which exception each raises is part of the comparison
+            return type(exc).__name__, counts(metrics)
+        answered = (result.data, [error.formatted for error in result.errors or []], result.extensions)
+        return answered, counts(metrics)
+
+    def counts(metrics: Metrics) -> list[str]:
+        counted = ("twofold_graphql_operations_total", "twofold_graphql_errors_total", "_duration_seconds_count")
+        lines = generate_latest(metrics.registry).decode().splitlines()
+        return [line for line in lines if any(name in line.split("{")[0] for name in counted)]
+
+    straight = outcome(TwofoldSchema.execute)
+    through_hooks = outcome(strawberry.Schema.execute)
+    assert straight == through_hooks
