@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import orjson
@@ -25,10 +26,12 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.types import QueryParams
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api import graphiql_page
 from api.auth import ANONYMOUS, InvalidBearerToken, actor_from_header
@@ -50,13 +53,23 @@ _CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
 }
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="twofold"'}
+# What each method may carry: only GET and POST get as far as an operation.
+_ALLOWED = {"GET": OperationType.from_http("GET"), "POST": OperationType.from_http("POST")}
 # A GET's query string: more than proxies and CDNs pass on; a longer query goes by POST, or by its hash.
 MAX_QUERY_STRING_BYTES = 32 * 1024
 
 
 class TwofoldGraphQL(GraphQL[Context, None]):
+    """Strawberry's view for GETs (GraphiQL's page and cacheable queries) and WebSockets; a POST, nearly
+    every request, takes a way of its own (`_post`) that does what Strawberry's `run` does for it."""
+
     graphql_transport_ws_handler_class = TransportHandler
     websocket_adapter_class = BoundedWebSocketAdapter
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self._stream_transport_map:
+            raise ValueError("no streaming HTTP transport is served: subscriptions go over graphql-transport-ws")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -74,7 +87,7 @@ class TwofoldGraphQL(GraphQL[Context, None]):
             if len(scope["query_string"]) > MAX_QUERY_STRING_BYTES:
                 limit = MAX_QUERY_STRING_BYTES
                 raise HTTPException(414, f"The URL's query is over {limit} bytes: send the request with POST.")
-            response = await self.run(request)
+            response = await (self._post(request) if request.method == "POST" else self.run(request))
         except ClientDisconnect:
             observation_of(request).error_codes.append("CLIENT_DISCONNECTED")
             return  # nobody is left to answer
@@ -86,7 +99,22 @@ class TwofoldGraphQL(GraphQL[Context, None]):
                 response.headers["Allow"] = "GET, POST"
         await response(scope, receive, send)
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def _post(self, request: Request) -> Response:
+        """A POST, in the order of Strawberry's `run`: the context (a bad token is refused before the body is
+        read), the body's operations, their results, the response. Without what only other methods and
+        transports need: request adapters, a sub-response, the GraphiQL check, streamed results."""
+        context = await self.get_context(request, None)
+        data = self.parse_json(await request.body())
+        headers: dict[str, str] = {}  # a POST's answer is not for shared caches: nothing to add
+        if isinstance(data, list):
+            batch = [_request_data(item) for item in data]
+            self._validate_batch_request(batch, protocol="http")
+            results = await self._execute_batch(request, batch, context, headers)
+            return self._response([process_result(result) for result in results], headers)
+        result = await self._execute(request, _request_data(data, checked=True), context, headers)
+        return self._response(process_result(result), headers)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket | None) -> Context:
         services = services_of(request)
         observation = observation_of(request)
         if isinstance(request, WebSocket):
@@ -122,84 +150,88 @@ class TwofoldGraphQL(GraphQL[Context, None]):
         context: Context,
         root_value: None,
         sub_response: Response,
-    ) -> Any:
-        """Persisted queries are resolved first; then a batch is priced whole before any of it runs: over the
-        request's budget, none of it runs. A GET's answer says how long a shared cache may keep it."""
-        store = services_of(request).persisted_queries
-        try:
-            if isinstance(request_data, list):
-                request_data = [_with_query(item, resolve(item.query, item.extensions, store)) for item in request_data]
-            else:
-                request_data = _with_query(request_data, resolve(request_data.query, request_data.extensions, store))
-        except BadPersistedQuery as exc:
-            raise HTTPException(400, str(exc)) from None
-        if request.method == "GET":
-            anonymous = "authorization" not in request.headers
-            max_age = context.settings.get_max_age_seconds
-            sub_response.headers["Cache-Control"] = f"public, max-age={max_age}" if anonymous else "private, no-store"
-            sub_response.headers["Vary"] = "Authorization, Accept"
-        if isinstance(request_data, list) and isinstance(self.schema, TwofoldSchema):
+    ) -> ExecutionResult | list[ExecutionResult]:
+        headers: dict[str, str] = {}
+        if isinstance(request_data, list):
+            result: ExecutionResult | list[ExecutionResult] = await self._execute_batch(
+                request, request_data, context, headers
+            )
+        else:
+            result = await self._execute(request, request_data, context, headers)
+        sub_response.headers.update(headers)
+        return result
+
+    async def _execute(
+        self, request: Request, data: GraphQLRequestData, context: Context, headers: MutableMapping[str, str]
+    ) -> ExecutionResult:
+        data = self._resolved(request, data, context, headers)
+        return await self._execute_single(request, data, context)
+
+    async def _execute_batch(
+        self, request: Request, batch: list[GraphQLRequestData], context: Context, headers: MutableMapping[str, str]
+    ) -> list[ExecutionResult]:
+        """A batch is priced whole before any of it runs: over the request's budget, none of it runs."""
+        batch = [self._resolved(request, data, context, headers) for data in batch]
+        if isinstance(self.schema, TwofoldSchema):
             settings, documents = context.settings, self.schema.policy.documents
             total = batch_cost(
                 self.schema._schema,
-                [(item.query, item.operation_name, item.variables) for item in request_data],
+                [(item.query, item.operation_name, item.variables) for item in batch],
                 Paging(default=settings.default_page_size, maximum=settings.max_page_size),
                 lambda query: documents.get(query).document,
             )
             if total > context.budget.remaining:
                 observation_of(request).error_codes.append("COST_LIMIT_EXCEEDED")
-                error = over_budget(total, context.budget, what=f"batch of {len(request_data)} operations")
+                error = over_budget(total, context.budget, what=f"batch of {len(batch)} operations")
                 cost = {"requested": total, "budget": context.budget.budget, "remaining": context.budget.remaining}
-                return [ExecutionResult(data=None, errors=[error], extensions={"cost": cost}) for _ in request_data]
-        return await super().execute_operation(
-            request=request,
-            request_adapter=request_adapter,
-            request_data=request_data,
-            context=context,
-            root_value=root_value,
-            sub_response=sub_response,
-        )
+                return [ExecutionResult(data=None, errors=[error], extensions={"cost": cost}) for _ in batch]
+        return list(await asyncio.gather(*(self._execute_single(request, item, context) for item in batch)))
 
-    async def execute_single(
-        self,
-        request: Request,
-        request_adapter: Any,
-        sub_response: Response,
-        context: Context,
-        root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
-        """`PersistedQueryNotFound` for a hash this process does not hold; 405 for a mutation over GET."""
-        if request_data.query is None and requested_hash(request_data.extensions) is not None:
+    def _resolved(
+        self, request: Request, data: GraphQLRequestData, context: Context, headers: MutableMapping[str, str]
+    ) -> GraphQLRequestData:
+        """`data` with its persisted query, if it names one by hash. A GET's answer says in `headers` how
+        long a shared cache may keep it."""
+        try:
+            data = _with_query(data, resolve(data.query, data.extensions, services_of(request).persisted_queries))
+        except BadPersistedQuery as exc:
+            raise HTTPException(400, str(exc)) from None
+        if request.method == "GET":
+            anonymous = "authorization" not in request.headers
+            max_age = context.settings.get_max_age_seconds
+            headers["Cache-Control"] = f"public, max-age={max_age}" if anonymous else "private, no-store"
+            headers["Vary"] = "Authorization, Accept"
+        return data
+
+    async def _execute_single(self, request: Request, data: GraphQLRequestData, context: Context) -> ExecutionResult:
+        """One operation. `PersistedQueryNotFound` for a hash this process does not hold; 405 for a mutation
+        over GET; 400 for no query, an operation name the document does not hold, or an operation type the
+        method does not carry."""
+        if data.query is None and requested_hash(data.extensions) is not None:
             error = not_found()
             observation_of(request).error_codes.append(str((error.extensions or {})["code"]))
             return ExecutionResult(data=None, errors=[error])
+        method = request.method
+        allowed = _ALLOWED[method]
+        if not self.allow_queries_via_get and method == "GET":
+            allowed = allowed - {OperationType.QUERY}
         try:
-            return await super().execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=request_data,
+            return await self.schema.execute(
+                data.query,
+                variable_values=data.variables,
+                context_value=context,
+                operation_name=data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=data.extensions,
             )
-        except HTTPException as exc:
-            if request.method == "GET" and isinstance(exc.__cause__, InvalidOperationTypeError):
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            if method == "GET":
                 raise HTTPException(405, "Only queries may be sent with GET: send mutations with POST.") from None
-            raise
-
-    async def parse_http_body(self, request: Any) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """A POST's operation or batch. Its Content-Type was checked on the way in (`__call__`) and no
-        streamed transport is served, so Strawberry's parsing of the Content-Type and Accept headers (the
-        standard library's email parser, a twentieth of a small request) is skipped; its checks are kept."""
-        if request.method != "POST" or self._stream_transport_map:
-            return await super().parse_http_body(request)
-        data = self.parse_json(await request.get_body())
-        if isinstance(data, list):
-            batch = [_request_data(item) for item in data]
-            self._validate_batch_request(batch, protocol="http")
-            return batch
-        return _request_data(data, checked=True)
+            raise HTTPException(400, exc.as_http_error_reason(method)) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
 
     def parse_query_params(self, params: QueryParams) -> dict[str, Any]:
         """A GET's parameters; `variables` and `extensions`, when given, must be JSON objects."""
@@ -244,7 +276,12 @@ class TwofoldGraphQL(GraphQL[Context, None]):
     def create_response(
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
-        response = super().create_response(response_data, sub_response)
+        return self._response(response_data, sub_response.headers)
+
+    def _response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], headers: Mapping[str, str]
+    ) -> Response:
+        response = Response(orjson.dumps(response_data), media_type="application/json", headers=headers)
         if "cache-control" in response.headers and _has_errors(response_data):
             response.headers["Cache-Control"] = "no-store"  # an error, PersistedQueryNotFound among them, is not kept
         if _needs_token(response_data):
