@@ -18,7 +18,7 @@ this replaces took more of a `{ __typename }` request than its execution (docs/b
 
 A query or mutation does not even go through Strawberry's extensions runner: `run_operation` (which
 `TwofoldSchema.execute` calls) takes Strawberry's steps in straight-line code and calls the hooks where the
-runner would enter them, a third of a `{ __typename }` request less. Subscriptions still go through the
+runner would enter them, about a tenth of a `{ __typename }` request less. Subscriptions still go through the
 runner (`PipelineRunner`). A unit test runs the same operations both ways and compares what they answer.
 """
 
