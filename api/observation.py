@@ -15,7 +15,6 @@ import logging
 import random
 import re
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError
@@ -49,12 +48,19 @@ def observation_of(connection: HTTPConnection) -> Observation:
     return found
 
 
+# A random UUID's version (4) and variant (RFC 9562) bits.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 def request_id(header: str | None) -> str:
-    """The client's X-Request-ID when it is a sane token, else a fresh random UUID. An identifier, not a
-    secret: drawn from `random` (seeded from the OS by each process), without uuid4's system call."""
+    """The client's X-Request-ID when it is a sane token, else a fresh random UUID (version 4). An
+    identifier, not a secret: drawn from `random` (seeded from the OS by each process), without uuid4's
+    system call, and written out without building a `uuid.UUID` (a third of the time)."""
     if header is not None and _REQUEST_ID.fullmatch(header):
         return header
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    digits = "%032x" % ((random.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 # Not a response but a record of one never sent: the client left first (nginx's convention).
