@@ -90,6 +90,9 @@ class Metrics:
             registry=self.registry,
         )
         self._names: set[str] = set()
+        # Each labelled series once looked up (`labels()` checks and locks each time): as bounded as the labels.
+        self._operation_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+        self._http_series: dict[tuple[str, int], Counter] = {}
 
     def operation_label(self, name: str | None) -> str:
         if not name:
@@ -105,10 +108,24 @@ class Metrics:
     def record_operation(self, name: str | None, seconds: float, error_codes: Iterable[str]) -> None:
         label = self.operation_label(name)
         codes = list(error_codes)
-        self.operations.labels(label, "error" if codes else "ok").inc()
-        self.latency.labels(label).observe(seconds)
+        outcome = "error" if codes else "ok"
+        counted = self._operation_series.get((label, outcome))
+        if counted is None:
+            counted = self._operation_series[label, outcome] = (
+                self.operations.labels(label, outcome),
+                self.latency.labels(label),
+            )
+        counter, latency = counted
+        counter.inc()
+        latency.observe(seconds)
         for code in codes:
             self.errors.labels(code).inc()
+
+    def count_http_request(self, route: str, status: int) -> None:
+        counter = self._http_series.get((route, status))
+        if counter is None:
+            counter = self._http_series[route, status] = self.http_requests.labels(route, str(status))
+        counter.inc()
 
 
 def exposition(metrics: Metrics) -> bytes:
