@@ -122,7 +122,8 @@ class _Pricing:
             return 0
         definition = fields[name]
         coordinate = f"{parent.name}.{name}"
-        arguments = get_argument_values(_priced_arguments(definition), node, self.variables)
+        priced = _priced_arguments(definition)
+        arguments = get_argument_values(priced, node, self.variables) if priced.args else {}
         named = get_named_type(definition.type)
         inner_extent = self._extent(coordinate, named, arguments, extent)
         children = 0 if node.selection_set is None else self.selections(node.selection_set, named, inner_extent)
