@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from write_model.bus import CommandBus
 from write_model.commands import CreateProduct
-from write_model.domain.errors import DuplicateSku, TransientConflict
+from write_model.domain.errors import DuplicateSku, StoreUnavailable, TransientConflict
 from write_model.domain.products import Product
 from write_model.outbox import OUTBOX_CHANNEL, CommandContext
 from write_model.results import Outcome
@@ -179,3 +179,25 @@ def test_a_commit_wakes_the_outbox_tailers_once(engine: sa.Engine) -> None:
             uow.commit(Outcome(first.id, first.version, None))
         # Two events, one transaction: one notification (PostgreSQL folds identical ones).
         assert _notifications(listener) == [""]
+
+
+def test_a_connection_lost_mid_command_is_store_unavailable_and_the_pool_drops_it(engine: sa.Engine) -> None:
+    """The repositories' statements run on the driver's connection: a connection that dies under one of them
+    is still `StoreUnavailable` (the bus answers that, rather than an internal error), and the pool does not
+    hand it out again."""
+    product = new_product(unique_sku())
+
+    def write_after_losing_the_connection() -> None:
+        with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+            uow.customers.get_many([uuid.uuid4()])
+            with engine.connect() as other:
+                backend = uow.products._driver.info.backend_pid
+                other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            uow.products.get_many([product.id])  # on the driver's connection, past SQLAlchemy
+
+    with pytest.raises(StoreUnavailable):
+        write_after_losing_the_connection()
+    assert rows_for(engine, product.id) == (0, [])
+    for _ in range(engine.pool.size() + 1):  # every pooled connection is alive
+        with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+            assert uow.products.get_many([product.id]) == {}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
-from write_model.adapters.tables import outbox
-
 
 def check_database(engine: sa.Engine, expected_revision: str) -> tuple[bool, str]:
     """(ready, detail). Never raises: an unreachable database is an answer, not an error."""
@@ -23,4 +21,4 @@ def check_database(engine: sa.Engine, expected_revision: str) -> tuple[bool, str
 def store_is_empty(engine: sa.Engine) -> bool:
     """Whether nothing was ever written: the outbox, which is never truncated, holds no event."""
     with engine.connect() as connection:
-        return connection.execute(sa.select(sa.exists().select_from(outbox))).scalar() is False
+        return connection.execute(sa.text("SELECT EXISTS (SELECT FROM outbox)")).scalar() is False

@@ -1,7 +1,11 @@
 """PostgreSQL repositories: rows in, aggregates out, and driver errors translated into domain errors.
 
-Every statement is built once, at import, with bound parameters: SQLAlchemy then reuses its compiled form
-and psycopg prepares it on the server, which keeps the cost of a command close to the SQL it runs.
+Statements run on the psycopg connection under SQLAlchemy's (`driver`), in the transaction SQLAlchemy
+began: SQLAlchemy keeps the pool, the pre-ping, transactions and savepoints; the SQL is written out here.
+SQLAlchemy Core's work for each statement (its compiled cache, execution context and result processing)
+was about half of a command's CPU (docs/benchmarks.md). Each statement's text is fixed, so psycopg
+prepares it on the server after its first few runs. JSONB values go as `Jsonb`, `None` as JSON null, as
+SQLAlchemy's JSONB type stored them.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
+from psycopg import sql
+from psycopg.rows import namedtuple_row
+from psycopg.types.json import Jsonb
 
-from write_model.adapters.tables import customers, idempotency_keys, orders, outbox, products
 from write_model.domain.aggregate import Aggregate
 from write_model.domain.customers import Customer
 from write_model.domain.errors import DuplicateEmail, DuplicateSku, TransientConflict
@@ -67,85 +71,101 @@ _ORDER_STATE = (
     "shipment",
     "cancellation_reason",
 )
+_PRODUCT_COLUMNS = ("id", "sku", *_PRODUCT_STATE, "created_at")
+_CUSTOMER_COLUMNS = ("id", *_CUSTOMER_STATE, "created_at")
+_ORDER_COLUMNS = ("id", "customer_id", "lines", "total", "placed_at", "shipping_address", *_ORDER_STATE)
 
 
-def _select(table: sa.Table, *, lock: bool) -> sa.Select[Any]:
-    ids = sa.bindparam("ids", type_=postgresql.ARRAY(postgresql.UUID(as_uuid=True)))
-    statement = sa.select(table).where(table.c.id == sa.any_(ids)).order_by(table.c.id)
-    return statement.with_for_update() if lock else statement
+def driver(connection: sa.Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under SQLAlchemy's `connection`."""
+    found = connection.connection.driver_connection
+    if not isinstance(found, psycopg.Connection):
+        raise TypeError(f"the write model runs on psycopg, not {type(found).__name__}")
+    return found
 
 
-def _update(table: sa.Table, columns: Sequence[str]) -> sa.Update:
+def _select(table: str, columns: Sequence[str], *, lock: bool) -> str:
+    """The rows whose id is among `%(ids)s`, in id order (the order locks are taken in)."""
+    statement = sql.SQL("SELECT {columns} FROM {table} WHERE id = ANY(%(ids)s) ORDER BY id{lock}").format(
+        columns=_names(columns), table=sql.Identifier(table), lock=sql.SQL(" FOR UPDATE" if lock else "")
+    )
+    return statement.as_string()
+
+
+def _update(table: str, columns: Sequence[str]) -> str:
     """An UPDATE of `columns` guarded by the version the row was loaded at (parameters `row_id`,
     `loaded_version` and one per column)."""
-    return (
-        table.update()
-        .where(table.c.id == sa.bindparam("row_id"), table.c.version == sa.bindparam("loaded_version"))
-        .values({name: sa.bindparam(name) for name in columns})
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{column} = {value}").format(column=sql.Identifier(name), value=sql.Placeholder(name))
+        for name in columns
     )
+    statement = sql.SQL("UPDATE {table} SET {assignments} WHERE id = %(row_id)s AND version = %(loaded_version)s")
+    return statement.format(table=sql.Identifier(table), assignments=assignments).as_string()
 
 
-_SELECTS = {
-    (table.name, lock): _select(table, lock=lock) for table in (products, customers, orders) for lock in (True, False)
-}
-_UPDATES = {
-    products.name: _update(products, _PRODUCT_STATE),
-    customers.name: _update(customers, _CUSTOMER_STATE),
-    orders.name: _update(orders, _ORDER_STATE),
-}
-_INSERTS = {table.name: table.insert() for table in (products, customers, orders)}
+def _insert(table: str, columns: Sequence[str]) -> str:
+    values = sql.SQL(", ").join(sql.Placeholder(name) for name in columns)
+    statement = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values})")
+    return statement.format(table=sql.Identifier(table), columns=_names(columns), values=values).as_string()
+
+
+def _names(columns: Sequence[str]) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(name) for name in columns)
+
+
 _CLAIM_KEY = (
-    pg_insert(idempotency_keys)
-    .values(
-        actor=sa.bindparam("actor"),
-        key=sa.bindparam("key"),
-        fingerprint=sa.bindparam("fingerprint"),
-        created_at=sa.bindparam("created_at"),
-    )
-    .on_conflict_do_nothing()
-    .returning(idempotency_keys.c.key)
+    "INSERT INTO idempotency_keys (actor, key, fingerprint, created_at)"
+    " VALUES (%(actor)s, %(key)s, %(fingerprint)s, %(created_at)s) ON CONFLICT DO NOTHING RETURNING key"
 )
-_READ_KEY = sa.select(idempotency_keys).where(
-    idempotency_keys.c.actor == sa.bindparam("actor"), idempotency_keys.c.key == sa.bindparam("key")
+_READ_KEY = (
+    "SELECT fingerprint, aggregate_id, version, status, transaction_id, position FROM idempotency_keys"
+    " WHERE actor = %(actor)s AND key = %(key)s"
 )
 _COMPLETE_KEY = (
-    idempotency_keys.update()
-    .where(idempotency_keys.c.actor == sa.bindparam("b_actor"), idempotency_keys.c.key == sa.bindparam("b_key"))
-    .values(
-        aggregate_id=sa.bindparam("aggregate_id"),
-        version=sa.bindparam("version"),
-        status=sa.bindparam("status"),
-        transaction_id=sa.bindparam("transaction_id"),
-        position=sa.bindparam("position"),
-    )
+    "UPDATE idempotency_keys SET aggregate_id = %(aggregate_id)s, version = %(version)s, status = %(status)s,"
+    " transaction_id = %(transaction_id)s, position = %(position)s WHERE actor = %(actor)s AND key = %(key)s"
 )
-_POSITION_OF = sa.select(outbox.c.position, sa.cast(outbox.c.transaction_id, sa.Text)).where(
-    outbox.c.aggregate_id == sa.bindparam("aggregate_id"), outbox.c.aggregate_version == sa.bindparam("version")
+_POSITION_OF = (
+    "SELECT position, transaction_id::text FROM outbox"
+    " WHERE aggregate_id = %(aggregate_id)s AND aggregate_version = %(version)s"
 )
 
 
 class _PostgresRepository(AbstractRepository[A]):
-    """Loading and updating rows of one table; subclasses say which table, state columns and row mapping."""
+    """Loading and updating rows of one table; subclasses say which table, columns and row mapping."""
 
-    table: ClassVar[sa.Table]
+    table: ClassVar[str]
+    columns: ClassVar[tuple[str, ...]]
     state_columns: ClassVar[tuple[str, ...]]
+    _statements: ClassVar[dict[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._statements = {
+            "select": _select(cls.table, cls.columns, lock=False),
+            "lock": _select(cls.table, cls.columns, lock=True),
+            "update": _update(cls.table, cls.state_columns),
+            "insert": _insert(cls.table, cls.columns),
+        }
 
     def __init__(self, connection: sa.Connection) -> None:
         super().__init__()
         self._connection = connection
+        self._driver = driver(connection)
 
     def _insert(self, row: dict[str, object], *, unique: str | None = None, duplicate: Exception | None = None) -> None:
         """Insert `row`; a violation of the `unique` constraint raises `duplicate` (the transaction goes on)."""
         try:
             with self._connection.begin_nested():
-                self._connection.execute(_INSERTS[self.table.name], row)
-        except IntegrityError as exc:
-            if duplicate is not None and _violated_constraint(exc) == unique:
+                self._driver.execute(self._statements["insert"], row)
+        except psycopg.errors.UniqueViolation as exc:
+            if duplicate is not None and exc.diag.constraint_name == unique:
                 raise duplicate from exc
             raise
 
     def _get_many(self, ids: list[UUID], *, lock: bool) -> dict[UUID, A]:
-        rows = self._connection.execute(_SELECTS[(self.table.name, lock)], {"ids": ids})
+        with self._driver.cursor(row_factory=namedtuple_row) as cursor:
+            rows: list[Any] = cursor.execute(self._statements["lock" if lock else "select"], {"ids": ids}).fetchall()
         return {row.id: self._from_row(row) for row in rows}
 
     def _update_all(self, changes: list[tuple[A, int]]) -> None:
@@ -153,21 +173,24 @@ class _PostgresRepository(AbstractRepository[A]):
             {"row_id": aggregate.id, "loaded_version": stored, **self._state_of(aggregate)}
             for aggregate, stored in changes
         ]
-        result = self._connection.execute(_UPDATES[self.table.name], rows)
-        if result.rowcount != len(rows):
+        with self._driver.cursor() as cursor:
+            cursor.executemany(self._statements["update"], rows)
+            updated = cursor.rowcount
+        if updated != len(rows):
             # Rows are locked when loaded, so this means a writer bypassed the lock: let the bus run it again.
-            raise TransientConflict(f"a {self.table.name} row moved past the version it was loaded at")
+            raise TransientConflict(f"a {self.table} row moved past the version it was loaded at")
 
     def _state_of(self, aggregate: A) -> dict[str, object]:
         """The values of the state columns for `aggregate`."""
         return _state(aggregate, self.state_columns)
 
     @abc.abstractmethod
-    def _from_row(self, row: sa.Row[Any]) -> A: ...
+    def _from_row(self, row: Any) -> A: ...
 
 
 class PostgresProductRepository(_PostgresRepository[Product], AbstractProductRepository):
-    table = products
+    table = "products"
+    columns = _PRODUCT_COLUMNS
     state_columns = _PRODUCT_STATE
 
     def _add(self, product: Product) -> None:
@@ -179,7 +202,7 @@ class PostgresProductRepository(_PostgresRepository[Product], AbstractProductRep
         }
         self._insert(row, unique=SKU_CONSTRAINT, duplicate=DuplicateSku(product.sku))
 
-    def _from_row(self, row: sa.Row[Any]) -> Product:
+    def _from_row(self, row: Any) -> Product:
         return Product(
             id=row.id,
             version=row.version,
@@ -198,7 +221,8 @@ class PostgresProductRepository(_PostgresRepository[Product], AbstractProductRep
 
 
 class PostgresCustomerRepository(_PostgresRepository[Customer], AbstractCustomerRepository):
-    table = customers
+    table = "customers"
+    columns = _CUSTOMER_COLUMNS
     state_columns = _CUSTOMER_STATE
 
     def _add(self, customer: Customer) -> None:
@@ -209,34 +233,37 @@ class PostgresCustomerRepository(_PostgresRepository[Customer], AbstractCustomer
         """A changed email another customer has is `DuplicateEmail` (the transaction is then rolled back)."""
         try:
             super()._update_all(changes)
-        except IntegrityError as exc:
-            if _violated_constraint(exc) != EMAIL_CONSTRAINT:
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name != EMAIL_CONSTRAINT:
                 raise
             # A command changes one customer; were there several, the first is named.
             raise DuplicateEmail(changes[0][0].email) from exc
 
-    def _from_row(self, row: sa.Row[Any]) -> Customer:
+    def _from_row(self, row: Any) -> Customer:
         return Customer(id=row.id, version=row.version, name=row.name, email=row.email, created_at=row.created_at)
 
 
 class PostgresOrderRepository(_PostgresRepository[Order], AbstractOrderRepository):
-    table = orders
+    table = "orders"
+    columns = _ORDER_COLUMNS
     state_columns = _ORDER_STATE
 
     def _add(self, order: Order) -> None:
         row = {
             "id": order.id,
             "customer_id": order.customer_id,
-            "lines": [_line_json(line) for line in order.lines],
+            "lines": Jsonb([_line_json(line) for line in order.lines]),
             "total": order.total,
             "placed_at": order.placed_at,
-            "shipping_address": None if order.shipping_address is None else dataclasses.asdict(order.shipping_address),
+            "shipping_address": Jsonb(
+                None if order.shipping_address is None else dataclasses.asdict(order.shipping_address)
+            ),
             **self._state_of(order),
         }
         # A fresh random id and an existing customer: nothing can collide, so no savepoint is needed.
-        self._connection.execute(_INSERTS[orders.name], row)
+        self._driver.execute(self._statements["insert"], row)
 
-    def _from_row(self, row: sa.Row[Any]) -> Order:
+    def _from_row(self, row: Any) -> Order:
         return Order(
             id=row.id,
             version=row.version,
@@ -272,49 +299,56 @@ class PostgresOrderRepository(_PostgresRepository[Order], AbstractOrderRepositor
     def _state_of(self, order: Order) -> dict[str, object]:
         return {
             **_state(order, ("status", "paid_amount", "version", "updated_at", "cancellation_reason")),
-            "payments": [
-                {"amount": str(p.amount), "method": p.method.value, "reference": p.reference, "version": p.version}
-                for p in order.payments
-            ],
-            "refunds": [
-                {
-                    "amount": str(r.amount),
-                    "reference": r.reference,
-                    "version": r.version,
-                    "status": r.status,
-                    "returned_lines": [
-                        {"product_id": str(line.product_id), "quantity": line.quantity} for line in r.returned_lines
-                    ],
-                }
-                for r in order.refunds
-            ],
-            "shipment": None if order.shipment is None else dataclasses.asdict(order.shipment),
+            "payments": Jsonb(
+                [
+                    {"amount": str(p.amount), "method": p.method.value, "reference": p.reference, "version": p.version}
+                    for p in order.payments
+                ]
+            ),
+            "refunds": Jsonb(
+                [
+                    {
+                        "amount": str(r.amount),
+                        "reference": r.reference,
+                        "version": r.version,
+                        "status": r.status,
+                        "returned_lines": [
+                            {"product_id": str(line.product_id), "quantity": line.quantity} for line in r.returned_lines
+                        ],
+                    }
+                    for r in order.refunds
+                ]
+            ),
+            "shipment": Jsonb(None if order.shipment is None else dataclasses.asdict(order.shipment)),
         }
 
 
 class PostgresIdempotencyKeys(AbstractIdempotencyKeys):
     def __init__(self, connection: sa.Connection) -> None:
-        self._connection = connection
+        self._driver = driver(connection)
 
     def claim(self, actor: str, key: str, fingerprint: str) -> StoredOutcome | None:
         # A concurrent transaction holding the same key makes this INSERT wait for it to end: if it committed,
         # the conflict leaves nothing inserted and the SELECT (a new snapshot) reads its result; if it rolled
         # back, the key is ours.
         claim = {"actor": actor, "key": key, "fingerprint": fingerprint, "created_at": datetime.now(UTC)}
-        if self._connection.execute(_CLAIM_KEY, claim).first() is not None:
+        if self._driver.execute(_CLAIM_KEY, claim).fetchone() is not None:
             return None
-        row = self._connection.execute(_READ_KEY, {"actor": actor, "key": key}).one()
+        with self._driver.cursor(row_factory=namedtuple_row) as cursor:
+            row: Any = cursor.execute(_READ_KEY, {"actor": actor, "key": key}).fetchone()
+        if row is None:
+            raise RuntimeError(f"the idempotency key {key!r} was neither claimed nor found")
         return StoredOutcome(
             row.fingerprint,
             Changed(row.aggregate_id, row.version, OutboxPosition(row.transaction_id, row.position), row.status),
         )
 
     def complete(self, actor: str, key: str, changed: Changed) -> None:
-        self._connection.execute(
+        self._driver.execute(
             _COMPLETE_KEY,
             {
-                "b_actor": actor,
-                "b_key": key,
+                "actor": actor,
+                "key": key,
                 "aggregate_id": changed.aggregate_id,
                 "version": changed.version,
                 "status": changed.status,
@@ -326,9 +360,10 @@ class PostgresIdempotencyKeys(AbstractIdempotencyKeys):
 
 def position_of(connection: sa.Connection, aggregate_id: UUID, version: int) -> OutboxPosition:
     """Where the event that took `aggregate_id` to `version` stands in the outbox."""
-    position, transaction_id = connection.execute(
-        _POSITION_OF, {"aggregate_id": aggregate_id, "version": version}
-    ).one()
+    row = driver(connection).execute(_POSITION_OF, {"aggregate_id": aggregate_id, "version": version}).fetchone()
+    if row is None:
+        raise RuntimeError(f"no outbox event took {aggregate_id} to version {version}")
+    position, transaction_id = row
     return OutboxPosition(int(transaction_id), position)
 
 
@@ -365,8 +400,3 @@ def _line_from_json(line: dict[str, Any]) -> OrderLine:
         quantity=line["quantity"],
         line_total=Decimal(line["line_total"]),
     )
-
-
-def _violated_constraint(exc: IntegrityError) -> str | None:
-    diag = getattr(exc.orig, "diag", None)
-    return getattr(diag, "constraint_name", None)

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from uuid import UUID
 
+import psycopg
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from psycopg import sql
+from sqlalchemy.exc import DBAPIError
 
 from write_model.adapters.repositories import (
     PostgresCustomerRepository,
     PostgresIdempotencyKeys,
     PostgresOrderRepository,
     PostgresProductRepository,
+    driver,
     position_of,
 )
-from write_model.adapters.tables import outbox
 from write_model.domain.errors import StoreUnavailable, TransientConflict
 from write_model.events import Event, encode_payload, event_type
 from write_model.outbox import OUTBOX_CHANNEL, CommandContext, OutboxPosition
@@ -25,23 +27,24 @@ from write_model.unit_of_work import AbstractUnitOfWork
 
 # serialization_failure, deadlock_detected: the transaction may succeed when run again.
 TRANSIENT_SQLSTATES = {"40001", "40P01"}
-# Payload and metadata arrive as JSON text, encoded once here, and PostgreSQL parses them into jsonb. The
-# NOTIFY that wakes the outbox's tailers rides along in RETURNING, sparing a round trip: PostgreSQL delivers
-# it at commit, once however many rows signal it (identical notifications of a transaction are folded).
-_INSERT_EVENTS = (
-    outbox.insert()
-    .values(
-        payload=sa.cast(sa.bindparam("payload_json", type_=sa.Text), JSONB),
-        metadata=sa.cast(sa.bindparam("metadata_json", type_=sa.Text), JSONB),
-    )
-    .returning(
-        outbox.c.position,
-        sa.cast(outbox.c.transaction_id, sa.Text),
-        sa.func.pg_notify(OUTBOX_CHANNEL, "").label("notified"),
-    )
-)
 # Two writers recorded the same aggregate version: one of them read a stale aggregate. Run it again.
 AGGREGATE_VERSION_CONSTRAINT = "outbox_aggregate_version_key"
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_events(count: int) -> str:
+    """The INSERT of `count` outbox rows in one statement, in the order given (positions follow it).
+
+    Payload and metadata arrive as JSON text, encoded once here, and PostgreSQL parses them into jsonb. The
+    NOTIFY that wakes the outbox's tailers rides along in RETURNING, sparing a round trip: PostgreSQL
+    delivers it at commit, once however many rows signal it (identical notifications of a transaction are
+    folded)."""
+    statement = sql.SQL(
+        "INSERT INTO outbox (aggregate_type, aggregate_id, aggregate_version, event_type, payload, metadata,"
+        " occurred_at) VALUES {rows} RETURNING position, transaction_id::text, pg_notify(%s, '')"
+    )
+    row = sql.SQL("(%s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)")
+    return statement.format(rows=sql.SQL(", ").join([row] * count)).as_string()
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
@@ -63,6 +66,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        # The repositories' statements run on the driver's connection, past SQLAlchemy: when one of them lost
+        # the connection, SQLAlchemy is told, so that the pool drops it rather than roll back on it.
+        lost = isinstance(exc, psycopg.Error) and self._driver_lost()
+        if lost and self._connection is not None:
+            self._connection.invalidate()
         try:
             self.rollback()
         finally:
@@ -71,10 +79,17 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 self._connection = None
         # Any statement of the transaction, the commit included, may be chosen as a deadlock victim or fail
         # serialization: translated here, at the edge, so the bus can run the command again.
-        if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
-            raise TransientConflict(f"database conflict {exc.orig.sqlstate}") from exc  # type: ignore[union-attr]
-        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-            raise StoreUnavailable(f"lost the database connection: {type(exc.orig).__name__}") from exc
+        failure = exc.orig if isinstance(exc, DBAPIError) else exc
+        if isinstance(failure, psycopg.Error) and failure.sqlstate in TRANSIENT_SQLSTATES:
+            raise TransientConflict(f"database conflict {failure.sqlstate}") from exc
+        if lost or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+            raise StoreUnavailable(f"lost the database connection: {type(failure).__name__}") from exc
+
+    def _driver_lost(self) -> bool:
+        if self._connection is None or self._connection.invalidated:
+            return False
+        connection = driver(self._connection)
+        return connection.broken or connection.closed
 
     def _write_events(self, events: list[tuple[Event, int]]) -> OutboxPosition:
         connection = self._require_connection()
@@ -87,22 +102,22 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 "idempotency_key": self.context.idempotency_key,
             }
         )
-        rows = [
-            {
-                "aggregate_type": event.AGGREGATE,
-                "aggregate_id": event.aggregate_id,
-                "aggregate_version": version,
-                "event_type": event_type(event),
-                "payload_json": json.dumps(encode_payload(event)),
-                "metadata_json": metadata,
-                "occurred_at": occurred_at,
-            }
-            for event, version in events
-        ]
+        parameters: list[object] = []
+        for event, version in events:
+            parameters += (
+                event.AGGREGATE,
+                event.aggregate_id,
+                version,
+                event_type(event),
+                json.dumps(encode_payload(event)),
+                metadata,
+                occurred_at,
+            )
+        parameters.append(OUTBOX_CHANNEL)
         try:
-            positions = connection.execute(_INSERT_EVENTS, rows).all()
-        except IntegrityError as exc:
-            if getattr(getattr(exc.orig, "diag", None), "constraint_name", None) == AGGREGATE_VERSION_CONSTRAINT:
+            positions = driver(connection).execute(_insert_events(len(events)), parameters).fetchall()
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == AGGREGATE_VERSION_CONSTRAINT:
                 raise TransientConflict("an aggregate version was recorded concurrently") from exc
             raise
         last_position, transaction_id, _ = max(positions, key=lambda row: row[0])
