@@ -15,7 +15,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from api import subscriptions
+from api import inputs, subscriptions
 from api.execution import TwofoldExecutionContext
 from api.metrics import Metrics
 from api.mutations import customers as customer_mutations
@@ -209,4 +209,5 @@ def build_schema(settings: Settings | None = None, metrics: Metrics | None = Non
     )
     schema.hide_suggestions = settings is not None and not settings.introspection
     schema.policy = policy
+    inputs.install(schema)
     return schema
