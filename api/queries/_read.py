@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import strawberry
+from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
 from api.consistency import InvalidConsistencyToken, decode_token
 from api.context import Context
@@ -71,31 +72,41 @@ async def _translated(call: Awaitable[T]) -> T:
 def selects(info: strawberry.Info[Context, None], name: str) -> bool:
     """Whether the query asks for the field `name` directly under the current one (fragments included):
     some fields cost a search their own, made only when asked for."""
-    return any(child.name == name for node in info.selected_fields for child in _fields_under(node))
+    return any(child.name.value == name for child in _fields_under(info, _selection_sets(info)))
 
 
 def can_page_on(info: strawberry.Info[Context, None]) -> bool:
     """Whether the client can ask for another page of the connection it asks for: it selects the page info
     or an edge's cursor. Only then is a search worth a point in time."""
-    for node in info.selected_fields:
-        for child in _fields_under(node):
-            if child.name == "pageInfo":
-                return True
-            if child.name == "edges" and any(edge.name == "cursor" for edge in _fields_under(child)):
-                return True
+    for child in _fields_under(info, _selection_sets(info)):
+        if child.name.value == "pageInfo":
+            return True
+        edges = child.selection_set if child.name.value == "edges" else None
+        if edges is not None and any(edge.name.value == "cursor" for edge in _fields_under(info, [edges])):
+            return True
     return False
 
 
-def _fields_under(node: Any) -> Iterator[Any]:
-    """The fields selected directly under `node`, through fragments and inline fragments."""
-    pending = [node]
+def _selection_sets(info: strawberry.Info[Context, None]) -> list[SelectionSetNode]:
+    """The selection sets of the field being resolved. graphql-core's nodes, read where Strawberry keeps them
+    (`_raw_info`): its `selected_fields` would convert the whole selection, every argument and directive
+    below it included, to answer a question about one level."""
+    return [node.selection_set for node in info._raw_info.field_nodes if node.selection_set is not None]
+
+
+def _fields_under(info: strawberry.Info[Context, None], selection_sets: list[SelectionSetNode]) -> Iterator[FieldNode]:
+    """The fields selected directly in `selection_sets`, through fragments and inline fragments (whatever
+    their directives say: a field that @skip leaves out is counted, which costs at most a search)."""
+    pending = list(selection_sets)
+    fragments = info._raw_info.fragments
     while pending:
-        current = pending.pop()
-        for child in getattr(current, "selections", []):
-            if child.__class__.__name__ in ("FragmentSpread", "InlineFragment") or not hasattr(child, "name"):
-                pending.append(child)
-            else:
+        for child in pending.pop().selections:
+            if isinstance(child, FieldNode):
                 yield child
+            elif isinstance(child, InlineFragmentNode):
+                pending.append(child.selection_set)
+            elif isinstance(child, FragmentSpreadNode) and child.name.value in fragments:
+                pending.append(fragments[child.name.value].selection_set)
 
 
 def search_text(query: str | None) -> str | None:
