@@ -19,7 +19,7 @@ services-down:  ## stop the local PostgreSQL, Elasticsearch and Kafka
 schema:  ## rewrite api/schema.graphql from the served schema
 	.venv/bin/twofold export-schema --output api/schema.graphql
 
-bench:  ## every benchmark against its baseline, then docs/benchmarks.md with charts (about 22 min)
+bench:  ## every benchmark against its baseline, then docs/benchmarks.md with charts (about 50 min)
 	scripts/dev.sh bench
 
 bench-place-order:  ## placeOrder over HTTP vs plain psycopg at concurrency 8 (test-output/bench/)

@@ -410,8 +410,10 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " type (`api/inputs.py`: 99 to 26 µs for an order of four lines). Sampled with py-spy, what is left on"
         " the event loop is graphql-core's execution, the resolver's decoding of ids, pricing and the hop to"
         " the worker thread that runs the synchronous write side; running the command on the event loop"
-        " instead would stall every other request for the order's round trips. The baseline's own rate moves"
-        " by a third between rounds on this machine (772 to 1,082 orders/s in one run), so the ratio does too.",
+        " instead would stall every other request for the order's round trips; anyio's hop costs about 90 µs of"
+        " CPU (both threads, a micro-benchmark), a plain executor's about 48 µs. The baseline's own rate moves"
+        " by a third between rounds on this machine (787 and 889 orders/s in the full run of 2026-12-03, 772"
+        " and 1,082 in a run of the step alone that day, where the ratio was 40%), and the ratio with it.",
         "- **Trivial query**: `{ __typename }` cost 529 µs a request in process when nine schema extensions"
         " each had Strawberry build a context manager per hook per operation. One operation pipeline"
         " (`api/pipeline.py`), a document cache, orjson and graphql-core's plain executor brought it to 128 µs;"
@@ -444,12 +446,19 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " direct request is itself near Elasticsearch's capacity on two cores (its p99 is several times its"
         " median), and every millisecond of the API's CPU is taken from the same cores: requests queue, and"
         " the p99 grows far more than the median.",
+        "- **The machine's own speed**: on 2026-12-03 a search took 2.3 to 2.6 ms of the API's CPU in process"
+        " at 02:50 UTC and 3.4 to 4.0 ms at 03:25, minutes before the full run, the code of 02:50 (ca8480c)"
+        " included; Elasticsearch's direct p50 at 10/s was 25 ms in that run."
+        " Every figure here that adds the API's CPU to a latency (the searches' differences over direct, the"
+        " capacity, fairness) grows on a slower day; figures of different days are not comparable, only the"
+        " ratios and differences of one run.",
         "- **Fairness**: the heaviest request the budget allows is two searches of 100 products with every"
         " field, highlights and facets, looped by a client as fast as answers come. Its completion runs"
         " without yielding the event loop, and a `{ __typename }` that arrives meanwhile waits for it;"
         " meanwhile the loop keeps Elasticsearch busy on both cores, so the small request also waits for a"
         " core. Completing plain fields in place shortened the first wait (the loaded p99 went from 75.6 to"
-        " 69.8 ms while the heavy request ran 18.3 times a second instead of 15.0). The whole heavy request"
+        " 69.8 ms while the heavy request ran 18.3 times a second instead of 15.0; 53.6 ms on 2026-12-03, its two"
+        " rounds 61.1 and 46.0 ms, at 15.5 a second). The whole heavy request"
         " now costs the API about 13 ms of CPU in process (100 requests, 3,000 products), so most of what is"
         " left of the p99 is the wait for a core. A second worker (`--workers 2`) gives the small request"
         " another loop to land on.",
