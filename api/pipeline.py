@@ -262,18 +262,17 @@ async def run_operation(schema: Schema, execution: ExecutionContext, pipeline: O
 async def _prepared_and_executed(
     schema: Schema, execution: ExecutionContext, pipeline: OperationPipeline
 ) -> ExecutionResult | StrawberryResult:
-    if not execution.query and execution.graphql_document is None:
+    if not execution.query:
         raise MissingQueryError
     try:
         pipeline.parse()
-        if execution.graphql_document is None:
-            raise MissingQueryError
     except GraphQLError as error:
         return _pre_execution_result(schema, execution, [error])
-    except MissingQueryError:
-        raise
     except Exception as error:
         return _pre_execution_result(schema, execution, [GraphQLError(str(error), original_error=error)])
+    document = execution.graphql_document
+    if document is None:  # parse() sets it for any query
+        raise MissingQueryError
     try:
         operation_type = execution.operation_type
     except RuntimeError as error:
@@ -281,10 +280,6 @@ async def _prepared_and_executed(
     if operation_type not in execution.allowed_operations:
         raise InvalidOperationTypeError(operation_type)
     pipeline.validate()
-    if execution.validation_rules and execution.pre_execution_errors is None:
-        execution.pre_execution_errors = validate_document(
-            schema._schema, execution.graphql_document, execution.validation_rules
-        )
     if execution.pre_execution_errors:
         return _pre_execution_result(schema, execution, execution.pre_execution_errors)
     pipeline.admit()
@@ -293,7 +288,7 @@ async def _prepared_and_executed(
         if execution.result is None:
             outcome = execute_document(
                 schema._schema,
-                execution.graphql_document,
+                document,
                 root_value=execution.root_value,
                 variable_values=execution.variables,
                 operation_name=execution.operation_name,

@@ -84,7 +84,7 @@ def driver(connection: sa.Connection) -> psycopg.Connection[Any]:
     return found
 
 
-def _select(table: str, columns: Sequence[str], *, lock: bool) -> str:
+def _select_sql(table: str, columns: Sequence[str], *, lock: bool) -> str:
     """The rows whose id is among `%(ids)s`, in id order (the order locks are taken in)."""
     statement = sql.SQL("SELECT {columns} FROM {table} WHERE id = ANY(%(ids)s) ORDER BY id{lock}").format(
         columns=_names(columns), table=sql.Identifier(table), lock=sql.SQL(" FOR UPDATE" if lock else "")
@@ -92,7 +92,7 @@ def _select(table: str, columns: Sequence[str], *, lock: bool) -> str:
     return statement.as_string()
 
 
-def _update(table: str, columns: Sequence[str]) -> str:
+def _update_sql(table: str, columns: Sequence[str]) -> str:
     """An UPDATE of `columns` guarded by the version the row was loaded at (parameters `row_id`,
     `loaded_version` and one per column)."""
     assignments = sql.SQL(", ").join(
@@ -103,7 +103,7 @@ def _update(table: str, columns: Sequence[str]) -> str:
     return statement.format(table=sql.Identifier(table), assignments=assignments).as_string()
 
 
-def _insert(table: str, columns: Sequence[str]) -> str:
+def _insert_sql(table: str, columns: Sequence[str]) -> str:
     values = sql.SQL(", ").join(sql.Placeholder(name) for name in columns)
     statement = sql.SQL("INSERT INTO {table} ({columns}) VALUES ({values})")
     return statement.format(table=sql.Identifier(table), columns=_names(columns), values=values).as_string()
@@ -142,10 +142,10 @@ class _PostgresRepository(AbstractRepository[A]):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._statements = {
-            "select": _select(cls.table, cls.columns, lock=False),
-            "lock": _select(cls.table, cls.columns, lock=True),
-            "update": _update(cls.table, cls.state_columns),
-            "insert": _insert(cls.table, cls.columns),
+            "select": _select_sql(cls.table, cls.columns, lock=False),
+            "lock": _select_sql(cls.table, cls.columns, lock=True),
+            "update": _update_sql(cls.table, cls.state_columns),
+            "insert": _insert_sql(cls.table, cls.columns),
         }
 
     def __init__(self, connection: sa.Connection) -> None:
