@@ -1,7 +1,8 @@
 """The published event contract: what the write model records in the outbox and the read model consumes.
 
 Each event is a frozen dataclass. Its payload is the JSON object `encode_payload` makes of it: UUIDs and
-Decimals as strings, tuples as lists, nested dataclasses as objects, plus `schema_version`. `decode_event`
+Decimals as strings, tuples as lists, nested dataclasses as objects, plus `schema_version`; `payload_json`
+writes the same object as JSON text, for the outbox. `decode_event`
 turns an outbox row's type and payload back into the event. `docs/events.md` documents every event; a change
 to a payload bumps its `SCHEMA_VERSION` and keeps older versions decodable.
 """
@@ -16,6 +17,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
+
+import orjson
 
 T = TypeVar("T")
 
@@ -309,6 +312,28 @@ def encode_payload(event: Event) -> dict[str, Any]:
     for field in dataclasses.fields(event):
         payload[field.name] = _encode_value(getattr(event, field.name))
     return payload
+
+
+def payload_json(event: Event) -> str:
+    """`encode_payload(event)` as JSON text, written by orjson: it encodes the nested dataclasses, UUIDs,
+    datetimes (ISO 8601, as `isoformat`) and tuples itself, in a tenth of the time (docs/benchmarks.md)."""
+    payload: dict[str, Any] = {"schema_version": event.SCHEMA_VERSION}
+    names = _FIELD_NAMES.get(type(event))
+    if names is None:
+        names = _FIELD_NAMES[type(event)] = tuple(field.name for field in dataclasses.fields(event))
+    for name in names:
+        payload[name] = getattr(event, name)
+    return orjson.dumps(payload, default=_decimal_text).decode()
+
+
+_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _decimal_text(value: object) -> str:
+    """What orjson does not encode itself: money, as the exact decimal string `encode_payload` makes."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not part of an event payload")
 
 
 def decode_event(type_name: str, payload: dict[str, Any]) -> Event:

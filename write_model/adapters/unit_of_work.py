@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import functools
-import json
 from datetime import UTC, datetime
 from uuid import UUID
 
+import orjson
 import psycopg
 import sqlalchemy as sa
 from psycopg import sql
@@ -21,7 +21,7 @@ from write_model.adapters.repositories import (
     position_of,
 )
 from write_model.domain.errors import StoreUnavailable, TransientConflict
-from write_model.events import Event, encode_payload, event_type
+from write_model.events import Event, event_type, payload_json
 from write_model.outbox import OUTBOX_CHANNEL, CommandContext, OutboxPosition
 from write_model.unit_of_work import AbstractUnitOfWork
 
@@ -94,14 +94,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     def _write_events(self, events: list[tuple[Event, int]]) -> OutboxPosition:
         connection = self._require_connection()
         occurred_at = datetime.now(UTC)
-        metadata = json.dumps(
+        metadata = orjson.dumps(
             {
                 "actor": self.context.actor,
                 "request_id": self.context.request_id,
                 "causation_id": self.context.causation_id,
                 "idempotency_key": self.context.idempotency_key,
             }
-        )
+        ).decode()
         parameters: list[object] = []
         for event, version in events:
             parameters += (
@@ -109,7 +109,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
                 event.aggregate_id,
                 version,
                 event_type(event),
-                json.dumps(encode_payload(event)),
+                payload_json(event),
                 metadata,
                 occurred_at,
             )
