@@ -50,6 +50,7 @@ from read_model.projector import Projector, ProjectorOptions
 from read_model.rebuild import Rebuilder
 from read_model.relay import Relay, RelayOptions
 from write_model import commands, handlers
+from write_model.adapters.connections import discard_closed_connections
 from write_model.adapters.payment_deadlines import PostgresPaymentDeadlines
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from write_model.bus import CommandBus, Handler
@@ -68,9 +69,11 @@ WRITE_THREADS = POOL_SIZE + POOL_OVERFLOW
 
 
 def create_engine(settings: Settings) -> sa.Engine:
-    return sa.create_engine(
-        settings.sqlalchemy_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_pre_ping=True
-    )
+    """The write side's engine. Its connections are checked at checkout without a round trip
+    (write_model/adapters/connections.py)."""
+    engine = sa.create_engine(settings.sqlalchemy_url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    discard_closed_connections(engine)
+    return engine
 
 
 def create_health_engine(settings: Settings) -> sa.Engine:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
 import sqlalchemy as sa
 
+from write_model.adapters.repositories import driver
 from write_model.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from write_model.bus import CommandBus
 from write_model.commands import CreateProduct
@@ -201,3 +204,57 @@ def test_a_connection_lost_mid_command_is_store_unavailable_and_the_pool_drops_i
     for _ in range(engine.pool.size() + 1):  # every pooled connection is alive
         with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
             assert uow.products.get_many([product.id]) == {}
+
+
+def test_pooled_connections_the_server_closed_while_idle_are_replaced_at_checkout(engine: sa.Engine) -> None:
+    """The pool checks a connection without a round trip when handing it out (a closed socket reads as
+    ready): after the server ended every idle backend, as a restart does, the next commands all succeed on
+    fresh connections."""
+    held = [engine.connect() for _ in range(3)]
+    backends = [driver(connection).info.backend_pid for connection in held]
+    for connection in held:
+        connection.close()
+    with psycopg.connect(
+        engine.url.render_as_string(hide_password=False).replace("+psycopg", ""), autocommit=True
+    ) as admin:
+        ended = admin.execute(
+            "SELECT count(*) FROM unnest(%s::int[]) AS pid WHERE pg_terminate_backend(pid)", [backends]
+        )
+        assert ended.fetchone() == (3,)
+        _wait_until_gone(admin, backends)
+    connects = _count_connects(engine)
+    products = [new_product(unique_sku()) for _ in range(3)]
+    with contextlib.ExitStack() as stack:  # three at once, so that each of the three closed ones is handed out
+        for product in products:
+            uow = stack.enter_context(SqlAlchemyUnitOfWork(engine, CONTEXT))
+            uow.products.add(product)
+            uow.commit(Outcome(product.id, product.version, product.status.value))
+    assert [rows_for(engine, product.id)[0] for product in products] == [1, 1, 1]
+    assert connects() == 3
+
+
+def test_a_healthy_pooled_connection_is_handed_out_again_without_reconnecting(engine: sa.Engine) -> None:
+    with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+        uow.products.get_many([uuid.uuid4()])
+    connects = _count_connects(engine)
+    for _ in range(20):
+        with SqlAlchemyUnitOfWork(engine, CONTEXT) as uow:
+            uow.products.get_many([uuid.uuid4()])
+    assert connects() == 0
+
+
+def _count_connects(engine: sa.Engine) -> Callable[[], int]:
+    """From now on, how many connections `engine`'s pool opens."""
+    opened: list[object] = []
+    sa.event.listen(engine, "connect", lambda connection, record: opened.append(connection))
+    return lambda: len(opened)
+
+
+def _wait_until_gone(admin: psycopg.Connection[tuple[object, ...]], backends: list[int]) -> None:
+    """pg_terminate_backend only signals: wait for the backends to have exited (and closed their sockets)."""
+    for _ in range(500):
+        left = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [backends]).fetchone()
+        if left == (0,):
+            return
+        admin.execute("SELECT pg_sleep(0.01)")
+    raise AssertionError(f"the backends {backends} did not exit")
