@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from api.persisted_queries import PersistedQueries
 from api.schema import build_schema
 from api.services import ApiServices
 from api.settings import Settings
+from api.write_threads import WriteThreads
 
 
 def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] = bootstrap.utc_now) -> Starlette:
@@ -42,6 +44,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         search_client = bootstrap.create_async_search_client(settings)
         read_model = bootstrap.build_read_model(settings, search_client)
         live = build_live_services(read_model, app_metrics, poll_seconds=settings.live_poll_seconds)
+        write_threads = WriteThreads(bootstrap.WRITE_THREADS)
         app.state.services = ApiServices(
             settings=settings,
             clock=clock,
@@ -53,7 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
             health_engine=health_engine,
             health_threads=anyio.CapacityLimiter(2),
             head_revision=head_revision(),
-            write_threads=anyio.CapacityLimiter(bootstrap.WRITE_THREADS),
+            write_threads=write_threads,
             live=live,
             persisted_queries=PersistedQueries(settings.persisted_queries_max_bytes),
         )
@@ -62,6 +65,9 @@ def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime
         finally:
             await live.feed.close()
             await search_client.close()
+            # Commands still running finish (a stopping server has answered every request it will), then
+            # their connections go.
+            await asyncio.to_thread(write_threads.close)
             engine.dispose()
             health_engine.dispose()
             worker_stopped()

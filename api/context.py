@@ -6,7 +6,6 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import anyio
 from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 
@@ -15,6 +14,7 @@ from api.cost import RequestBudget
 from api.live import LiveServices
 from api.pagination import Cursors
 from api.settings import Settings
+from api.write_threads import WriteThreads
 from read_model.ports import ReadModel
 from read_model.views import CustomerView, ProductView
 
@@ -44,7 +44,7 @@ class Context:
     budget: RequestBudget
     searches: asyncio.Semaphore
     # The worker threads commands run in, as many as the database pool has connections.
-    write_threads: anyio.CapacityLimiter
+    write_threads: WriteThreads
     # The request's batching loader of the records its query reaches through the graph (api/queries/graph.py).
     records: DataLoader[RecordKey, ProductView | CustomerView | None] | None = None
     # What subscriptions share in this process: set on a WebSocket connection's context only.

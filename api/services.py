@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 from api.pagination import Cursors
 from api.persisted_queries import PersistedQueries
 from api.settings import Settings
+from api.write_threads import WriteThreads
 from read_model.ports import ReadModel
 from write_model.bus import CommandBus
 
@@ -38,7 +39,7 @@ class ApiServices:
     health_threads: anyio.CapacityLimiter
     head_revision: str
     # The threads commands run in, as many as the pool has connections; beyond them, commands wait here.
-    write_threads: anyio.CapacityLimiter
+    write_threads: WriteThreads
     # What the process's subscriptions share: its one watcher of the projections' progress.
     live: LiveServices
     # The query texts automatic persisted queries name by hash, this process's (api/persisted_queries.py).

@@ -14,7 +14,6 @@ import uuid
 from contextvars import ContextVar, Token
 from typing import Any
 
-import anyio.to_thread
 import strawberry
 from graphql import GraphQLError
 
@@ -45,9 +44,7 @@ async def dispatch(
         actor=info.context.actor.label, request_id=info.context.request_id, idempotency_key=idempotency_key
     )
     try:
-        changed: Changed = await anyio.to_thread.run_sync(
-            bus.handle, command, context, limiter=info.context.write_threads
-        )
+        changed: Changed = await info.context.write_threads.run(bus.handle, command, context)
     except errors.TransientConflict:
         raise write_conflict() from None
     except errors.StoreUnavailable:

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import elastic_transport
 import pytest
 from elasticsearch import AsyncElasticsearch
@@ -27,6 +26,7 @@ from api.observation import Observation
 from api.pagination import Cursors
 from api.schema import build_schema
 from api.settings import Settings
+from api.write_threads import WriteThreads
 from tests.conftest import own_database
 from tests.fakes import FakeStore, fake_command_bus
 from write_model import commands
@@ -119,7 +119,7 @@ def execute(settings: Settings, query: str, actor: Actor, counted: Counted, **va
                 cursors=Cursors("a secret of at least thirty-two characters"),
                 budget=RequestBudget(settings.max_cost),
                 searches=asyncio.Semaphore(settings.max_request_searches),
-                write_threads=anyio.CapacityLimiter(1),
+                write_threads=WriteThreads(1),
             )
             with counted.counting():
                 result = await build_schema(settings).execute(query, variable_values=variables, context_value=context)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import anyio
 from starlette.requests import Request
 
 from api.auth import ANONYMOUS, Actor, Role
@@ -24,6 +23,7 @@ from api.observation import Observation
 from api.pagination import Cursors
 from api.schema import build_schema
 from api.settings import Settings
+from api.write_threads import WriteThreads
 from read_model.checkpoint import Checkpoint
 from read_model.consistency import ConsistencyWaiter
 from read_model.ports import ReadModel
@@ -89,7 +89,7 @@ def run(actor: Actor, customer: uuid.UUID, **variables: Any) -> dict[str, Any]:
             cursors=Cursors("a secret of at least thirty-two characters"),
             budget=RequestBudget(SETTINGS.max_cost),
             searches=asyncio.Semaphore(4),
-            write_threads=anyio.CapacityLimiter(1),
+            write_threads=WriteThreads(1),
         )
         result = await SCHEMA.execute(
             QUERY, variable_values={"id": to_global_id("Customer", customer), **variables}, context_value=context
