@@ -456,8 +456,11 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " median), and every millisecond of the API's CPU is taken from the same cores: requests queue, and"
         " the p99 grows far more than the median.",
         "- **The machine's own speed**: on 2026-12-03 a search took 2.3 to 2.6 ms of the API's CPU in process"
-        " at 02:50 UTC and 3.4 to 4.0 ms at 03:25, minutes before the full run, the code of 02:50 (ca8480c)"
-        " included; Elasticsearch's direct p50 at 10/s was 25 ms in that run."
+        " at 02:50 UTC and 3.4 to 4.0 ms at 03:25, the same code (ca8480c). The same day the psycopg baseline"
+        " of `placeOrder` placed 1,014 to 1,305 orders/s when the step ran alone at 05:20 to 05:50, 716 to"
+        " 969 in the full run that followed (05:53 to 06:45), and 636 to 746 when the step ran again right"
+        " after it, with the same services (ratio 42% then; 34% in the full run, whose API rounds were 424,"
+        " 329 and 322 orders/s). Elasticsearch's direct p50 at 10/s was 25 ms in both full runs of that day."
         " Every figure here that adds the API's CPU to a latency (the searches' differences over direct, the"
         " capacity, fairness) grows on a slower day; figures of different days are not comparable, only the"
         " ratios and differences of one run.",
