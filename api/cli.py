@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int = 1) -> int:
     import uvicorn
 
@@ -171,6 +174,10 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             factory=True,
             workers=workers,
             http="api._worker:HeaderTimeoutProtocol",
+            # uvicorn's parent pings each worker and replaces one that has not answered within this many
+            # seconds. Its default of 5 killed workers still starting on a loaded machine, one after another
+            # (a fresh interpreter imports the whole API before it answers).
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             **options,
         )
     return 0
