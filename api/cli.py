@@ -174,9 +174,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
             factory=True,
             workers=workers,
             http="api._worker:HeaderTimeoutProtocol",
-            # uvicorn's parent pings each worker and replaces one that has not answered within this many
-            # seconds. Its default of 5 killed workers still starting on a loaded machine, one after another
-            # (a fresh interpreter imports the whole API before it answers).
+            # uvicorn's parent pings each worker from its spawn on and replaces one that has not answered
+            # within this many seconds. On a loaded machine its default of 5 killed a starting worker before
+            # it had logged a line, four times in a row.
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             **options,
         )
