@@ -45,8 +45,8 @@ async def _until_done(waiting: asyncio.Future[T]) -> None:
     while True:
         try:
             await asyncio.shield(waiting)
+            return
         except asyncio.CancelledError:
             continue
         except Exception:  # its outcome was the cancelled caller's, who no longer wants it
             return
-        return

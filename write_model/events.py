@@ -318,15 +318,20 @@ def payload_json(event: Event) -> str:
     """`encode_payload(event)` as JSON text, written by orjson: it encodes the nested dataclasses, UUIDs,
     datetimes (ISO 8601, as `isoformat`) and tuples itself, in a tenth of the time (docs/benchmarks.md)."""
     payload: dict[str, Any] = {"schema_version": event.SCHEMA_VERSION}
-    names = _FIELD_NAMES.get(type(event))
-    if names is None:
-        names = _FIELD_NAMES[type(event)] = tuple(field.name for field in dataclasses.fields(event))
-    for name in names:
+    for name in _field_names(type(event)):
         payload[name] = getattr(event, name)
     return orjson.dumps(payload, default=_decimal_text).decode()
 
 
-_FIELD_NAMES: dict[type[Event], tuple[str, ...]] = {}
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass `cls`'s field names, looked up once per class."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(field.name for field in dataclasses.fields(cls))
+    return names
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _type_hints(cls: type) -> dict[str, Any]:

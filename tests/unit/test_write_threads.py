@@ -47,68 +47,65 @@ async def test_the_callers_context_variables_are_seen_by_the_command(threads: Wr
     threads.close()
 
 
-@in_loop
-async def test_commands_beyond_the_thread_count_wait_their_turn(threads: WriteThreads) -> None:
-    release, running = threading.Event(), threading.Event()
-    started: list[str] = []
+class Blocking:
+    """A command that records its name, then holds its thread until `release` is set."""
 
-    def command(name: str) -> str:
-        started.append(name)
-        running.set()
-        assert release.wait(PATIENCE)
+    def __init__(self) -> None:
+        self.release, self.running, self.ended = threading.Event(), threading.Event(), threading.Event()
+        self.started: list[str] = []
+
+    def __call__(self, name: str) -> str:
+        self.started.append(name)
+        self.running.set()
+        assert self.release.wait(PATIENCE)
+        self.ended.set()
         return name
 
+    async def until_running(self) -> None:
+        assert await asyncio.to_thread(self.running.wait, PATIENCE)
+
+
+@in_loop
+async def test_commands_beyond_the_thread_count_wait_their_turn(threads: WriteThreads) -> None:
+    command = Blocking()
     first = asyncio.create_task(threads.run(command, "first"))
     second = asyncio.create_task(threads.run(command, "second"))
-    assert await asyncio.to_thread(running.wait, PATIENCE)
+    await command.until_running()
     await asyncio.sleep(0)
-    assert started == ["first"]  # one thread: the second waits, without a thread of its own
-    release.set()
+    assert command.started == ["first"]  # one thread: the second waits, without a thread of its own
+    command.release.set()
     assert await asyncio.gather(first, second) == ["first", "second"]
     threads.close()
 
 
 @in_loop
 async def test_a_command_cancelled_while_waiting_for_a_thread_never_runs(threads: WriteThreads) -> None:
-    release, running = threading.Event(), threading.Event()
-    ran: list[str] = []
-
-    def command(name: str) -> None:
-        ran.append(name)
-        running.set()
-        assert release.wait(PATIENCE)
-
+    command = Blocking()
     busy = asyncio.create_task(threads.run(command, "busy"))
-    assert await asyncio.to_thread(running.wait, PATIENCE)
+    await command.until_running()
     waiting = asyncio.create_task(threads.run(command, "waiting"))
     await asyncio.sleep(0)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
-    release.set()
+    command.release.set()
     await busy
     threads.close()  # waits for every job the executor still holds
-    assert ran == ["busy"]
+    assert command.started == ["busy"]
 
 
 @in_loop
 async def test_a_caller_cancelled_while_its_command_runs_waits_for_the_command_to_end(threads: WriteThreads) -> None:
-    release, running, ended = threading.Event(), threading.Event(), threading.Event()
-
-    def command() -> None:
-        running.set()
-        assert release.wait(PATIENCE)
-        ended.set()
-
-    caller = asyncio.create_task(threads.run(command))
-    assert await asyncio.to_thread(running.wait, PATIENCE)
+    command = Blocking()
+    caller = asyncio.create_task(threads.run(command, "running"))
+    await command.until_running()
     caller.cancel()
     await asyncio.sleep(0)
     caller.cancel()  # twice: still waits
     await asyncio.sleep(0)
     assert not caller.done()
-    release.set()
+    command.release.set()
     with pytest.raises(asyncio.CancelledError):
         await caller
-    assert ended.is_set()
+    assert command.ended.is_set()
     threads.close()
