@@ -7,13 +7,17 @@ It runs in rounds (`run_once`), each applying at most one batch to every project
 2. per projection: retry the dead letters an operator asked for, read the committed records after its
    checkpoint (once for all projections standing at the same one), and apply them
    (read_model/batch_applier.py through read_model/poison.py);
-3. make what the round wrote searchable, store the checkpoints, and publish the projections' status
-   (read_model/status_publisher.py): one request each, for all projections;
+3. store the checkpoints (what Elasticsearch acknowledged is durable), then make what the projections wrote
+   searchable and publish where they stand (read_model/status_publisher.py): one request each, for all
+   projections. A published position is always searchable: `consistentWith` waits for it. A projection
+   catching up (its batches come back full) makes its documents searchable and publishes at most once
+   every `SEARCHABLE_EVERY_SECONDS`: a refresh per batch of 500 took a third of its catch-up time;
 4. every few seconds, copy the other outbox consumers' new reports (read_model/consumers.py) to the status
    index: the projector is the only writer of Elasticsearch.
 
 A crash anywhere replays the round; replaying changes nothing, because a document is only replaced by a
-higher version. `run_forever` runs rounds under the lease (read_model/leased_loop.py).
+higher version. A projector taking over (or starting) makes every index searchable before it publishes
+the stored checkpoints. `run_forever` runs rounds under the lease (read_model/leased_loop.py).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 # How often the other outbox consumers' reports are copied to the status index.
 RELAY_REPORTS_EVERY_SECONDS = 2.0
+# How often a projection catching up makes what it wrote searchable and publishes where it stands; one
+# whose batch comes back short (the steady state) does so every round.
+SEARCHABLE_EVERY_SECONDS = 1.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +79,16 @@ class _Batch:
     documents: int = 0
     letters_changed: bool = False
     full: bool = False
+
+
+@dataclass
+class _Unpublished:
+    """What a projection applied, with its checkpoint stored, since it last made it searchable and published
+    where it stands."""
+
+    since: float
+    applied: int = 0
+    documents: bool = False
 
 
 class Projector:
@@ -110,6 +127,7 @@ class Projector:
         self._monotonic = monotonic
         self._reports_relayed_at = float("-inf")
         self._relayed: dict[str, object] = {}
+        self._unpublished: dict[str, _Unpublished] = {}
         self._loop = LeasedLoop(
             self._lease,
             name="projector",
@@ -130,7 +148,7 @@ class Projector:
         return f"{self._checkpoint_prefix}{projection.name}"
 
     def prepare(self) -> None:
-        """Create missing indexes and publish where every projection stands."""
+        """Create missing indexes, make them searchable and publish where every projection stands."""
         self._store.ensure_index(PROJECTION_STATUS)
         for projection in self._projections:
             self._store.ensure_index(projection.index)
@@ -154,9 +172,11 @@ class Projector:
                     batch = _Batch(projection, name, checkpoints[name], letters[name])
                     batches.append(batch)
                     self._apply_batch(batch, reads)
-            finally:
+            except BaseException:
                 # What the projections before a failing one applied is kept: they need not replay it.
-                self._commit([batch for batch in batches if batch.records or batch.letters_changed])
+                self._commit(batches, publish_all=True)
+                raise
+            self._commit(batches, publish_all=False)
             self._relay_reports()
         return [BatchResult(batch.projection.name, batch.records, batch.documents) for batch in batches]
 
@@ -199,28 +219,50 @@ class Projector:
         if records:
             batch.checkpoint = records[-1].checkpoint
 
-    def _commit(self, batches: list[_Batch]) -> None:
-        """Make the round's documents searchable, then store the checkpoints, then publish them: a crash
-        between two steps replays the round."""
-        if not batches:
+    def _commit(self, batches: list[_Batch], *, publish_all: bool) -> None:
+        """Store the checkpoints of the batches that moved, then make searchable and publish the projections
+        that are due: caught up, with dead letters changed, unpublished for `SEARCHABLE_EVERY_SECONDS`, or
+        all of them (`publish_all`). A crash between two steps replays the round, or publishes at start."""
+        moved = [batch for batch in batches if batch.records or batch.letters_changed]
+        if moved:
+            self._checkpoints.save_many({batch.name: batch.checkpoint for batch in moved})
+        now = self._monotonic()
+        for batch in moved:
+            unpublished = self._unpublished.setdefault(batch.name, _Unpublished(since=now))
+            unpublished.applied += batch.records
+            unpublished.documents |= bool(batch.documents or batch.letters_changed)
+        due = [
+            batch
+            for batch in batches
+            if (unpublished := self._unpublished.get(batch.name)) is not None
+            and (
+                publish_all
+                or not batch.full
+                or batch.letters_changed
+                or now - unpublished.since >= SEARCHABLE_EVERY_SECONDS
+            )
+        ]
+        if not due:
             return
-        written = [batch.projection.index for batch in batches if batch.documents or batch.letters_changed]
-        self._store.make_searchable(written)
-        self._checkpoints.save_many({batch.name: batch.checkpoint for batch in batches})
+        self._store.make_searchable(
+            [batch.projection.index for batch in due if self._unpublished[batch.name].documents]
+        )
         self._status.publish(
             [
                 Report(
                     name=batch.name,
                     checkpoint=batch.checkpoint,
-                    applied=batch.records,
+                    applied=self._unpublished[batch.name].applied,
                     caught_up=not batch.full,
                     dead_letters=self._dead_letters.count_open(batch.name)
                     if batch.letters_changed
                     else batch.letters.count,
                 )
-                for batch in batches
+                for batch in due
             ]
         )
+        for batch in due:
+            del self._unpublished[batch.name]
 
     def _relay_reports(self) -> None:
         """Copy the other outbox consumers' reports that changed to the status index, every few seconds."""
@@ -237,9 +279,14 @@ class Projector:
             self._relayed.update((report.name, report) for report in changed)
 
     def _publish_where_they_stand(self, projections: list[Projection]) -> list[ProjectionState]:
+        """Make the projections' indexes searchable, then publish their stored checkpoints: what was
+        acknowledged before a crash, or before another projector took over, may not be searchable yet."""
         names = [self.checkpoint_name(projection) for projection in projections]
         checkpoints = self._checkpoints.load_many(names)
         letters = self._dead_letters.summary(names)
+        self._store.make_searchable([projection.index for projection in projections])
+        for name in names:
+            self._unpublished.pop(name, None)
         return self._status.publish(
             [
                 Report(

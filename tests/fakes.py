@@ -50,6 +50,16 @@ from write_model.unit_of_work import (
 A = TypeVar("A", bound=Aggregate)
 
 
+class FakeMonotonic:
+    """A monotonic clock that moves only when a test sets `now`."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class FakeStore:
     """The 'database' the fake units of work share: committed aggregates, outbox records, idempotency keys."""
 

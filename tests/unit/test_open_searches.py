@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from read_model.adapters._snapshots import KEEP_ALIVE_SECONDS, OpenSearches
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fakes import FakeMonotonic
 
 
 def test_beyond_the_bound_the_least_recently_used_are_closed_first() -> None:
-    clock = Clock()
+    clock = FakeMonotonic()
     open_searches = OpenSearches(bound=2, clock=clock)
     assert open_searches.used("a") == []
     assert open_searches.used("b") == []
@@ -25,7 +18,7 @@ def test_beyond_the_bound_the_least_recently_used_are_closed_first() -> None:
 
 
 def test_a_point_in_time_that_moved_takes_its_predecessors_place() -> None:
-    open_searches = OpenSearches(bound=2, clock=Clock())
+    open_searches = OpenSearches(bound=2, clock=FakeMonotonic())
     open_searches.used("a")
     open_searches.used("b")
     assert open_searches.used("a2", replaced="a") == []
@@ -33,7 +26,7 @@ def test_a_point_in_time_that_moved_takes_its_predecessors_place() -> None:
 
 
 def test_those_expired_by_now_are_forgotten_not_closed() -> None:
-    clock = Clock()
+    clock = FakeMonotonic()
     open_searches = OpenSearches(bound=1, clock=clock)
     open_searches.used("old")
     clock.now += KEEP_ALIVE_SECONDS + 1

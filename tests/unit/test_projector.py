@@ -1,19 +1,22 @@
 from __future__ import annotations
 
 import collections
+import dataclasses
 import random
 import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from read_model.checkpoint import Checkpoint
+import pytest
+
+from read_model.checkpoint import ORIGIN, Checkpoint
 from read_model.document_store import VersionedDocument
 from read_model.errors import SearchUnavailable
-from read_model.indexes import IndexDefinition
+from read_model.indexes import PRODUCTS, IndexDefinition
 from read_model.outbox import OutboxRecord
 from read_model.projections.products import ProductProjection
-from read_model.projector import Projector, ProjectorOptions
+from read_model.projector import SEARCHABLE_EVERY_SECONDS, Projector, ProjectorOptions
 from tests.factories import product_created
 from tests.fakes import (
     FakeCheckpointStore,
@@ -21,6 +24,7 @@ from tests.fakes import (
     FakeDocumentStore,
     FakeLease,
     FakeLeaseHolder,
+    FakeMonotonic,
     FakeOutboxReader,
 )
 from tests.unit.test_projections import PROJECTIONS, shop
@@ -45,7 +49,12 @@ def created(transaction_id: int, position: int, sku: str, *, aggregate: str = "P
     )
 
 
-def make_projector(reader: FakeOutboxReader, store: FakeDocumentStore, checkpoints: FakeCheckpointStore) -> Projector:
+def make_projector(
+    reader: FakeOutboxReader,
+    store: FakeDocumentStore,
+    checkpoints: FakeCheckpointStore,
+    monotonic: FakeMonotonic | None = None,
+) -> Projector:
     projector = Projector(
         reader=reader,
         checkpoints=checkpoints,
@@ -54,6 +63,7 @@ def make_projector(reader: FakeOutboxReader, store: FakeDocumentStore, checkpoin
         checkpoint_prefix="t_",
         dead_letters=FakeDeadLetters(),
         options=ProjectorOptions(batch_size=2),
+        monotonic=monotonic or FakeMonotonic(),
     )
     projector.prepare()
     return projector
@@ -91,6 +101,95 @@ def test_events_of_other_aggregates_advance_the_checkpoint_without_writing() -> 
     make_projector(reader, store, checkpoints).run_until_caught_up()
     assert store.writes == 0
     assert checkpoints.saved["t_products"] == Checkpoint(10, 1)
+
+
+def searchable_skus(store: FakeDocumentStore) -> list[str]:
+    return sorted(document["sku"] for document in store.searchable.get("products", {}).values())
+
+
+def test_catching_up_a_projection_publishes_once_a_second_and_only_positions_already_searchable() -> None:
+    records = [created(10 + i, i + 1, f"C{i}") for i in range(7)]
+    reader, store, checkpoints, clock = (
+        FakeOutboxReader(records),
+        FakeDocumentStore(),
+        FakeCheckpointStore(),
+        FakeMonotonic(),
+    )
+    projector = make_projector(reader, store, checkpoints, clock)
+    origin = store.published["t_products"]
+
+    projector.run_once()  # a full batch: more is waiting
+    assert checkpoints.saved["t_products"] == records[1].checkpoint, "acknowledged, so stored at once"
+    assert store.published["t_products"] == origin
+    assert searchable_skus(store) == []
+
+    clock.now += SEARCHABLE_EVERY_SECONDS / 2
+    projector.run_once()
+    assert checkpoints.saved["t_products"] == records[3].checkpoint
+    assert store.published["t_products"] == origin
+    assert searchable_skus(store) == []
+
+    clock.now += SEARCHABLE_EVERY_SECONDS / 2
+    projector.run_once()  # a second after the first unpublished batch
+    assert store.published["t_products"] == records[5].checkpoint
+    assert searchable_skus(store) == [f"C{i}" for i in range(6)]
+    assert store.states["t_products"].lag_events == 1, "the six records of three rounds counted as applied"
+
+    projector.run_once()  # a short batch: caught up, published in the same round
+    assert store.published["t_products"] == checkpoints.saved["t_products"] == records[6].checkpoint
+    assert searchable_skus(store) == [f"C{i}" for i in range(7)]
+
+
+def test_what_a_crashed_projector_stored_but_did_not_publish_is_made_searchable_before_it_is_published() -> None:
+    records = [created(10 + i, i + 1, f"K{i}") for i in range(3)]
+    reader, store, checkpoints = FakeOutboxReader(records), FakeDocumentStore(), FakeCheckpointStore()
+    make_projector(reader, store, checkpoints).run_once()  # then it dies, before its position is published
+    assert checkpoints.saved["t_products"] == records[1].checkpoint
+    assert searchable_skus(store) == []
+
+    make_projector(reader, store, checkpoints)  # the survivor prepares
+    assert store.published["t_products"] == records[1].checkpoint
+    assert searchable_skus(store) == ["K0", "K1"]
+
+
+def test_a_failing_projection_does_not_hold_back_the_publication_of_the_others() -> None:
+    records = [created(10 + i, i + 1, f"P{i}") for i in range(3)]
+    store, checkpoints = FailingMirrorStore(), FakeCheckpointStore()
+    projector = Projector(
+        reader=FakeOutboxReader(records),
+        checkpoints=checkpoints,
+        store=store,
+        projections=[ProductProjection(), MirrorProjection()],
+        checkpoint_prefix="t_",
+        dead_letters=FakeDeadLetters(),
+        options=ProjectorOptions(batch_size=2),
+        monotonic=FakeMonotonic(),
+    )
+    projector.prepare()
+    store.fail = True
+    with pytest.raises(SearchUnavailable):
+        projector.run_once()  # products applied a full batch, then the mirror failed
+    assert store.published["t_products"] == records[1].checkpoint
+    assert searchable_skus(store) == ["P0", "P1"]
+    assert store.published["t_mirror"] == ORIGIN
+
+
+class MirrorProjection(ProductProjection):
+    """The products projection under another name, into an index of its own."""
+
+    name = "mirror"
+    index = dataclasses.replace(PRODUCTS, name="mirror")
+
+
+class FailingMirrorStore(FakeDocumentStore):
+    """Fails the mirror's reads while `fail` is set."""
+
+    fail = False
+
+    def get_many(self, definition: IndexDefinition, ids: list[str]) -> dict[str, Any]:
+        if self.fail and definition.name == "mirror":
+            raise SearchUnavailable("the mirror's index is unavailable")
+        return super().get_many(definition, ids)
 
 
 class FlakyDocumentStore(FakeDocumentStore):
