@@ -234,12 +234,12 @@ class Projector:
         due = [
             batch
             for batch in batches
-            if (unpublished := self._unpublished.get(batch.name)) is not None
+            if batch.name in self._unpublished
             and (
                 publish_all
                 or not batch.full
                 or batch.letters_changed
-                or now - unpublished.since >= SEARCHABLE_EVERY_SECONDS
+                or now - self._unpublished[batch.name].since >= SEARCHABLE_EVERY_SECONDS
             )
         ]
         if not due:
