@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import orjson
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import set_json_loads
 
 from read_model.errors import OutboxUnavailable
 
@@ -29,6 +31,8 @@ class AutocommitConnection:
     def get(self) -> psycopg.Connection[dict[str, Any]]:
         if self._connection is None or self._connection.closed:
             self._connection = psycopg.connect(self._database_url, autocommit=True, row_factory=dict_row)
+            # The outbox's payloads are read by the thousand: orjson decodes them in a fraction of the time.
+            set_json_loads(orjson.loads, self._connection)
             if self._listen is not None:
                 self._connection.execute(f"LISTEN {self._listen}")
         return self._connection
