@@ -6,6 +6,8 @@
 #   scripts/services.sh status  say what runs
 #   scripts/services.sh env     print the export lines for DATABASE_URL / ELASTICSEARCH_URL / KAFKA_BOOTSTRAP_SERVERS
 #   scripts/services.sh restart elasticsearch|postgresql|kafka   stop one local service and start it again
+#   scripts/services.sh gc elasticsearch   a full garbage collection of the local node; prints the bytes
+#                                          its heap holds after it (a benchmark's measure of its memory)
 #
 # A service whose URL is already set (DATABASE_URL, ELASTICSEARCH_URL, KAFKA_BOOTSTRAP_SERVERS) is left
 # alone: the project uses that one. Everything lives under .local/ (git ignores it), so a second `up`
@@ -446,6 +448,17 @@ cmd_restart() {
   esac
 }
 
+cmd_gc() {
+  [ "${1:-}" = elasticsearch ] || die "gc elasticsearch"
+  local pid java_home
+  pid=$(cat "$STATE/es/elasticsearch.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || die "no local Elasticsearch runs (its pid file: $STATE/es/elasticsearch.pid)"
+  java_home=$(find_java_home)
+  # jcmd attaches as the JVM's own user, with the JDK the node runs on. The class histogram collects in full
+  # first and counts what is left at that safepoint; the node's own stats lag up to a second behind.
+  as_service_user "$java_home/bin/jcmd" "$pid" GC.class_histogram | awk '$1 == "Total" { print $3 }'
+}
+
 cmd_status() {
   if es_answers; then echo "elasticsearch: up at $LOCAL_ELASTICSEARCH_URL"; else echo "elasticsearch: down"; fi
   if kafka_answers; then echo "kafka: up at $LOCAL_KAFKA_BOOTSTRAP_SERVERS"; else echo "kafka: down"; fi
@@ -470,5 +483,6 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   restart) shift; cmd_restart "$@" ;;
-  *) echo "usage: $0 up|down|status|env|restart elasticsearch|postgresql|kafka" >&2; exit 2 ;;
+  gc) shift; cmd_gc "$@" ;;
+  *) echo "usage: $0 up|down|status|env|restart elasticsearch|postgresql|kafka|gc elasticsearch" >&2; exit 2 ;;
 esac
