@@ -150,8 +150,8 @@ def _met(ok: bool) -> str:
 def _sustained_saw(results: dict[str, Any]) -> str:
     """What the sustained run's heap samples and their minutes' floors did, second half over first."""
     sustained = results.get("sustained") or {}
-    if "es_heap_floor_growth" not in sustained:
-        return "not measured"
+    if sustained.get("es_heap_floor_growth") is None:
+        return "not measured: the run was too short"
     return (
         f"the samples' mean {sustained['es_heap_growth']:.2f} times the first half's, the floors'"
         f" {sustained['es_heap_floor_growth']:.2f} times"

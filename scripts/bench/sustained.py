@@ -245,7 +245,8 @@ def main() -> None:
     api_growth = growth(samples, "api_rss_bytes", args.warm_up_seconds)
     heap_growth = growth(samples, "es_heap_bytes", args.warm_up_seconds)
     heap_floors = floors(heap_readings, 60.0)
-    floor_growth = growth(heap_floors, "es_heap_floor_bytes", args.warm_up_seconds)
+    # A run shorter than two minutes has no whole minute after another to compare.
+    floor_growth = growth(heap_floors, "es_heap_floor_bytes", args.warm_up_seconds) if len(heap_floors) > 1 else None
     live_growth = growth(live_heap, "es_live_heap_bytes", args.warm_up_seconds)
     result = {
         "benchmark": "a sustained mix of searches and writes: memory and search contexts",
@@ -259,7 +260,7 @@ def main() -> None:
         "es_live_heap": live_heap,
         "api_rss_growth": round(api_growth, 3),
         "es_heap_growth": round(heap_growth, 3),
-        "es_heap_floor_growth": round(floor_growth, 3),
+        "es_heap_floor_growth": None if floor_growth is None else round(floor_growth, 3),
         "es_live_heap_growth": round(live_growth, 3),
         "es_live_heap_mib": [round(row["es_live_heap_bytes"] / 2**20, 1) for row in live_heap],
         "api_rss_slope_mib_per_minute": slope_mib_per_minute(samples, "api_rss_bytes", args.warm_up_seconds),
@@ -286,7 +287,7 @@ def main() -> None:
         f"\n{figures['requests']} at {rate:g}/s for {args.seconds:g} s, {figures['failures']} failures;"
         f" API memory {api_growth:.2f} times its first half's, Elasticsearch's heap after a full collection"
         f" {live_growth:.2f} times (flat: at most {FLAT}; the heap's samples {heap_growth:.2f} times, its"
-        f" minutes' floors {floor_growth:.2f} times);"
+        f" minutes' floors {'not measured' if floor_growth is None else f'{floor_growth:.2f} times'});"
         f" open search contexts {contexts_before} before, peak {result['open_contexts_peak']},"
         f" {contexts_after} after {args.linger:g} s"
     )
