@@ -455,6 +455,19 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         "  The goal would need the server's CPU per request under 120 µs: less than the layers users rely on"
         " (the token check, the limits, the metrics and the log line) and Strawberry's execution cost together"
         " in Python on one core.",
+        "- **Two workers**: `twofold serve --workers 2` shares one listening socket between the workers (uvicorn's"
+        " process model), and the worker whose loop wakes first accepts every connection waiting. The"
+        " benchmark's eight keep-alive connections open together: counted with `ss` after eight clients sent"
+        " 200 requests each, four times, they sat 7 to 1, 6 to 2, 6 to 2 and 0 to 8 on the two workers, so one"
+        " worker served most of the load. Its rounds show it: 5,864, 9,293 and 5,631 requests/s on 2026-12-03"
+        " against one worker's 5,712 to 5,982; the median says no gain, the balanced round 1.55 times. Clients"
+        " that open connections over time spread better; a listening socket of each worker's own"
+        " (`SO_REUSEPORT`, the kernel spreading connections by their addresses) is the fix, and is not built.",
+        "- **Relay**: a round publishes 20,000 events in about a second a side, and the ratio moves with the"
+        " machine more than with the code: in one process, three rounds back to back measured 82%, 96% and"
+        " 52% (2026-12-03, 09:50 UTC). Half of the relay's CPU is `cloud_event` (the CloudEvent's headers and"
+        " the payload's JSON), which the baseline pays as well; the rest is reading the outbox, the sends and"
+        " the confirmations. A round of 100,000 events would say more.",
         "- **Search**: a search nobody can page on opens no point in time: one request to Elasticsearch. The"
         " API process spent about 3.5 ms of CPU in process on a page of 20 products with highlights and every"
         " facet (600 searches, 3,000 products), half of it graphql-core completing about 270 fields and 90"
@@ -480,7 +493,8 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " 329 and 322 orders/s). Elasticsearch's direct p50 at 10/s was 25 ms in both full runs of that day."
         " Every figure here that adds the API's CPU to a latency (the searches' differences over direct, the"
         " capacity, fairness) grows on a slower day; figures of different days are not comparable, only the"
-        " ratios and differences of one run.",
+        " ratios and differences of one run. Later that day (08:49 UTC) the same baseline placed 1,431 to"
+        " 1,453 orders/s and the API 619 to 743.",
         "- **Fairness**: the heaviest request the budget allows is two searches of 100 products with every"
         " field, highlights and facets, looped by a client as fast as answers come. Its completion runs"
         " without yielding the event loop, and a `{ __typename }` that arrives meanwhile waits for it;"
@@ -492,11 +506,14 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " left of the p99 is the wait for a core. A second worker (`--workers 2`) gives the small request"
         " another loop to land on.",
         "",
-        "Two causes found by these benchmarks were fixed on the way (see the closing note of the issue):"
+        "Three causes found by these benchmarks were fixed on the way (see the closing notes of the issue):"
         " highlighting re-ran the search's two-edit fuzzy clauses over every field of every hit (400 to 800 ms"
-        " a search for longer words), and the projector's outbox read sorted the whole backlog for every batch"
-        " (catch-up time quadratic in the backlog: 1,674 events/s at 100,000 events before, the figure above"
-        " after).",
+        " a search for longer words); the projector's outbox read sorted the whole backlog for every batch"
+        " (catch-up time quadratic in the backlog: 1,674 events/s at 100,000 events before); and the projector"
+        " refreshed its indexes after every batch while it caught up, a third of its catch-up time (20,000"
+        " events: about 5,000 events/s with it, 7,600 to 8,000 without, the loader 9,300 to 10,600 in the same"
+        " runs). A projection catching up now refreshes and publishes once a second; one whose batch comes back"
+        " short, every round (`read_model/projector.py`).",
         "",
     ]
     return "\n".join(lines)
