@@ -58,7 +58,7 @@ from api.seed import BRANDS
 SECRET = "sustained-bench-secret-0123456789abcdef"  # noqa: S105 (a throwaway server of its own)
 PAGED = QUERY.replace("totalCount", "totalCount pageInfo { hasNextPage endCursor }")
 RESTOCK = "mutation($i: RestockProductInput!) { restockProduct(input: $i) { __typename } }"
-FLAT = 1.10  # the last fifth's memory over the first fifth's
+FLAT = 1.10  # the second half's mean memory over the first half's, at most
 
 
 def resident_bytes(pid: int) -> int:
