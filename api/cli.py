@@ -165,21 +165,25 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
         http = protocol_with_header_timeout(settings.read_timeout_seconds)
         uvicorn.run(create_app(settings), http=http, **options)
         return 0
-    # Several processes: uvicorn spawns them and they load the app by name (api/_worker.py). Their metrics
-    # go to files in one directory, which /metrics sums (api/metrics.py); it starts empty each time.
+    # Several processes, each listening on a socket of its own (api/supervisor.py). They load the app by name
+    # (api/_worker.py). Their metrics go to files in one directory, which /metrics sums (api/metrics.py); it
+    # starts empty each time.
+    from api.supervisor import Workers
+
     with tempfile.TemporaryDirectory(prefix="twofold-metrics-") as directory:
         os.environ[MULTIPROCESS_DIRECTORY] = directory
-        uvicorn.run(
+        config = uvicorn.Config(
             "api._worker:application",
             factory=True,
             workers=workers,
             http="api._worker:HeaderTimeoutProtocol",
-            # uvicorn's parent pings each worker from its spawn on and replaces one that has not answered
-            # within this many seconds. On a loaded machine its default of 5 killed a starting worker before
-            # it had logged a line, four times in a row.
+            # The parent pings each worker from its spawn on and replaces one that has not answered within
+            # this many seconds. On a loaded machine uvicorn's default of 5 killed a starting worker before it
+            # had logged a line, four times in a row.
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             **options,
         )
+        Workers(config).run()
     return 0
 
 

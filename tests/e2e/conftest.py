@@ -95,15 +95,9 @@ def _projector_prepared(settings: Settings) -> bool:
     )
 
 
-@contextlib.contextmanager
-def running_service(
-    settings: Settings, logs: Path, *, serve_args: tuple[str, ...] = (), **extra_env: str
-) -> Iterator[str]:
-    """Starts `twofold project` and `twofold serve [serve_args]` on `settings`; yields the API's base URL
-    once the API is ready and the projector has created its indexes (both start within milliseconds of each
-    other, so a first query could otherwise come before the projector's first round)."""
-    port = free_port()
-    env = {
+def service_env(settings: Settings, port: int, **extra_env: str) -> dict[str, str]:
+    """The environment of a `twofold` process of the tests on `settings`, its API on `port`."""
+    return {
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "ELASTICSEARCH_URL": settings.elasticsearch_url,
@@ -113,6 +107,17 @@ def running_service(
         "TWOFOLD_JWT_SECRET": SECRET,
         **extra_env,
     }
+
+
+@contextlib.contextmanager
+def running_service(
+    settings: Settings, logs: Path, *, serve_args: tuple[str, ...] = (), **extra_env: str
+) -> Iterator[str]:
+    """Starts `twofold project` and `twofold serve [serve_args]` on `settings`; yields the API's base URL
+    once the API is ready and the projector has created its indexes (both start within milliseconds of each
+    other, so a first query could otherwise come before the projector's first round)."""
+    port = free_port()
+    env = service_env(settings, port, **extra_env)
     processes = [start(["project"], env, logs / "project.log"), start(["serve", *serve_args], env, logs / "serve.log")]
     base = f"http://127.0.0.1:{port}"
     try:

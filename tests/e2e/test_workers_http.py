@@ -1,20 +1,36 @@
-"""`twofold serve --workers 2`: metrics summed across the workers, persisted queries and subscriptions
-right whichever worker a connection lands on.
+"""`twofold serve --workers 2`: each worker on a listening socket of its own, metrics summed across the
+workers, persisted queries and subscriptions right whichever worker a connection lands on.
 
-Each request opens a connection of its own, so the kernel spreads them over both workers.
+The kernel spreads connections over the workers' sockets by their addresses: at random, as far as a test
+can tell, so a test that needs every worker sends until every worker has answered.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import os
+import signal
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+from uvicorn.config import STARTUP_FAILURE
 
+from api.settings import Settings
 from tests.e2e._live import LiveClient
-from tests.e2e.conftest import OUTPUT, GraphQLClient, admin_token, module_service
+from tests.e2e.conftest import (
+    OUTPUT,
+    GraphQLClient,
+    admin_token,
+    module_service,
+    running_service,
+    service_env,
+    start,
+)
 from tests.e2e.test_mutations_http import create_product
 from tests.e2e.test_subscriptions_http import PRODUCT_UPDATED
 from tests.integration._waiting import until
@@ -46,15 +62,95 @@ def scrape(server: str) -> dict[str, float]:
     }
 
 
-def workers_that_answered(prefix: str) -> set[int]:
+def workers_that_answered(prefix: str, logs: Path = LOGS) -> set[int]:
     """The processes whose request log has a request whose id starts with `prefix`."""
-    lines = [json.loads(line) for line in (LOGS / "serve.log").read_text().splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in (logs / "serve.log").read_text().splitlines() if line.startswith("{")]
     return {line["pid"] for line in lines if str(line.get("request_id", "")).startswith(prefix)}
 
 
+def listeners(port: int) -> dict[int, set[int]]:
+    """The sockets listening on `port` (by inode, from /proc/net/tcp), each with the processes holding it."""
+    holders: dict[int, set[int]] = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+            holders[int(fields[9])] = set()
+    for descriptors in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            links = [os.readlink(descriptor) for descriptor in descriptors.iterdir()]
+        except OSError:  # gone meanwhile, or another user's (the services')
+            continue
+        for link in links:
+            if link.startswith("socket:[") and int(link[8:-1]) in holders:
+                holders[int(link[8:-1])].add(int(descriptors.parent.name))
+    return holders
+
+
+def worker_sockets(port: int) -> dict[int, set[int]]:
+    """`listeners(port)` once there are as many as workers (one may still be starting)."""
+    until(lambda: len(listeners(port)) == WORKERS, seconds=30)
+    return listeners(port)
+
+
+def at_once(server: str, prefix: str, connections: int = 64) -> None:
+    """`{ __typename }` on `connections` keep-alive connections opened together, as a proxy's pool opens."""
+
+    async def send() -> None:
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        async with httpx.AsyncClient(base_url=server, limits=limits, timeout=30) as client:
+            responses = await asyncio.gather(
+                *(
+                    client.post(
+                        "/graphql",
+                        content=b'{"query": "{ __typename }"}',
+                        headers={**JSON, "x-request-id": f"{prefix}-{n}"},
+                    )
+                    for n in range(connections)
+                )
+            )
+        assert [response.status_code for response in responses] == [200] * connections
+
+    asyncio.run(send())
+
+
+def test_each_worker_listens_on_a_socket_of_its_own_and_the_parent_on_none(server: str) -> None:
+    held = worker_sockets(urlsplit(server).port or 0)
+    assert [len(processes) for processes in held.values()] == [1] * WORKERS, held
+    prefix = uuid.uuid4().hex
+    on_every_worker(server, {"query": "{ __typename }"}, prefix)
+    assert workers_that_answered(prefix) == set().union(*held.values())
+
+
+def test_a_second_serve_on_the_port_exits_instead_of_taking_a_share_of_its_connections(
+    settings: Settings, server: str
+) -> None:
+    port = urlsplit(server).port or 0
+    log = LOGS / "second-serve.log"
+    second = start(["serve", "--workers", "2"], service_env(settings, port), log)
+    assert second.wait(timeout=60) == STARTUP_FAILURE
+    assert f"127.0.0.1:{port} is already in use" in log.read_text()
+    assert len(listeners(port)) == WORKERS
+
+
+def test_a_killed_worker_is_replaced_by_one_on_a_socket_of_its_own(settings: Settings) -> None:
+    # A service of its own: the killed worker's figures would stay in the module's metrics.
+    logs = LOGS / "killed-worker"
+    with running_service(settings, logs, serve_args=("--workers", "2")) as base:
+        port = urlsplit(base).port or 0
+        killed = min(set().union(*worker_sockets(port).values()))
+        os.kill(killed, signal.SIGKILL)
+        until(lambda: killed not in set().union(*listeners(port).values()))
+        held = worker_sockets(port)
+        assert [len(processes) for processes in held.values()] == [1] * WORKERS, held
+        # Every connection is answered, none left on a socket that nobody accepts on any more, and both
+        # workers take a share (64 connections all land on one of two once in 2 ** 63 runs).
+        prefix = uuid.uuid4().hex
+        at_once(base, prefix)
+        assert workers_that_answered(prefix, logs) == set().union(*held.values())
+
+
 def on_every_worker(server: str, body: object, prefix: str) -> list[dict[str, object]]:
-    """Sends `body` eight at a time, each on a connection of its own, until every worker has answered one
-    (one after another, the connections would all land on the worker that accepts first)."""
+    """Sends `body` eight at a time, each on a connection of its own, until every worker has answered one."""
     answers: list[dict[str, object]] = []
     with ThreadPoolExecutor(max_workers=8) as pool:
         for round_ in range(50):
