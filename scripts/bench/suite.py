@@ -77,7 +77,7 @@ FULL = {
     "round_trips": ["--orders", "3", "--backlog", "2000"],
     "customer_search": ["--customers", "100000", "--rate", "20", "--seconds", "30", "--rounds", "2"],
     "rename": ["--orders", "1000", "--rounds", "5"],
-    "relay": ["--events", "20000", "--rounds", "2", "--rate", "200", "--seconds", "20"],
+    "relay": ["--events", "100000", "--rounds", "3", "--rate", "200", "--seconds", "20"],
     "subscriptions": ["--subscriptions", "1000", "--rate", "100", "--seconds", "30"],
 }
 # Longest first (search loads a data set through the real handlers and starts a server; place_order seeds

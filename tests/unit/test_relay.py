@@ -89,6 +89,15 @@ def test_an_outbox_record_becomes_a_cloud_event_in_binary_mode() -> None:
     assert datetime.fromisoformat(headers["ce_time"]).utcoffset() is not None  # RFC 3339: with its offset
 
 
+def test_a_cloud_event_value_is_compact_unescaped_utf8_json_in_the_payload_key_order() -> None:
+    record = next(r for r in shop().outbox if r.event_type == "OrderPaid")
+    payload = {"z": 'Zoë\n"ß" \u2028', "a": [1, None, True], "schema_version": 2}
+
+    message = cloud_event(dataclasses.replace(record, payload=payload), topic_prefix="t.", source="/t")
+
+    assert message.value == '{"z":"Zoë\\n\\"ß\\" \u2028","a":[1,null,true],"schema_version":2}'.encode()
+
+
 def test_every_event_is_published_once_in_commit_order_per_aggregate_and_the_checkpoint_follows() -> None:
     store, bus = shop(), FakeEventBus()
     relay, checkpoints, _ = relay_over(store, bus)
