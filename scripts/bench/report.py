@@ -456,14 +456,15 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         "  The goal would need the server's CPU per request under 120 µs: less than the layers users rely on"
         " (the token check, the limits, the metrics and the log line) and Strawberry's execution cost together"
         " in Python on one core.",
-        "- **Two workers**: `twofold serve --workers 2` shares one listening socket between the workers (uvicorn's"
-        " process model), and the worker whose loop wakes first accepts every connection waiting. The"
-        " benchmark's eight keep-alive connections open together: counted with `ss` after eight clients sent"
-        " 200 requests each, four times, they sat 7 to 1, 6 to 2, 6 to 2 and 0 to 8 on the two workers, so one"
-        " worker served most of the load. Its rounds show it: 5,864, 9,293 and 5,631 requests/s on 2026-12-03"
-        " against one worker's 5,712 to 5,982; the median says no gain, the balanced round 1.55 times. Clients"
-        " that open connections over time spread better; a listening socket of each worker's own"
-        " (`SO_REUSEPORT`, the kernel spreading connections by their addresses) is the fix, and is not built.",
+        "- **Two workers**: until 2026-12-03 the workers shared one listening socket (uvicorn's process"
+        " model), and the worker whose loop woke first accepted every connection waiting: the benchmark's"
+        " eight keep-alive connections sat 7 to 1, 6 to 2, 6 to 2 and 0 to 8 on the two workers (`ss`), and"
+        " the median round gained nothing (1.00 times). Each worker now listens on a socket of its own in one"
+        " `SO_REUSEPORT` group (`api/supervisor.py`), the kernel spreading connections by their addresses:"
+        " 1.57 times one worker in `make bench-trivial` at 11:00 UTC (8,124 to 8,382 requests/s against 5,085"
+        " to 5,517). What limits it is the two cores: in a round of ten seconds (`/proc`, 7,988 requests/s)"
+        " the workers used 0.93 and 0.68 of a core, about 200 µs a request as one worker spends, and the load"
+        " generator 0.33; the workers' shares follow how many of the eight connections each drew.",
         "- **Relay**: a round of 20,000 events took about a second a side, and the ratio moved with the"
         " machine more than with the code: in one process, three rounds back to back measured 82%, 96% and"
         " 52% (2026-12-03, 09:50 UTC). A round now publishes 100,000 events, three rounds a side; they still"
