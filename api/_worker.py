@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from api import logs
 from api._http_protocol import protocol_with_header_timeout
-from api.app import create_app
+from api.app import create_serving_app
 from api.settings import Settings
 
 logs.configure()  # a spawned process starts with no logging of its own: the same JSON lines as the parent's
@@ -18,4 +18,4 @@ HeaderTimeoutProtocol = protocol_with_header_timeout(_settings.read_timeout_seco
 
 
 def application() -> Starlette:
-    return create_app(_settings)
+    return create_serving_app(_settings)

@@ -160,10 +160,10 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
     }
     if workers == 1:
         from api._http_protocol import protocol_with_header_timeout
-        from api.app import create_app
+        from api.app import create_serving_app
 
         http = protocol_with_header_timeout(settings.read_timeout_seconds)
-        uvicorn.run(create_app(settings), http=http, **options)
+        uvicorn.run(create_serving_app(settings), http=http, **options)
         return 0
     # Several processes, each listening on a socket of its own (api/supervisor.py). They load the app by name
     # (api/_worker.py). Their metrics go to files in one directory, which /metrics sums (api/metrics.py); it
