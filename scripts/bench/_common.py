@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import socket
@@ -11,7 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,6 +69,22 @@ def latency_row(side: str, latencies: list[float]) -> dict[str, Any]:
 def side_median(rows: list[dict[str, Any]], side: str, key: str) -> float:
     """The median over the rounds of `side` of the figure `key`."""
     return median([float(row[key]) for row in rows if row["side"] == side])
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection in the load generator while a timed round runs: one before, one after.
+
+    A round of a few thousand requests holds tens of thousands of objects at once (a task per request,
+    started together), and a full collection over them stopped the load generator for 90 to 100 ms, which
+    counted as the latency of whichever side happened to be running (2026-12-03)."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
 
 
 def alternate(

@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 from _common import (
     KeepAliveClient,
+    collector_paused,
     distribution,
     free_port,
     fresh_database,
@@ -77,7 +78,6 @@ def heaviest(settings: Settings) -> tuple[str, int, int]:
 
 async def trivial_open_loop(port: int, rate: float, seconds: float) -> list[float]:
     latencies: list[float] = []
-    started = time.perf_counter()
     clients = [KeepAliveClient(port) for _ in range(16)]
 
     async def one(index: int) -> None:
@@ -92,7 +92,9 @@ async def trivial_open_loop(port: int, rate: float, seconds: float) -> list[floa
 
     locks = [asyncio.Lock() for _ in clients]
     try:
-        await asyncio.gather(*(one(i) for i in range(int(rate * seconds))))
+        with collector_paused():
+            started = time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(int(rate * seconds))))
     finally:
         for client in clients:
             client.close()
