@@ -8,11 +8,14 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from api._heap import freeze_what_was_built
+
 logger = logging.getLogger("twofold")
 
 
 def run_until_signalled(name: str, run_forever: Callable[[threading.Event], None]) -> None:
-    """`run_forever(stop)`, with `stop` set by SIGTERM or SIGINT: the loop ends its round and returns."""
+    """`run_forever(stop)`, with `stop` set by SIGTERM or SIGINT: the loop ends its round and returns. What
+    the process built before is frozen out of the garbage collector's full collections (api/_heap.py)."""
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -21,4 +24,5 @@ def run_until_signalled(name: str, run_forever: Callable[[threading.Event], None
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    freeze_what_was_built()
     run_forever(stop)

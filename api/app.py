@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api import bootstrap, graphiql_page
+from api._heap import freeze_what_was_built
 from api.graphql_view import TwofoldGraphQL
 from api.health import healthz, metrics, readyz
 from api.live import build_live_services
@@ -32,16 +32,10 @@ from api.write_threads import WriteThreads
 
 def create_serving_app(settings: Settings) -> Starlette:
     """`create_app(settings)` for a process that serves it until it exits (`twofold serve` and each of its
-    workers): every object built so far (the modules, the schema) is moved out of the cyclic garbage
-    collector's reach, since they live as long as the process.
-
-    The collector's full collections walk every object it tracks: about 155,000 here, 100 to 130 ms with
-    the whole process stopped, once every thousand searches or so, and every request in flight waited out
-    the pause (the searches' p99, docs/benchmarks.md). Frozen first, a full collection takes 1 to 4 ms.
-    Garbage is collected before the freeze, so none of it is kept for good."""
+    workers), with what it was built from frozen out of the garbage collector's full collections
+    (api/_heap.py). Tests build many apps in one process, and use `create_app`."""
     app = create_app(settings)
-    gc.collect()
-    gc.freeze()
+    freeze_what_was_built()
     return app
 
 
