@@ -13,12 +13,14 @@ import pytest
 
 from api.consistency import decode_token
 from api.settings import Settings
+from read_model.relay import all_topics
 from tests._launcher import launcher
 from tests.conftest import cli_env
 from tests.e2e.conftest import OUTPUT, GraphQLClient, module_service
 from tests.e2e.test_mutations_http import create_product
 from tests.e2e.test_projections_http import scrape
-from tests.integration._kafka import consume
+from tests.integration._kafka import consume, topics_exist
+from tests.integration._waiting import until
 
 # A database of the module's own: the relay publishes the whole outbox it finds.
 settings, server = module_service(own_database=True)
@@ -30,6 +32,8 @@ CONSUMERS = "{ outboxConsumers { name kind position lagEvents deadLetters pendin
 def relay(settings: Settings, server: str, kafka_bootstrap_servers: str) -> Iterator[None]:
     env = cli_env(settings, KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap_servers)
     child = launcher().start(["relay"], env, OUTPUT / "e2e" / "test_relay_http" / "relay.log")
+    # Running once it has created its topics: a consumer subscribed before would be told they do not exist.
+    until(lambda: topics_exist(kafka_bootstrap_servers, all_topics(settings.kafka_topic_prefix)), seconds=30)
     yield
     child.terminate()
     child.wait(timeout=30)

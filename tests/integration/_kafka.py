@@ -70,3 +70,10 @@ def create_topic(servers: str, topic: str, *, partitions: int = 3, config: dict[
     )
     for future in futures.values():
         future.result(timeout=30)
+
+
+def topics_exist(servers: str, topics: list[str]) -> bool:
+    """Whether the broker knows every one of `topics` (a consumer subscribed before it does is told
+    `UNKNOWN_TOPIC_OR_PART`)."""
+    known = AdminClient({"bootstrap.servers": servers}).list_topics(timeout=10).topics
+    return all(topic in known for topic in topics)
