@@ -489,6 +489,14 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " direct request is itself near Elasticsearch's capacity on two cores (its p99 is several times its"
         " median), and every millisecond of the API's CPU is taken from the same cores: requests queue, and"
         " the p99 grows far more than the median.",
+        "- **Pauses**: the garbage collector's full collections stopped the API for 103 to 128 ms, about once"
+        " every thousand searches (in process, 2,000 searches, `gc.callbacks`): they walk every object it"
+        " tracks, about 155,000 of them the modules and the schema, and every request in flight waits them"
+        " out. The capacity steps' p99 jumped with them (41, 94, 51 and 105 ms at 30 to 60 requests/s in"
+        " one run). `twofold serve` and its workers, the projector, the relay and the saga now freeze what"
+        " they built before serving (`api/_heap.py`): a full collection then took 1.9 to 3.5 ms (4,000"
+        " searches). The load generator had pauses of its own, 90 to 100 ms over a round's tasks, counted as"
+        " the latency of whichever side ran; it now collects between rounds.",
         "- **The machine's own speed**: on 2026-12-03 a search took 2.3 to 2.6 ms of the API's CPU in process"
         " at 02:50 UTC and 3.4 to 4.0 ms at 03:25, the same code (ca8480c). The same day the psycopg baseline"
         " of `placeOrder` placed 1,014 to 1,305 orders/s when the step ran alone at 05:20 to 05:50, 716 to"
