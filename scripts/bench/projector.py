@@ -29,6 +29,7 @@ from elasticsearch import Elasticsearch, helpers
 from psycopg.rows import dict_row
 
 from api import bootstrap
+from api._heap import freeze_what_was_built
 from api.settings import Settings
 from read_model.indexes import PRODUCTS
 from read_model.outbox import OutboxRecord
@@ -115,6 +116,7 @@ def main() -> None:
     prefixes: list[str] = []
     with fresh_database() as url:
         seed(url, args.events)
+        freeze_what_was_built()  # as `twofold project` runs (api/_heap.py), for both sides
         try:
             for _ in range(args.rounds):
                 prefix = f"bench{uuid.uuid4().hex[:8]}_"

@@ -35,6 +35,7 @@ from projector import seed
 from psycopg.rows import dict_row
 
 from api import bootstrap
+from api._heap import freeze_what_was_built
 from api.settings import Settings
 from read_model.adapters.kafka_bus import KafkaEventBus
 from read_model.outbox import OutboxRecord
@@ -98,6 +99,10 @@ def throughput(args: argparse.Namespace) -> dict[str, object]:
     rounds: list[dict[str, object]] = []
     with fresh_database() as url:
         seed(url, args.events)
+        # Both sides run in a process whose start is frozen out of the garbage collector's full collections,
+        # as `twofold relay` runs (api/_heap.py): unfrozen, collections were 1.7 to 2.1 s of the relay's 4 to
+        # 5 s of CPU for 100,000 events, its batches of 2,000 records alive while they walked the whole heap.
+        freeze_what_was_built()
         for _ in range(args.rounds):
             for side, run in (("producer", run_producer), ("relay", run_relay)):
                 seconds = run(url, f"bench{uuid.uuid4().hex[:8]}.")
