@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import subprocess
 import time
@@ -22,7 +21,7 @@ from api.ids import to_global_id
 from api.settings import Settings
 from read_model.indexes import CUSTOMERS, EVENTS, ORDERS, PRODUCTS, PROJECTION_STATUS, IndexNames
 from tests._launcher import Child, launcher
-from tests.conftest import fresh_database, scratch_prefix, settings_for
+from tests.conftest import cli_env, fresh_database, scratch_prefix, settings_for
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 # The servers these tests start sign and check tokens with this secret.
@@ -96,17 +95,14 @@ def _projector_prepared(settings: Settings) -> bool:
 
 
 def service_env(settings: Settings, port: int, **extra_env: str) -> dict[str, str]:
-    """The environment of a `twofold` process of the tests on `settings`, its API on `port`."""
-    return {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "ELASTICSEARCH_URL": settings.elasticsearch_url,
-        "TWOFOLD_INDEX_PREFIX": settings.index_prefix,
-        "TWOFOLD_PORT": str(port),
-        "TWOFOLD_PROJECTOR_POLL_INTERVAL": "0.2",
-        "TWOFOLD_JWT_SECRET": SECRET,
+    """`cli_env(settings)` for the tests' `twofold` processes, with the API on `port`."""
+    return cli_env(
+        settings,
+        TWOFOLD_PORT=str(port),
+        TWOFOLD_PROJECTOR_POLL_INTERVAL="0.2",
+        TWOFOLD_JWT_SECRET=SECRET,
         **extra_env,
-    }
+    )
 
 
 @contextlib.contextmanager
