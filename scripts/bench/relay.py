@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 import psycopg
 from _common import OUTPUT, distribution, fresh_database, median, percentile, start_twofold, write_result
 from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import AdminClient
 from projector import seed
 from psycopg.rows import dict_row
 
@@ -84,6 +85,14 @@ def run_producer(url: str, topics: str) -> float:
     return time.perf_counter() - started
 
 
+def drop_topics(prefix: str) -> None:
+    """Deletes a round's topics: each holds the whole outbox, and a local broker (heap 256m) kept every
+    round's of earlier runs until it ran out of memory loading them at its start."""
+    admin = AdminClient({"bootstrap.servers": servers()})
+    for future in admin.delete_topics(all_topics(prefix)).values():
+        future.result(timeout=30)
+
+
 def run_relay(url: str, topics: str) -> float:
     process = bootstrap.build_relay(settings_for(url, topics))
     try:
@@ -105,7 +114,9 @@ def throughput(args: argparse.Namespace) -> dict[str, object]:
         freeze_what_was_built()
         for _ in range(args.rounds):
             for side, run in (("producer", run_producer), ("relay", run_relay)):
-                seconds = run(url, f"bench{uuid.uuid4().hex[:8]}.")
+                topics = f"bench{uuid.uuid4().hex[:8]}."
+                seconds = run(url, topics)
+                drop_topics(topics)
                 rounds.append(
                     {"side": side, "seconds": round(seconds, 3), "per_second": round(args.events / seconds, 1)}
                 )
