@@ -87,9 +87,20 @@ def listeners(port: int) -> dict[int, set[int]]:
 
 
 def worker_sockets(port: int) -> dict[int, set[int]]:
-    """`listeners(port)` once there are as many as workers (one may still be starting)."""
-    until(lambda: len(listeners(port)) == WORKERS, seconds=30)
-    return listeners(port)
+    """The first reading of `listeners(port)` with as many sockets as workers, each held by a process.
+
+    A worker listens only once it has started, so one may be missing for a while. A killed worker's socket
+    stays listed for a moment after its descriptors are gone (the kernel closes it after the process lets
+    go of its descriptor table), held by nobody: that reading is not yet the workers'. The reading waited for
+    is the one returned: a second one could differ."""
+    readings: list[dict[int, set[int]]] = []
+
+    def settled() -> bool:
+        readings.append(listeners(port))
+        return len(readings[-1]) == WORKERS and all(readings[-1].values())
+
+    until(settled, seconds=30)
+    return readings[-1]
 
 
 def at_once(server: str, prefix: str, connections: int = 64) -> None:
