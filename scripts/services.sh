@@ -383,7 +383,7 @@ kafka_up() {
   as_service_user truncate -s 0 "$log" 2>/dev/null || true
   # In a session of its own, so that it outlives this script; the shell's pid is the JVM's once it execs.
   local start=(bash -c 'echo $$ >"$1"; shift; exec "$@"' kafka "$(kafka_pidfile)"
-    "$java_home/bin/java" "-Xms$KAFKA_HEAP" "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true
+    "$java_home/bin/java" "-Xms$KAFKA_HEAP" "-Xmx$KAFKA_HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$STATE/kafka/config/log4j2.yaml" -cp "$(kafka_libs)/*"
     kafka.Kafka "$STATE/kafka/config/server.properties")
   if is_root; then
@@ -401,6 +401,13 @@ kafka_up() {
     [ "$waited" -le 240 ] || die "Kafka did not start within 60 s; see $log"
     sleep 0.25
   done
+  # A broker can log that it started and die a moment later (its heap too small for the partitions it has
+  # loaded, say): one that is gone a second later has not started.
+  sleep 1
+  if [ -z "$(kafka_pid)" ]; then
+    tail -n 20 "$log" "$out" >&2 2>/dev/null || true
+    die "Kafka exited right after starting; see $log"
+  fi
 }
 
 kafka_down() {
