@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+import aiohttp
 import httpx
+import orjson
 
 from api.migrate import scratch_database
 from api.settings import local_service_urls
@@ -148,6 +150,36 @@ class KeepAliveClient:
     def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
+
+
+class JsonPoster:
+    """POSTs JSON to any URL over a pool of keep-alive connections (aiohttp), encoding the body and decoding
+    the answer with orjson. The searches' two sides, GraphQL and the direct request to Elasticsearch, both
+    send with it: the load generator shares the machine's two cores with what it measures, and a side
+    whose client costs more loses that CPU. httpx on the GraphQL side cost 1.7 to 1.9 ms of the load
+    generator's CPU a search, the Elasticsearch client on the direct side 1.3 to 1.6 ms, aiohttp 0.7 to
+    0.95 ms (2026-12-03, 70 to 80 searches/s)."""
+
+    def __init__(self, headers: Mapping[str, str] | None = None) -> None:
+        self._headers = {"content-type": "application/json", **(headers or {})}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> JsonPoster:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def post(self, url: str, body: object) -> Any:
+        """The answer to `body` POSTed to `url`, which must come with status 200."""
+        assert self._session is not None, "use it as an async context manager"
+        async with self._session.post(url, data=orjson.dumps(body), headers=self._headers) as response:
+            answer = orjson.loads(await response.read())
+            if response.status != 200:
+                raise SystemExit(f"{url} answered {response.status}: {str(answer)[:500]}")
+            return answer
 
 
 def start_twofold(command: str, env: Mapping[str, str], log_name: str) -> subprocess.Popen[bytes]:

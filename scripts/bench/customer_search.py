@@ -1,5 +1,5 @@
 """Benchmark: `customers` search latency through GraphQL over HTTP against the same Elasticsearch request sent
-directly with the Python client, in the same run, at a fixed rate.
+directly, in the same run, at a fixed rate.
 
     scripts/dev.sh bench-customer-search [--customers 100000] [--rate 20] [--seconds 20] [--rounds 2]
 
@@ -10,10 +10,10 @@ searches a customer's name with one typo (a letter of the last name changed), as
 - `graphql`: `POST /graphql` as an admin to one `twofold serve` process, asking for a page of 20 with
   highlights and every statistic; it opens a point in time for the search and closes it in the
   background when everything fitted on one page;
-- `direct`: the same search request body (read_model/adapters/elasticsearch_customer_search.py), sent with
-  `AsyncElasticsearch.search` to the alias.
+- `direct`: the same search request body (read_model/adapters/elasticsearch_customer_search.py), POSTed to
+  the alias's `_search`.
 
-Open loop, as `search.py`. Figures go to `test-output/bench/customer_search.json`.
+Open loop and one client for both sides, as `search.py`. Figures go to `test-output/bench/customer_search.json`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
 from _common import (
+    JsonPoster,
     alternate,
     free_port,
     fresh_database,
@@ -37,7 +37,6 @@ from _common import (
     write_result,
 )
 from dataset import drop_indexes, load
-from elasticsearch import AsyncElasticsearch
 from search import open_loop
 
 from api.auth import Role, mint_token
@@ -73,26 +72,21 @@ def typos(count: int, seed_value: int) -> list[str]:
 
 
 async def run_graphql(port: int, token: str, rate: float, work: list[str]) -> list[float]:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    headers = {"authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits, headers=headers
-    ) as client:
+    async with JsonPoster({"authorization": f"Bearer {token}"}) as client:
 
         async def send(name: str) -> None:
-            response = await client.post("/graphql", json={"query": QUERY, "variables": {"q": name}})
-            body = response.json()
-            assert response.status_code == 200, body
-            assert "errors" not in body, body
+            answer = await client.post(f"http://127.0.0.1:{port}/graphql", {"query": QUERY, "variables": {"q": name}})
+            assert "errors" not in answer, answer
 
         return await open_loop(rate, [(name, "") for name in work], lambda name, _: send(name))
 
 
 async def run_direct(url: str, alias: str, rate: float, work: list[str]) -> list[float]:
-    async with AsyncElasticsearch(url, request_timeout=30) as client:
+    async with JsonPoster() as client:
 
         async def send(name: str) -> None:
-            await client.search(index=alias, body={**search_body(CustomerCriteria(text=name)), "size": PAGE + 1})
+            body = {**search_body(CustomerCriteria(text=name)), "size": PAGE + 1}
+            await client.post(f"{url}/{alias}/_search", body)
 
         return await open_loop(rate, [(name, "") for name in work], lambda name, _: send(name))
 

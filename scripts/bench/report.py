@@ -339,7 +339,8 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         "**Customer search** (`customer_search.py`): the data set with its customers at the size above (a product"
         " for every hundred, an order for every ten); each request searches a customer's name with one letter"
         " of the last name changed, as an admin, for a page of 20 with highlights and statistics; the baseline"
-        " sends the same request body directly. Open loop, rounds alternating, as for products.",
+        " sends the same request body directly. Open loop, one client for both sides, rounds alternating, as for"
+        " products.",
         "",
         f"**Name change** (`rename.py`): a `twofold project` process; one customer with {rename['orders']:,}"
         " orders and one with a single order, written and indexed before anything is timed. Each round, in turn:"
@@ -374,8 +375,11 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " filter and all facets, 20 per page. Open loop: requests start on a fixed schedule whether or not"
         " earlier ones finished, and latency runs from the scheduled start, so queueing counts. GraphQL side:"
         " `POST /graphql` to one `twofold serve`; the query selects no cursor, so nobody can page on and the"
-        " search is one request, with no point in time. Baseline: the same request body sent directly to"
-        " Elasticsearch with the async Python client. Rounds alternate; each size is measured at 10/s and at"
+        " search is one request, with no point in time. Baseline: the same request body POSTed directly to"
+        " the index's `_search`. Both sides send with one client (`JsonPoster`: aiohttp, orjson): the load"
+        " generator takes its CPU from the two cores the API and Elasticsearch share, and until 2026-12-03 the"
+        " GraphQL side's httpx cost it 1.7 to 1.9 ms a search, the direct side's Elasticsearch client 1.3 to"
+        " 1.6 ms, aiohttp 0.7 to 0.95 ms. Rounds alternate; each size is measured at 10/s and at"
         " 50/s on the same data set. **Capacity**, at 10,000 products: each side's rate is stepped up (10/s,"
         " 20/s, … 500/s, ten seconds a step, the sides alternating at each step) until its p99 passes 100 ms;"
         " its capacity is the last rate before that.",

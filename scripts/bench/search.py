@@ -1,5 +1,5 @@
 """Benchmark: `products` search latency through GraphQL over HTTP against the same Elasticsearch request
-sent directly with the Python client, in the same run, at a fixed rate.
+sent directly, in the same run, at a fixed rate.
 
     scripts/dev.sh bench-search [--products 10000] [--rate 50] [--also-rate 10 …] [--seconds 20] [--rounds 2]
 
@@ -9,7 +9,10 @@ asks for the facets (20 products per page):
 
 - `graphql`: `POST /graphql` to one `twofold serve` process; the query selects no cursor and no page
   info, so nobody can page on: the search is one request, with no point in time;
-- `direct`: the same search request body, sent with `AsyncElasticsearch.search` to the alias.
+- `direct`: the same search request body, POSTed to the alias's `_search`.
+
+Both sides send with the same client (`JsonPoster`: aiohttp, orjson), so that the load generator's CPU,
+taken from the cores the server and Elasticsearch share, weighs the same on each.
 
 Open loop: requests start on a fixed schedule (`--rate` per second) whether or not earlier ones finished, and
 a request's latency runs from its scheduled start, so queueing counts. Rounds alternate. `--also-rate`
@@ -31,8 +34,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from _common import (
+    JsonPoster,
     alternate,
     collector_paused,
     free_port,
@@ -43,7 +46,6 @@ from _common import (
     write_result,
 )
 from dataset import drop_indexes, load
-from elasticsearch import AsyncElasticsearch
 
 from api.seed import BRANDS
 from read_model.adapters.elasticsearch_products import search_body
@@ -85,26 +87,22 @@ async def open_loop(rate: float, work: list[tuple[str, str]], send) -> list[floa
 
 
 async def run_graphql(port: int, rate: float, work: list[tuple[str, str]]) -> list[float]:
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits) as client:
+    async with JsonPoster() as client:
 
         async def send(word: str, brand: str) -> None:
-            response = await client.post(
-                "/graphql", json={"query": QUERY, "variables": {"q": word, "filter": {"brands": [brand]}}}
-            )
-            body = response.json()
-            assert response.status_code == 200, body
-            assert "errors" not in body, body
+            variables = {"q": word, "filter": {"brands": [brand]}}
+            answer = await client.post(f"http://127.0.0.1:{port}/graphql", {"query": QUERY, "variables": variables})
+            assert "errors" not in answer, answer
 
         return await open_loop(rate, work, send)
 
 
 async def run_direct(url: str, alias: str, rate: float, work: list[tuple[str, str]]) -> list[float]:
-    async with AsyncElasticsearch(url, request_timeout=30) as client:
+    async with JsonPoster() as client:
 
         async def send(word: str, brand: str) -> None:
             body = search_body(ProductCriteria(text=word, brands=(brand,)), size=21, with_facets=True)
-            await client.search(index=alias, body=body)
+            await client.post(f"{url}/{alias}/_search", body)
 
         return await open_loop(rate, work, send)
 
