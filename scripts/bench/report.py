@@ -510,6 +510,14 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " GraphQL side's p99 stayed between 37 and 46 ms from 10 to 60 requests/s and passed 200 ms at 70:"
         " the capacity is now where the API and Elasticsearch saturate the two cores, not where a pause"
         " lands.",
+        "- **Capacity**: Elasticsearch spends 16 to 21 ms of CPU on this search, the API 2.3 to 3.7 ms, the"
+        " load generator 0.7 to 1.4 ms (`/proc`, 60 to 100 searches/s over 10,000 products, 2026-12-03 14:10"
+        " UTC): at 80/s Elasticsearch alone takes 1.3 to 1.7 of the two cores, and what the API takes"
+        " besides is what the GraphQL side loses. The verdict of one run is not reliable: a step's p99 is the"
+        " sixth-worst of 600 latencies or so, and one stall moves it. The full run of 13:15 found 100/s"
+        " direct and 60/s through GraphQL (60%); that of 15:18 found 50/s for both, the direct side's p99 at"
+        " 60/s being 100.07 ms, 0.07 over the line; run alone twice at 14:10, the direct side passed 70/s"
+        " once (96.4 ms) and failed it once (110.6 ms).",
         "- **The machine's own speed**: on 2026-12-03 a search took 2.3 to 2.6 ms of the API's CPU in process"
         " at 02:50 UTC and 3.4 to 4.0 ms at 03:25, the same code (ca8480c). The same day the psycopg baseline"
         " of `placeOrder` placed 1,014 to 1,305 orders/s when the step ran alone at 05:20 to 05:50, 716 to"
@@ -523,7 +531,8 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " Starlette route served 16,066 requests/s against 23,791 in the full run of 09:29, a search took"
         " 3.7 to 3.9 ms of the API's CPU in process (10:58 UTC) against about 2.4 in the morning, and the"
         " searches' differences over direct grew with it (+5.8 ms at 10/s over 10,000 products, +2.6 ms at"
-        " 09:29).",
+        " 09:29). So was that of 14:33 to 15:18: the plain route served 18,415 requests/s (23,847 at 13:15),"
+        " and the direct search's p50 at 10/s over 10,000 products was 25.4 ms (16.7 ms at 13:15).",
         "- **Fairness**: the heaviest request the budget allows is two searches of 100 products with every"
         " field, highlights and facets, looped by a client as fast as answers come. Its completion runs"
         " without yielding the event loop, and a `{ __typename }` that arrives meanwhile waits for it;"
