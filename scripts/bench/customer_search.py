@@ -8,8 +8,8 @@ a product for every hundred of them and an order for every ten, indexed by the p
 searches a customer's name with one typo (a letter of the last name changed), as a back office types it:
 
 - `graphql`: `POST /graphql` as an admin to one `twofold serve` process, asking for a page of 20 with
-  highlights and every statistic; it opens a point in time for the search and closes it in the
-  background when everything fitted on one page;
+  highlights and every statistic; it selects no cursor and no page info, so nobody can page on: the
+  search is one request, with no point in time;
 - `direct`: the same search request body (read_model/adapters/elasticsearch_customer_search.py), POSTed to
   the alias's `_search`.
 
