@@ -158,7 +158,7 @@ class JsonPoster:
     send with it: the load generator shares the machine's two cores with what it measures, and a side
     whose client costs more loses that CPU. httpx on the GraphQL side cost 1.7 to 1.9 ms of the load
     generator's CPU a search, the Elasticsearch client on the direct side 1.3 to 1.6 ms, aiohttp 0.7 to
-    0.95 ms (2026-12-03, 70 to 80 searches/s)."""
+    0.95 ms (2026-12-03, 60 to 80 searches/s)."""
 
     def __init__(self, headers: Mapping[str, str] | None = None) -> None:
         self._headers = {"content-type": "application/json", **(headers or {})}
