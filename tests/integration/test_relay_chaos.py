@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -23,7 +22,7 @@ from examples.loyalty.service import LoyaltyService
 from read_model.relay import all_topics
 from tests._launcher import launcher
 from tests.conftest import cli_env, own_database
-from tests.integration._chaos import record
+from tests.integration._chaos import record, restart_service
 from tests.integration._kafka import consume
 from tests.integration.test_loyalty import expected_points
 from write_model import commands
@@ -130,16 +129,6 @@ def wait(condition: object, seconds: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def restart_kafka() -> None:
-    """`scripts/services.sh restart kafka`, its output kept in the test's output and shown when it fails."""
-    log = OUTPUT / "kafka-restart.log"
-    with log.open("w") as out:
-        restarted = subprocess.run(
-            ["scripts/services.sh", "restart", "kafka"], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=False
-        )
-    assert restarted.returncode == 0, f"scripts/services.sh restart kafka failed:\n{log.read_text()[-4000:]}"
-
-
 def close_within(service: LoyaltyService, seconds: float) -> None:
     """Closes the loyalty service's consumer, failing the test if that takes longer than `seconds`: librdkafka's
     close can wait for a broker that is gone for good (confluent-kafka-python#1667), and a broker that did
@@ -173,7 +162,7 @@ def test_the_relay_killed_mid_batch_and_the_broker_restarted_lose_no_event(
                     relay.send_signal(signal.SIGKILL)
                     relay.wait(timeout=30)
                     if kill == KILLS // 2 + 1:
-                        restart_kafka()
+                        restart_service("kafka", OUTPUT / "kafka-restart.log")
                     relay = launcher().start(["relay"], env, OUTPUT / f"relay-{kill}.log")
                 time.sleep(1)
             wait(lambda: relay_reached_the_end(engine, name), 120, "the relay reaching the end of the outbox")

@@ -21,7 +21,7 @@ from api import bootstrap
 from api.settings import Settings
 from tests._launcher import launcher
 from tests.conftest import cli_env
-from tests.integration._chaos import record
+from tests.integration._chaos import record, restart_service
 from write_model import commands
 from write_model.outbox import CommandContext
 
@@ -56,10 +56,7 @@ def test_a_service_restart_under_load_loses_nothing_and_the_lag_recovers(
     writer.start()
     try:
         time.sleep(2)
-        restarted = subprocess.run(
-            ["scripts/services.sh", "restart", service], cwd=ROOT, capture_output=True, text=True, check=False
-        )
-        assert restarted.returncode == 0, restarted.stderr
+        restart_service(service, OUTPUT / f"{service}-restart.log")
         time.sleep(2)
     finally:
         stop.set()
