@@ -92,10 +92,16 @@ def test_highlights_escape_the_markup_of_what_they_quote(gql: GraphQLClient) -> 
 
 def test_a_misspelled_search_still_finds_the_product(gql: GraphQLClient) -> None:
     word = f"zanzibar{uuid.uuid4().hex[:4]}"
-    created = gql(CREATE, input=product_input(name=f"{word} lamp"))["data"]["createProduct"]
+    fields = product_input(name=f"{word} lamp", description=f"A {word} for reading.", tags=["desk", word])
+    created = gql(CREATE, input=fields)["data"]["createProduct"]
     typo = word[:3] + ("x" if word[3] != "x" else "y") + word[4:]
     found = gql(SEARCH, q=f"{typo} lamp", token=created["consistencyToken"])["data"]["products"]
     assert [edge["node"]["id"] for edge in found["edges"]][:1] == [created["productId"]]
+    # Each field marks the words within one edit of the query's, the misspelled one included.
+    highlights = {h["field"]: h["snippets"] for h in found["edges"][0]["highlights"]}
+    assert highlights["name"] == [f"<em>{word}</em> <em>lamp</em>"]
+    assert highlights["description"] == [f"A <em>{word}</em> for reading."]
+    assert highlights["tags"] == [f"<em>{word}</em>"]
 
 
 def test_bad_input_is_validation_failed_per_field_and_writes_nothing(gql: GraphQLClient) -> None:
