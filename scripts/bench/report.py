@@ -382,7 +382,9 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " 1.6 ms, aiohttp 0.7 to 0.95 ms. Rounds alternate; each size is measured at 10/s and at"
         " 50/s on the same data set. **Capacity**, at 10,000 products: each side's rate is stepped up (10/s,"
         " 20/s, … 500/s, ten seconds a step, the sides alternating at each step) until its p99 passes 100 ms;"
-        " its capacity is the last rate before that.",
+        " its capacity is the last rate before that. A step whose p99 passes the line is tried twice more and"
+        " fails on the median of the three (each try's p99 is in `benchmarks.json`): one stall at the sixth-worst"
+        " of 600 latencies decided a side's capacity before 2026-12-03 (below).",
         "",
         "**Sustained** (`sustained.py`): on its own copy of the 10,000-product data set, one `twofold serve`"
         " and one `twofold project` take ten minutes of an open-loop mix at 80% of the GraphQL search capacity"

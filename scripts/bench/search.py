@@ -19,7 +19,8 @@ a request's latency runs from its scheduled start, so queueing counts. Rounds al
 measures again at another rate on the same data set (`at_other_rates`). `--capacity-step-seconds S` then
 finds each side's capacity, the highest rate of `CAPACITY_RATES` at which its p99 stays under 100 ms,
 stepping the rate up (S seconds a step, the sides alternating at each step) until the p99 is over it
-(`capacity`). Figures go to `test-output/bench/search.json`.
+(`capacity`); a step over the line is tried twice more, and fails only when the median of its three p99s is
+over it too, so that one stall does not decide a side's capacity. Figures go to `test-output/bench/search.json`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from _common import (
     collector_paused,
     free_port,
     fresh_database,
+    median,
     percentile,
     start_serve,
     wait_until_up,
@@ -144,6 +146,8 @@ def measure(url: str, prefix: str, *, rate: float, seconds: float, rounds: int, 
 # The rates stepped through, per second, until a side's p99 is over `CAPACITY_P99_MS`.
 CAPACITY_RATES = (10, 20, 30, 40, 50, 60, 70, 80, 100, 120, 140, 170, 200, 240, 280, 330, 400, 500)
 CAPACITY_P99_MS = 100.0
+# A step whose p99 is over the line is tried this many times in all, and fails on their median.
+CAPACITY_TRIES = 3
 
 
 def capacity(url: str, prefix: str, *, seconds: float, name: str) -> dict[str, Any]:
@@ -168,9 +172,12 @@ def capacity(url: str, prefix: str, *, seconds: float, name: str) -> dict[str, A
             for side, run in sides.items():
                 if side in found:  # over the limit at an earlier step
                     continue
-                p99 = round(percentile(run(rate, work), 0.99) * 1000, 2)
-                steps.append({"side": side, "rate_per_second": rate, "p99_ms": p99})
-                print(f"| capacity | {side} | {rate}/s | p99 {p99} ms |", flush=True)
+                tries = [round(percentile(run(rate, work), 0.99) * 1000, 2)]
+                if tries[0] >= CAPACITY_P99_MS:  # one stall moves a p99: a step fails on the median of three
+                    tries += [round(percentile(run(rate, work), 0.99) * 1000, 2) for _ in range(CAPACITY_TRIES - 1)]
+                p99 = median(tries)
+                steps.append({"side": side, "rate_per_second": rate, "p99_ms": p99, "tries_p99_ms": tries})
+                print(f"| capacity | {side} | {rate}/s | p99 {p99} ms | tries {tries} |", flush=True)
                 if p99 >= CAPACITY_P99_MS:
                     found[side] = float(CAPACITY_RATES[number - 1]) if number else 0.0
             if len(found) == len(sides):

@@ -7,6 +7,7 @@ and that the report (JSON, markdown, charts) was written from what they measured
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,10 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     capacity = results["search_10k"]["capacity"]
     assert {step["side"] for step in capacity["steps"]} == {"graphql", "direct"}
     assert all(step["p99_ms"] > 0 for step in capacity["steps"])
+    for step in capacity["steps"]:  # tried again only over the line, and decided by the median of the tries
+        tries = step["tries_p99_ms"]
+        assert len(tries) == (3 if tries[0] >= capacity["p99_under_ms"] else 1), step
+        assert step["p99_ms"] == statistics.median(tries), step
     sustained = results["sustained"]
     assert sustained["failures"] == 0
     assert sum(sustained["requests"].values()) > 0
