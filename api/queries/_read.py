@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal as PyDecimal
 from enum import Enum
+from functools import partial
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
@@ -26,7 +27,16 @@ from read_model.money import cents
 from read_model.ports import ReadModel
 
 T = TypeVar("T")
-P = TypeVar("P", covariant=True)
+
+
+class Page(Protocol):
+    """A page of a search's hits, as far as its cursors need: the point in time it was read from, if any."""
+
+    @property
+    def snapshot(self) -> str | None: ...
+
+
+P = TypeVar("P", bound=Page, covariant=True)
 MAX_QUERY_LENGTH = 256
 # The write model refuses the same characters in what it stores (write_model/domain/_checks.py): a lone
 # surrogate has no UTF-8 form, so no search could send it, and no stored text holds a control character.
@@ -223,14 +233,15 @@ async def search_page(
     projection: str,
     page_of: Paging,
     consistent_with: str | None,
-) -> tuple[P, str]:
-    """One page of a connection's search, and the scope its cursors are signed for (the search and its
-    criteria): the cursor decoded (BAD_CURSOR when it was issued for another search), `consistentWith`
-    waited for on `projection`, then the page read."""
+) -> tuple[P, Callable[[list[Any]], str]]:
+    """One page of a connection's search, and what makes its edges' cursors (`edge_cursors`, signed for the
+    search and its criteria): the cursor decoded (BAD_CURSOR when it was issued for another search),
+    `consistentWith` waited for on `projection`, then the page read."""
     scope = f"{projection}:{criteria!r}"
     cursors = info.context.cursors
     search_after, snapshot = (None, None) if page_of.cursor is None else cursors.decode(scope, page_of.cursor)
     await wait_for_token(info.context.read, projection, consistent_with)
+    pageable = can_page_on(info)
     page = await read_model_call(
         info.context,
         search(
@@ -239,10 +250,25 @@ async def search_page(
             search_after=search_after,
             backward=page_of.backward,
             snapshot=snapshot,
-            pageable=can_page_on(info),
+            pageable=pageable,
         ),
     )
-    return page, scope
+    return page, edge_cursors(info, scope, page.snapshot, pageable=pageable)
+
+
+def edge_cursors(
+    info: strawberry.Info[Context, None], scope: str, snapshot: str | None = None, *, pageable: bool | None = None
+) -> Callable[[list[Any]], str]:
+    """What makes an edge's cursor from its sort values: signed for `scope` (and the point in time
+    `snapshot`) when the client can page on (`can_page_on`, unless `pageable` says); else an empty cursor,
+    which nobody selected, and nothing is signed."""
+    if not (can_page_on(info) if pageable is None else pageable):
+        return _unselected_cursor
+    return partial(info.context.cursors.encode, scope, snapshot=snapshot)
+
+
+def _unselected_cursor(sort_values: list[Any]) -> str:
+    return ""
 
 
 MAX_BUCKETS = 1_000

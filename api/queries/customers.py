@@ -82,13 +82,12 @@ async def customers(
     criteria = customer_criteria(query, filter, sort)
     page_of = paging(info, first, after, last, before)
     search = info.context.read.customer_search.search
-    page, scope = await search_page(
+    page, cursor = await search_page(
         info, search, criteria, projection=PROJECTION, page_of=page_of, consistent_with=consistent_with
     )
-    cursors = info.context.cursors
     edges = [
         CustomerEdge(
-            cursor=cursors.encode(scope, hit.sort, page.snapshot),
+            cursor=cursor(hit.sort),
             node=Customer.of(hit.customer),
             highlights=[Highlight(field=name, snippets=snippets) for name, snippets in hit.highlights.items()],
         )

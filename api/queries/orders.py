@@ -122,7 +122,7 @@ async def _order_page(
     consistent_with: str | None,
 ) -> OrderConnection:
     page_of = paging(info, first, after, last, before)
-    page, scope = await search_page(
+    page, cursor = await search_page(
         info,
         info.context.read.orders.search,
         criteria,
@@ -130,11 +130,7 @@ async def _order_page(
         page_of=page_of,
         consistent_with=consistent_with,
     )
-    cursors = info.context.cursors
-    edges = [
-        OrderEdge(cursor=cursors.encode(scope, sort_values, page.snapshot), node=Order.of(doc))
-        for doc, sort_values in page.hits
-    ]
+    edges = [OrderEdge(cursor=cursor(sort_values), node=Order.of(doc)) for doc, sort_values in page.hits]
     return OrderConnection(
         edges=edges,
         page_info=page_of.page_info([edge.cursor for edge in edges], page.has_more),

@@ -70,13 +70,12 @@ async def products(
         with_facets=selects(info, "facets"),
         with_spelling=selects(info, "didYouMean"),
     )
-    page, scope = await search_page(
+    page, cursor = await search_page(
         info, search, criteria, projection=PROJECTION, page_of=page_of, consistent_with=consistent_with
     )
-    cursors = info.context.cursors
     edges = [
         ProductEdge(
-            cursor=cursors.encode(scope, hit.sort, page.snapshot),
+            cursor=cursor(hit.sort),
             node=Product.of(hit.product),
             highlights=[Highlight(field=name.split(".")[0], snippets=s) for name, s in hit.highlights.items()],
         )
