@@ -21,7 +21,7 @@ operation cost and what is left.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,10 +41,12 @@ from graphql import (
     InlineFragmentNode,
     ListTypeNode,
     NamedTypeNode,
+    Node,
     NonNullTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
     TypeNode,
+    VariableNode,
     get_named_type,
     is_composite_type,
 )
@@ -167,6 +169,72 @@ def _buckets(arguments: dict[str, Any]) -> int:
     if not isinstance(start, datetime) or not isinstance(end, datetime) or end <= start:
         return 1
     return min(MAX_BUCKETS, math.ceil((end - start).total_seconds() / length))
+
+
+class Prices:
+    """The prices of one document, kept for the values of the variables its priced arguments use (a search's
+    text and filter change with each request, its page size seldom), with the parsed document
+    (api/pipeline.py, `Prepared`). A price depends on nothing else: the first `KEPT` are kept, keyed by
+    those values and their types (`first: true` is not `first: 1`); the others are priced each time."""
+
+    KEPT = 64
+    __slots__ = ("_kept", "_variables")
+
+    def __init__(self) -> None:
+        self._variables: tuple[str, ...] | None = None
+        self._kept: dict[Any, int | None] = {}
+
+    def of(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        paging: Paging,
+    ) -> int | None:
+        if self._variables is None:
+            self._variables = _priced_variables(document)
+        given = variables or {}
+        values = ((type(value), value) for value in (given.get(name, _ABSENT) for name in self._variables))
+        key = (schema, operation_name, paging, *values)
+        try:
+            return self._kept[key]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a key (a list, an object): no priced argument takes one
+            return operation_cost(schema, document, operation_name, variables, paging)
+        price = operation_cost(schema, document, operation_name, variables, paging)
+        if len(self._kept) < self.KEPT:
+            self._kept[key] = price
+        return price
+
+
+_ABSENT = object()
+
+
+def _priced_variables(document: DocumentNode) -> tuple[str, ...]:
+    """The variables that the priced arguments (`PRICED`) of `document` use, anywhere in their values."""
+    found: set[str] = set()
+    for node in _nodes(document):
+        if isinstance(node, FieldNode):
+            for argument in node.arguments or ():
+                if argument.name.value in PRICED:
+                    found.update(v.name.value for v in _nodes(argument.value) if isinstance(v, VariableNode))
+    return tuple(sorted(found))
+
+
+def _nodes(root: Node) -> Iterator[Node]:
+    """`root` and every node under it."""
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        yield node
+        for key in node.keys:
+            child = getattr(node, key, None)
+            if isinstance(child, Node):
+                pending.append(child)
+            elif isinstance(child, tuple | list):
+                pending.extend(item for item in child if isinstance(item, Node))
 
 
 def operation_cost(

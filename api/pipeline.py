@@ -44,7 +44,7 @@ from strawberry.schema.schema import Schema, validate_document
 from strawberry.types import ExecutionContext
 from strawberry.types import ExecutionResult as StrawberryResult
 
-from api.cost import Paging, RequestBudget, operation_cost, over_budget
+from api.cost import Paging, Prices, RequestBudget, operation_cost, over_budget
 from api.limits import refuse_empty_selection_sets, validation_rules
 from api.metrics import Metrics
 from api.mutations._dispatch import record_writes, stop_recording_writes
@@ -74,14 +74,15 @@ class Documents:
 
 
 class Prepared:
-    """A parsed document and, once asked, what it breaks of a set of validation rules."""
+    """A parsed document and, once asked, what it breaks of a set of validation rules, and its prices."""
 
-    __slots__ = ("_errors", "_rules", "document")
+    __slots__ = ("_errors", "_rules", "document", "prices")
 
     def __init__(self, document: DocumentNode) -> None:
         self.document = document
         self._rules: tuple[type[ASTValidationRule], ...] | None = None
         self._errors: list[GraphQLError] = []
+        self.prices = Prices()
 
     def errors(self, schema: GraphQLSchema, rules: tuple[type[ASTValidationRule], ...]) -> list[GraphQLError]:
         if rules != self._rules:
@@ -227,7 +228,8 @@ class OperationPipeline(SchemaExtension):
         if not isinstance(budget, RequestBudget) or execution.graphql_document is None:
             return
         self.budget = budget
-        self.cost = operation_cost(
+        price = operation_cost if self.prepared is None else self.prepared.prices.of
+        self.cost = price(
             execution.schema._schema, execution.graphql_document, execution.operation_name, execution.variables, paging
         )
         if self.cost is not None and not budget.spend(self.cost):

@@ -9,7 +9,7 @@ import pytest
 from graphql import parse
 
 from api.auth import ANONYMOUS
-from api.cost import Paging, RequestBudget, operation_cost
+from api.cost import Paging, Prices, RequestBudget, operation_cost
 from api.schema import build_schema
 from api.settings import Settings
 
@@ -113,6 +113,33 @@ def test_a_price_does_not_depend_on_inputs_it_does_not_read() -> None:
     assert cost(register, input={"name": "Ada", "email": "ada@example.com"}) == cost(register, input={"nope": 1})
     search = "query($f: ProductFilter, $n: Int) { products(filter: $f, first: $n) { edges { node { id } } } }"
     assert cost(search, f={"nope": 1}, n=5) == cost(search, f={"brands": ["Acme"]}, n=5) == 10 + 1 + 5 * 2
+
+
+def test_kept_prices_are_the_prices_of_the_values_given() -> None:
+    # One document's prices kept across requests: each answer must be what pricing it afresh says, whatever
+    # came before (True and 1 are equal keys in Python; a list cannot be a key at all).
+    search = "query($q: String, $n: Int) { products(query: $q, first: $n) { edges { node { id } } } }"
+    report = (
+        "query($from: DateTime!, $to: DateTime!) { salesReport(from: $from, to: $to) { buckets { orderCount } } }"
+    )
+    for query, runs in [
+        (search, [{"n": 1}, {"n": True}, {"n": 1.0}, {"n": "1"}, {"n": [1]}, {}, {"n": None}, {"n": 1, "q": "x"}]),
+        (search, [{"n": n, "q": f"word {n}"} for n in range(Prices.KEPT + 10)] + [{"n": 3}, {"n": Prices.KEPT + 5}]),
+        (
+            report,
+            [
+                {"from": "2026-01-01T00:00:00Z", "to": "2026-01-11T00:00:00Z"},
+                {"from": "2026-01-01T00:00:00Z", "to": "2026-02-11T00:00:00Z"},
+                {"from": "2026-01-01T00:00:00Z"},
+                {"from": "2026-01-01T00:00:00Z", "to": "2026-01-11T00:00:00Z"},
+            ],
+        ),
+    ]:
+        document, prices = parse(query), Prices()
+        for variables in runs:
+            fresh = operation_cost(SCHEMA._schema, document, None, variables, PAGING)
+            assert prices.of(SCHEMA._schema, document, None, variables, PAGING) == fresh, variables
+    assert len({prices.of(SCHEMA._schema, document, None, v, PAGING) for v in runs}) == 3  # the report's differ
 
 
 def test_fragments_are_priced_once_each_however_often_they_are_spread() -> None:
