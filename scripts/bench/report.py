@@ -533,7 +533,8 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         " lands.",
         "- **Capacity**: before the highlights above, Elasticsearch spent 16 to 21 ms of CPU on this search,"
         " the API 2.3 to 3.7 ms, the load generator 0.7 to 1.4 ms (`/proc`, 60 to 100 searches/s over 10,000"
-        " products, 2026-12-03 14:10 UTC, a faster hour than that of the 32 to 36 ms above): at 80/s Elasticsearch alone took 1.3 to 1.7 of the two cores, and"
+        " products, 2026-12-03 14:10 UTC, a faster hour than that of the 32 to 36 ms above): at 80/s"
+        " Elasticsearch alone took 1.3 to 1.7 of the two cores, and"
         " what the API takes besides is what the GraphQL side loses. One try a step was not a reliable"
         " verdict: a step's p99 is the sixth-worst of 600 latencies or so, and one stall moves it. The full"
         " run of 13:15 found 100/s direct and 60/s through GraphQL (60%); that of 15:18 found 50/s for both,"

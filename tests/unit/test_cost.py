@@ -119,9 +119,7 @@ def test_kept_prices_are_the_prices_of_the_values_given() -> None:
     # One document's prices kept across requests: each answer must be what pricing it afresh says, whatever
     # came before (True and 1 are equal keys in Python; a list cannot be a key at all).
     search = "query($q: String, $n: Int) { products(query: $q, first: $n) { edges { node { id } } } }"
-    report = (
-        "query($from: DateTime!, $to: DateTime!) { salesReport(from: $from, to: $to) { buckets { orderCount } } }"
-    )
+    report = "query($from: DateTime!, $to: DateTime!) { salesReport(from: $from, to: $to) { buckets { orderCount } } }"
     for query, runs in [
         (search, [{"n": 1}, {"n": True}, {"n": 1.0}, {"n": "1"}, {"n": [1]}, {}, {"n": None}, {"n": 1, "q": "x"}]),
         (search, [{"n": n, "q": f"word {n}"} for n in range(Prices.KEPT + 10)] + [{"n": 3}, {"n": Prices.KEPT + 5}]),
