@@ -196,15 +196,15 @@ class Prices:
             self._variables = _priced_variables(document)
         given = variables or {}
         values = ((type(value), value) for value in (given.get(name, _ABSENT) for name in self._variables))
-        key = (schema, operation_name, paging, *values)
+        key: tuple[Any, ...] | None = (schema, operation_name, paging, *values)
         try:
             return self._kept[key]
         except KeyError:
             pass
         except TypeError:  # a value that cannot be a key (a list, an object): no priced argument takes one
-            return operation_cost(schema, document, operation_name, variables, paging)
+            key = None
         price = operation_cost(schema, document, operation_name, variables, paging)
-        if len(self._kept) < self.KEPT:
+        if key is not None and len(self._kept) < self.KEPT:
             self._kept[key] = price
         return price
 

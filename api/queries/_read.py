@@ -19,7 +19,7 @@ from api.consistency import InvalidConsistencyToken, decode_token
 from api.context import Context
 from api.errors import bad_cursor, bad_input, consistency_timeout, search_unavailable
 from api.ids import InvalidId, from_global_id
-from api.pagination import page_size
+from api.pagination import Cursors, page_size
 from api.types.enums import Interval
 from api.types.node import PageInfo
 from read_model.errors import ConsistencyTimeout, InvalidSearchPosition, SearchUnavailable
@@ -253,18 +253,16 @@ async def search_page(
             pageable=pageable,
         ),
     )
-    return page, edge_cursors(info, scope, page.snapshot, pageable=pageable)
+    return page, edge_cursors(cursors, scope, page.snapshot, pageable=pageable)
 
 
 def edge_cursors(
-    info: strawberry.Info[Context, None], scope: str, snapshot: str | None = None, *, pageable: bool | None = None
+    cursors: Cursors, scope: str, snapshot: str | None = None, *, pageable: bool
 ) -> Callable[[list[Any]], str]:
     """What makes an edge's cursor from its sort values: signed for `scope` (and the point in time
-    `snapshot`) when the client can page on (`can_page_on`, unless `pageable` says); else an empty cursor,
-    which nobody selected, and nothing is signed."""
-    if not (can_page_on(info) if pageable is None else pageable):
-        return _unselected_cursor
-    return partial(info.context.cursors.encode, scope, snapshot=snapshot)
+    `snapshot`) when the client can page on (`can_page_on`); else an empty cursor, which nobody selected,
+    and nothing is signed."""
+    return partial(cursors.encode, scope, snapshot=snapshot) if pageable else _unselected_cursor
 
 
 def _unselected_cursor(sort_values: list[Any]) -> str:

@@ -10,7 +10,7 @@ from api.context import Context
 from api.errors import bad_input
 from api.ids import InvalidId, from_global_id, to_global_id
 from api.pagination import page_size
-from api.queries._read import check_readable, edge_cursors, read_model_call, wait_for_token
+from api.queries._read import can_page_on, check_readable, edge_cursors, read_model_call, wait_for_token
 from api.types.events import EventConnection, EventEdge, EventRecord, OutboxConsumerStatus, ProjectionStatus
 from api.types.node import PageInfo
 from read_model.views import EventView
@@ -42,7 +42,7 @@ async def events(
             search_after=None if after is None else cursors.decode(scope, after)[0],
         ),
     )
-    cursor = edge_cursors(info, scope)
+    cursor = edge_cursors(cursors, scope, pageable=can_page_on(info))
     edges = [EventEdge(cursor=cursor(sort), node=event_record(doc)) for doc, sort in page.hits]
     return EventConnection(
         edges=edges,

@@ -87,10 +87,10 @@ def _name_marks(text: str) -> dict[str, Any]:
     """What a name's highlight marks: the phrase as one span, and words within one edit of the query's.
 
     Not the search query's two-edit fuzziness (`AUTO` for words of six letters or more): highlighting
-    with two edits cost most of the search. Elasticsearch took
-    6.1 to 7.7 ms for a page of 20 customers of 1,000 with them, 2.7 to 3.0 ms with one edit, 1.6 to 1.8 ms
-    without highlights (2026-12-03, three alternating rounds of 200 searches). A name found two edits away
-    from the query is still found, its misspelled word not marked."""
+    with two edits cost most of the search. Elasticsearch took 6.1 to 7.7 ms for a page of 20 customers of
+    1,000 with them, 2.7 to 3.0 ms with one edit, 1.6 to 1.8 ms without highlights (2026-12-03, three
+    alternating rounds of 200 searches). A name found two edits away from the query is still found, its
+    misspelled word not marked."""
     return {
         "bool": {
             "should": [
