@@ -170,6 +170,34 @@ def _search_row(label: str, search: dict[str, Any]) -> str:
     )
 
 
+def _machine_section(results: dict[str, Any]) -> list[str]:
+    """How fast the machine was during each step (`machine.py`); nothing for a run that did not measure it."""
+    steps = [
+        (name, result["wall_seconds"], result["machine"]) for name, result in results.items() if "machine" in result
+    ]
+    if not steps:
+        return []
+    return [
+        "## The machine during the run",
+        "",
+        "This machine kind's speed moves by the hour, and every figure above with it; the ratios and"
+        " differences of one run are comparable, the figures of different runs are not. Before each step and"
+        " after it the suite times a fixed piece of pure Python five times (`scripts/bench/machine.py`: JSON,"
+        " dicts and strings, what the API does most; the median), and during the step it counts the share of"
+        " the machine's CPU time the hypervisor gave to other guests (`steal` in `/proc/stat`). A slower"
+        " reference loop or more CPU stolen marks the steps whose figures the machine's speed moved.",
+        "",
+        "| step | minutes | reference loop before it | after it | CPU stolen during it |",
+        "| --- | --- | --- | --- | --- |",
+        *(
+            f"| {name} | {seconds / 60:.1f} | {speed['reference_loop_before_ms']:.2f} ms"
+            f" | {speed['reference_loop_after_ms']:.2f} ms | {speed['cpu_stolen_percent']:.1f}% |"
+            for name, seconds, speed in steps
+        ),
+        "",
+    ]
+
+
 def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
     r = report["results"]
     place, trivial, lag, fair, trips = r["place_order"], r["trivial"], r["lag"], r["fairness"], r["round_trips"]
@@ -282,6 +310,7 @@ def _markdown(report: dict[str, Any], folder: Path, charts: list[Path]) -> str:
         "",
         f"![latency distributions]({link['latency']})",
         "",
+        *_machine_section(r),
         "## The data set",
         "",
         "`scripts/bench/dataset.py`: the demo catalog's commands (`api/seed.py`: brands, materials, categories"

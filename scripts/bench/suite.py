@@ -47,6 +47,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from machine import CpuTimes, reference_loop_ms
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 
@@ -136,7 +138,8 @@ def run_all(steps: dict[str, list[str]], output: Path, *, at_once: int = 1) -> d
         extra = ["--name", name] if script in ("projector", "search") else []
         command = [sys.executable, str(HERE / f"{script}.py"), *args, *extra]
         print(f"\n== {name}: {script}.py {' '.join(args + extra)}", flush=True)
-        started = time.monotonic()
+        reference = reference_loop_ms()
+        started, cpu = time.monotonic(), CpuTimes.now()
         if at_once == 1:
             subprocess.run(command, cwd=ROOT, env=env, check=True)
         else:
@@ -147,6 +150,12 @@ def run_all(steps: dict[str, list[str]], output: Path, *, at_once: int = 1) -> d
                 raise RuntimeError(f"{name} failed with {done.returncode}:\n{log.read_text()[-3000:]}")
         result: dict[str, Any] = json.loads((output / f"{name}.json").read_text())
         result["wall_seconds"] = round(time.monotonic() - started, 1)
+        stolen = CpuTimes.now().stolen_percent_since(cpu)
+        result["machine"] = {
+            "reference_loop_before_ms": reference,
+            "reference_loop_after_ms": reference_loop_ms(),
+            "cpu_stolen_percent": stolen,
+        }
         return result
 
     with ThreadPoolExecutor(max_workers=at_once) as pool:

@@ -86,7 +86,13 @@ def test_the_benchmark_suite_runs_every_step_and_writes_its_report() -> None:
     assert results["relay"]["latency"]["never_consumed"] == 0
     assert results["subscriptions"]["never_delivered"] == 0
     assert results["subscriptions"]["delivered"] == results["subscriptions"]["writes"] > 0
+    for name, result in results.items():  # how fast the machine was during each step
+        assert result["machine"]["reference_loop_before_ms"] > 0, name
+        assert result["machine"]["reference_loop_after_ms"] > 0, name
+        assert 0 <= result["machine"]["cpu_stolen_percent"] <= 100, name
     markdown = (REPORT / "benchmarks.md").read_text()
+    assert "## The machine during the run" in markdown
+    assert all(f"| {name} | " in markdown for name in STEPS)
     assert "**Projector round trips**" in markdown
     assert "**Name change**" in markdown
     assert "**Sustained**" in markdown
