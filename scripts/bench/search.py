@@ -55,7 +55,7 @@ from read_model.indexes import PRODUCTS
 from read_model.search.products import ProductCriteria
 
 # Words of the data set's product names (api/seed.py), so that every search finds something to rank.
-WORDS = ("sweater", "kettle", "tent", "lamp", "boot", "notebook", "jacket", "headphones", "wool", "linen")
+WORDS = ("sweater", "skillet", "tent", "lamp", "boot", "notebook", "jacket", "headphones", "wool", "linen")
 QUERY = """
 query($q: String, $filter: ProductFilter) {
   products(query: $q, filter: $filter, first: 20) {
