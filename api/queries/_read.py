@@ -260,8 +260,8 @@ def edge_cursors(
     cursors: Cursors, scope: str, snapshot: str | None = None, *, pageable: bool
 ) -> Callable[[list[Any]], str]:
     """What makes an edge's cursor from its sort values: signed for `scope` (and the point in time
-    `snapshot`) when the client can page on (`can_page_on`); else an empty cursor, which nobody selected,
-    and nothing is signed."""
+    `snapshot`) when `pageable` (the client can page on: `can_page_on`); else an empty cursor, which nobody
+    selected, and nothing is signed."""
     return partial(cursors.encode, scope, snapshot=snapshot) if pageable else _unselected_cursor
 
 

@@ -28,6 +28,9 @@ the same run:
    commit: commit-to-delivered latency vs commit-to-published, memory per subscription, Elasticsearch
    requests per delivery.
 
+Before and after each step the suite times a fixed loop of pure Python, and it counts the CPU the
+hypervisor stole during the step (`machine.py`): the report's table of how fast the machine was.
+
 The full run writes `docs/benchmarks.json`, `docs/benchmarks.md` and `docs/benchmarks/*.png`. `--smoke`
 runs every step with tiny sizes, two at a time (each step's output in `test-output/bench-smoke/NAME.log`),
 and writes the same report under `test-output/bench-smoke/`: the test suite runs it, so the benchmarks
